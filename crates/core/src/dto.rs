@@ -1,0 +1,211 @@
+//! Data shapes shared with the front ends. Every type here is exported to TypeScript
+//! (`ui/src/bindings/`) by ts-rs when `cargo test -p tillkey-core` runs.
+//!
+//! Only [`NewCredential`] carries secret values, and only inbound (UI/CLI → core): it
+//! deserializes but never serializes, and its secrets are [`SecretString`]s whose `Debug`
+//! output is redacted.
+
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use ts_rs::TS;
+
+/// A provider environment. Paysera POS calls its sandbox "demo"; `demo` parses as sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum Environment {
+    /// Live credentials against the provider's production hosts.
+    Production,
+    /// The provider's test environment (sandbox, demo).
+    #[serde(alias = "demo")]
+    Sandbox,
+}
+
+impl Environment {
+    /// The name used in the metadata file, the CLI and the UI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Production => "production",
+            Environment::Sandbox => "sandbox",
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Environment {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "production" | "prod" => Ok(Environment::Production),
+            "sandbox" | "demo" | "test" => Ok(Environment::Sandbox),
+            other => Err(crate::Error::InvalidInput {
+                field: "env".into(),
+                reason: format!("`{other}` is not an environment; use production or sandbox"),
+            }),
+        }
+    }
+}
+
+/// How a field is entered and validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum FieldInput {
+    /// Free text (trimmed).
+    Text,
+    /// An absolute URL: https, or http only to a loopback address.
+    Url,
+    /// `true` or `false`.
+    Bool,
+    /// One of [`FieldSchema::choices`].
+    Choice,
+}
+
+/// One field of a provider's credential form. The CLI and the UI forms are generated from it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct FieldSchema {
+    /// Field name: a contract shared by CLI flags, UI forms and tests (`client_id`, `token`, …).
+    pub name: String,
+    /// Human label for forms.
+    pub label: String,
+    /// Where to find the value in the provider's portal, or what it means.
+    pub help: String,
+    /// Secret fields live only in the OS keyring and are never shown or logged.
+    pub secret: bool,
+    /// Whether a value is required (after environment defaults apply).
+    pub required: bool,
+    /// How the value is entered and validated.
+    pub input: FieldInput,
+    /// Allowed values for [`FieldInput::Choice`].
+    pub choices: Vec<String>,
+    /// Maximum length in characters, where the provider documents one.
+    pub max_len: Option<u32>,
+    /// Default value per environment.
+    #[ts(type = "Partial<Record<Environment, string>>")]
+    pub defaults: BTreeMap<Environment, String>,
+}
+
+/// A provider kind and the form to add one of its credentials.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ProviderSchema {
+    /// Stable kind id (`paysera-pos`, `mypos`, …).
+    pub kind: String,
+    /// Display name.
+    pub label: String,
+    /// One sentence: what it is.
+    pub description: String,
+    /// The auth flow in a few words ("OAuth2 client credentials, HTTP Basic").
+    pub flow: String,
+    /// Environments this kind offers, the default first.
+    pub environments: Vec<Environment>,
+    /// Fields in form order.
+    pub fields: Vec<FieldSchema>,
+}
+
+impl ProviderSchema {
+    /// The field called `name`, if this kind has one.
+    pub fn field(&self, name: &str) -> Option<&FieldSchema> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// A credential to add, as the merchant typed it. Inbound only: it has no `Serialize`.
+#[derive(Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct NewCredential {
+    /// Unique name within the vault (letters, digits, `.`, `_`, `-`; at most 64).
+    pub name: String,
+    /// Provider kind.
+    pub provider: String,
+    /// Environment; `None` takes the kind's first (default) environment.
+    #[serde(default)]
+    pub environment: Option<Environment>,
+    /// Non-secret field values.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// Secret field values (trimmed of spaces and CR/LF before storing).
+    #[serde(default)]
+    #[ts(type = "Record<string, string>")]
+    pub secrets: BTreeMap<String, SecretString>,
+}
+
+impl fmt::Debug for NewCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewCredential")
+            .field("name", &self.name)
+            .field("provider", &self.provider)
+            .field("environment", &self.environment)
+            .field("fields", &self.fields)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Where a credential stands against its rotation period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum RotationStatus {
+    /// Not due within the reminder lead time.
+    Ok,
+    /// Due within the reminder lead time.
+    DueSoon,
+    /// Past its rotation date.
+    Overdue,
+}
+
+/// Rotation status with the numbers behind it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RotationInfo {
+    /// ok, due soon or overdue.
+    pub status: RotationStatus,
+    /// When rotation is due (last rotated + period).
+    pub due_at: DateTime<Utc>,
+    /// Whole days until due; negative when overdue.
+    pub days_left: i64,
+}
+
+/// What the front ends show of a credential. Holds no secret values.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CredentialSummary {
+    /// Stable id (UUID), also part of its keyring entry names.
+    pub id: String,
+    /// Unique name within the vault.
+    pub name: String,
+    /// Provider kind.
+    pub provider: String,
+    /// Provider display name.
+    pub provider_label: String,
+    /// Environment.
+    pub environment: Environment,
+    /// Non-secret field values as stored.
+    pub fields: BTreeMap<String, String>,
+    /// Names of the secret fields held in the keyring (never their values).
+    pub secret_fields: Vec<String>,
+    /// When it was added.
+    pub created_at: DateTime<Utc>,
+    /// When its secret was last rotated (the add date until the first rotation).
+    pub rotated_at: DateTime<Utc>,
+    /// Rotation period in days (default 90).
+    pub rotation_period_days: u32,
+    /// Rotation status now.
+    pub rotation: RotationInfo,
+}

@@ -1,0 +1,228 @@
+//! The core error type, its classes (which the CLI maps to exit codes) and the sanitised
+//! [`ErrorInfo`] every front end shows.
+//!
+//! No variant holds a secret value: messages name fields, credentials and files, never
+//! what a secret field contains.
+
+use serde::Serialize;
+use std::path::PathBuf;
+use ts_rs::TS;
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No credential of that name in the vault.
+    #[error("no credential named `{0}`")]
+    NotFound(String),
+    /// The name is taken.
+    #[error("a credential named `{0}` already exists")]
+    AlreadyExists(String),
+    /// The provider kind is not one Tillkey knows.
+    #[error("unknown provider `{kind}`; known providers: {known}")]
+    UnknownProvider {
+        /// What was asked for.
+        kind: String,
+        /// Comma-separated known kinds.
+        known: String,
+    },
+    /// A value failed validation.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The field (or argument) at fault.
+        field: String,
+        /// What is wrong, in plain words.
+        reason: String,
+    },
+    /// A required field has no value and no default.
+    #[error("missing required field `{field}` for provider {provider}")]
+    MissingField {
+        /// The field.
+        field: String,
+        /// The provider kind.
+        provider: String,
+    },
+    /// No usable OS keyring (no Secret Service on the session bus, no D-Bus, …).
+    #[error("the OS keyring is unavailable: {0}")]
+    KeyringUnavailable(String),
+    /// The keyring exists but is locked.
+    #[error("the OS keyring is locked")]
+    KeyringLocked,
+    /// Metadata names a secret the keyring does not have.
+    #[error("the keyring has no `{field}` for credential `{credential}`")]
+    SecretMissing {
+        /// Credential name.
+        credential: String,
+        /// Secret field name.
+        field: String,
+    },
+    /// The metadata file is not valid vault JSON. It was left in place and copied aside.
+    #[error("the vault metadata file {path} is corrupt ({detail}); a copy was kept at {backup}")]
+    CorruptMetadata {
+        /// The metadata file.
+        path: PathBuf,
+        /// Where the untouched copy was saved.
+        backup: PathBuf,
+        /// Parser message (position and kind, no content).
+        detail: String,
+    },
+    /// The metadata file was written by a newer Tillkey.
+    #[error("the vault metadata file {path} has schema version {found}; this Tillkey reads up to {supported}")]
+    UnsupportedSchema {
+        /// The metadata file.
+        path: PathBuf,
+        /// Version found in the file.
+        found: u32,
+        /// Highest version this build reads.
+        supported: u32,
+    },
+    /// No data directory could be determined.
+    #[error("no data directory: set TILLKEY_DATA_DIR or pass --data-dir")]
+    NoDataDir,
+    /// A filesystem operation failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done ("cannot write").
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Broad classes of error. The CLI maps them to its exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The input was wrong (exit 2).
+    Input,
+    /// The keyring is missing or locked (exit 3).
+    Keyring,
+    /// The provider rejected the credential or a test failed (exit 1).
+    Rejected,
+    /// Network error or timeout (exit 4).
+    Network,
+    /// Rate limited (exit 5).
+    RateLimited,
+    /// Local state (files) is broken (exit 1).
+    Local,
+}
+
+impl ErrorClass {
+    /// The CLI exit code of this class, as ARCHITECTURE.md fixes them.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorClass::Rejected | ErrorClass::Local => 1,
+            ErrorClass::Input => 2,
+            ErrorClass::Keyring => 3,
+            ErrorClass::Network => 4,
+            ErrorClass::RateLimited => 5,
+        }
+    }
+}
+
+/// What a front end shows for an error: a stable code, the message, and a hint of what to do.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ErrorInfo {
+    /// Stable machine-readable code (`already_exists`, `keyring_locked`, …).
+    pub code: String,
+    /// Plain-language message (never contains a secret).
+    pub message: String,
+    /// What to do about it, where there is something to do.
+    pub hint: Option<String>,
+}
+
+const KEYRING_HINT: &str = "Tillkey keeps secrets only in the OS keyring (Secret Service on Linux). \
+Install and start one (Debian: `sudo apt install gnome-keyring`, then log in to a desktop session), \
+or for a headless shell run inside `dbus-run-session` after `gnome-keyring-daemon --unlock`. \
+Tillkey never falls back to storing secrets in plain files.";
+
+impl Error {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotFound(_) => "not_found",
+            Error::AlreadyExists(_) => "already_exists",
+            Error::UnknownProvider { .. } => "unknown_provider",
+            Error::InvalidInput { .. } => "invalid_input",
+            Error::MissingField { .. } => "missing_field",
+            Error::KeyringUnavailable(_) => "keyring_unavailable",
+            Error::KeyringLocked => "keyring_locked",
+            Error::SecretMissing { .. } => "secret_missing",
+            Error::CorruptMetadata { .. } => "corrupt_metadata",
+            Error::UnsupportedSchema { .. } => "unsupported_schema",
+            Error::NoDataDir => "no_data_dir",
+            Error::Io { .. } => "io_error",
+        }
+    }
+
+    /// The class of this error (and so the CLI exit code).
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::NotFound(_)
+            | Error::AlreadyExists(_)
+            | Error::UnknownProvider { .. }
+            | Error::InvalidInput { .. }
+            | Error::MissingField { .. }
+            | Error::NoDataDir => ErrorClass::Input,
+            Error::KeyringUnavailable(_) | Error::KeyringLocked => ErrorClass::Keyring,
+            Error::SecretMissing { .. }
+            | Error::CorruptMetadata { .. }
+            | Error::UnsupportedSchema { .. }
+            | Error::Io { .. } => ErrorClass::Local,
+        }
+    }
+
+    /// A plain-language hint of what to do, where there is one.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Error::NotFound(_) => "Run `tillkey list` to see the names in this vault.".into(),
+            Error::AlreadyExists(_) => {
+                "Pick another name, or remove the existing credential first.".into()
+            }
+            Error::UnknownProvider { .. } => {
+                "Run `tillkey providers` to see every kind and its fields.".into()
+            }
+            Error::InvalidInput { .. } => "Correct the value and try again; nothing was changed.".into(),
+            Error::MissingField { field, .. } => format!(
+                "Provide `{field}` (secret fields on stdin as `{field}=VALUE`, others with `--set {field}=VALUE`)."
+            ),
+            Error::KeyringUnavailable(_) => KEYRING_HINT.into(),
+            Error::KeyringLocked => "Unlock your login keyring (log in to the desktop session, or \
+                run `gnome-keyring-daemon --unlock` in a headless session) and try again."
+                .into(),
+            Error::SecretMissing { credential, .. } => format!(
+                "The secret was deleted from the keyring outside Tillkey. Remove `{credential}` and add it again."
+            ),
+            Error::CorruptMetadata { path, backup, .. } => format!(
+                "Tillkey will not overwrite it. Restore a good copy to {}, or move it away to start \
+                 an empty vault (secrets stay in the keyring). The copy at {} is yours to inspect.",
+                path.display(),
+                backup.display()
+            ),
+            Error::UnsupportedSchema { .. } => "Upgrade Tillkey to open this vault.".into(),
+            Error::NoDataDir => return None,
+            Error::Io { .. } => {
+                "Check that the data directory exists, is yours, and the disk is not full.".into()
+            }
+        })
+    }
+
+    /// The sanitised form for front ends.
+    pub fn info(&self) -> ErrorInfo {
+        ErrorInfo { code: self.code().into(), message: self.to_string(), hint: self.hint() }
+    }
+
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { action, path: path.into(), source }
+    }
+
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidInput { field: field.into(), reason: reason.into() }
+    }
+}

@@ -1,0 +1,35 @@
+//! # tillkey-core
+//!
+//! Everything Tillkey knows, with no user interface in it: the provider catalogue and
+//! its field schemas, the vault (a JSON metadata file plus secrets in the OS keyring),
+//! rotation status, and the error type every front end maps to its own surface.
+//!
+//! The desktop app (`src-tauri`) and the `tillkey` CLI are thin adapters over this crate;
+//! nothing here depends on Tauri. Three seams keep the logic testable without a desktop:
+//! [`SecretStore`] (OS keyring or in-memory), [`Clock`] (system or fixed), and the data
+//! directory (a temp dir in tests).
+//!
+//! ```no_run
+//! use tillkey_core::{Vault, NewCredential};
+//! let vault = Vault::open_default(None)?;
+//! for c in vault.list()? {
+//!     println!("{} ({}) rotation: {:?}", c.name, c.provider, c.rotation.status);
+//! }
+//! # Ok::<(), tillkey_core::Error>(())
+//! ```
+
+pub mod clock;
+pub mod dto;
+pub mod error;
+pub mod providers;
+pub mod rotation;
+pub mod vault;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use dto::{
+    CredentialSummary, Environment, FieldInput, FieldSchema, NewCredential, ProviderSchema,
+    RotationInfo, RotationStatus,
+};
+pub use error::{Error, ErrorClass, ErrorInfo, Result};
+pub use vault::secrets::{KeyringStore, MemoryStore, SecretKey, SecretStore};
+pub use vault::Vault;

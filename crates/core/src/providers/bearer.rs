@@ -1,0 +1,35 @@
+//! A static bearer token, optionally with a known expiry date.
+
+use super::{test_url_field, Field, Provider};
+use crate::dto::{Environment, ProviderSchema};
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+
+/// Generic static bearer token.
+pub struct Bearer;
+
+impl Provider for Bearer {
+    fn schema(&self) -> ProviderSchema {
+        ProviderSchema {
+            kind: "bearer".into(),
+            label: "Bearer token".into(),
+            description: "Any API that takes a static `Authorization: Bearer` token.".into(),
+            flow: "Static bearer token".into(),
+            environments: vec![Environment::Production, Environment::Sandbox],
+            fields: vec![
+                Field::secret("token", "Token", "The token exactly as the provider issued it.").required().build(),
+                Field::text("expires_at", "Expires at", "Optional expiry, RFC 3339 (e.g. 2027-01-31T00:00:00Z).").build(),
+                test_url_field().build(),
+            ],
+        }
+    }
+
+    fn check(&self, fields: &BTreeMap<String, String>) -> Result<()> {
+        if let Some(v) = fields.get("expires_at") {
+            chrono::DateTime::parse_from_rfc3339(v).map_err(|e| {
+                Error::invalid("expires_at", format!("`{v}` is not an RFC 3339 date-time ({e})"))
+            })?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,378 @@
+//! The provider catalogue. Each provider kind is one module that describes its form
+//! ([`ProviderSchema`]); validation of a new credential against that schema lives here,
+//! once, for every kind.
+//!
+//! Adding a provider: write `providers/<name>.rs` with a unit struct implementing
+//! [`Provider`], and list it in [`ALL`].
+
+use crate::dto::{Environment, FieldInput, FieldSchema, ProviderSchema};
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+pub mod bearer;
+pub mod chimpy;
+pub mod ereceipt;
+pub mod mypos;
+pub mod oauth2;
+pub mod paysera_checkout;
+pub mod paysera_pos;
+
+/// A provider kind.
+pub trait Provider: Send + Sync {
+    /// Its form: fields, environments, defaults.
+    fn schema(&self) -> ProviderSchema;
+
+    /// Cross-field rules the schema cannot express (e.g. "`identity_url` unless
+    /// `token_url` is set"), run on validated non-secret fields.
+    ///
+    /// # Errors
+    /// [`Error::MissingField`] or [`Error::InvalidInput`].
+    fn check(&self, fields: &BTreeMap<String, String>) -> Result<()> {
+        let _ = fields;
+        Ok(())
+    }
+}
+
+/// The provider of `kind`.
+///
+/// # Errors
+/// [`Error::UnknownProvider`] listing the known kinds.
+pub fn find(kind: &str) -> Result<&'static dyn Provider> {
+    ALL.iter().copied().find(|p| p.schema().kind == kind).ok_or_else(|| Error::UnknownProvider {
+        kind: kind.to_string(),
+        known: ALL.iter().map(|p| p.schema().kind).collect::<Vec<_>>().join(", "),
+    })
+}
+
+/// Requires `field` unless `token_url` is set (for kinds whose token URL derives from a host).
+pub(crate) fn require_unless_token_url(
+    kind: &str,
+    field: &str,
+    fields: &BTreeMap<String, String>,
+) -> Result<()> {
+    if fields.contains_key(field) || fields.contains_key("token_url") {
+        Ok(())
+    } else {
+        Err(Error::MissingField { field: field.into(), provider: kind.into() })
+    }
+}
+
+/// Every provider kind Tillkey knows, in the order the UI offers them.
+pub static ALL: &[&dyn Provider] = &[
+    &paysera_pos::PayseraPos,
+    &paysera_checkout::PayseraCheckout,
+    &mypos::MyPos,
+    &ereceipt::EReceipt,
+    &chimpy::Chimpy,
+    &oauth2::OAuth2,
+    &bearer::Bearer,
+];
+
+/// The schema of every kind.
+pub fn schemas() -> Vec<ProviderSchema> {
+    ALL.iter().map(|p| p.schema()).collect()
+}
+
+/// The schema of `kind`.
+///
+/// # Errors
+/// [`Error::UnknownProvider`] listing the known kinds.
+pub fn schema(kind: &str) -> Result<ProviderSchema> {
+    find(kind).map(|p| p.schema())
+}
+
+/// A field builder that keeps the provider modules short and readable.
+pub(crate) struct Field(FieldSchema);
+
+impl Field {
+    fn new(name: &str, label: &str, help: &str, input: FieldInput) -> Self {
+        Field(FieldSchema {
+            name: name.into(),
+            label: label.into(),
+            help: help.into(),
+            secret: false,
+            required: false,
+            input,
+            choices: Vec::new(),
+            max_len: None,
+            defaults: BTreeMap::new(),
+        })
+    }
+    /// A text field.
+    pub(crate) fn text(name: &str, label: &str, help: &str) -> Self {
+        Self::new(name, label, help, FieldInput::Text)
+    }
+    /// A URL field.
+    pub(crate) fn url(name: &str, label: &str, help: &str) -> Self {
+        Self::new(name, label, help, FieldInput::Url)
+    }
+    /// A yes/no field.
+    pub(crate) fn boolean(name: &str, label: &str, help: &str) -> Self {
+        Self::new(name, label, help, FieldInput::Bool)
+    }
+    /// A choice among `choices`.
+    pub(crate) fn choice(name: &str, label: &str, help: &str, choices: &[&str]) -> Self {
+        let mut f = Self::new(name, label, help, FieldInput::Choice);
+        f.0.choices = choices.iter().map(|c| c.to_string()).collect();
+        f
+    }
+    /// A secret text field (kept only in the keyring).
+    pub(crate) fn secret(name: &str, label: &str, help: &str) -> Self {
+        let mut f = Self::text(name, label, help);
+        f.0.secret = true;
+        f
+    }
+    pub(crate) fn required(mut self) -> Self {
+        self.0.required = true;
+        self
+    }
+    pub(crate) fn max_len(mut self, n: u32) -> Self {
+        self.0.max_len = Some(n);
+        self
+    }
+    pub(crate) fn default_for(mut self, env: Environment, value: &str) -> Self {
+        self.0.defaults.insert(env, value.into());
+        self
+    }
+    pub(crate) fn build(self) -> FieldSchema {
+        self.0
+    }
+}
+
+/// `test_url`, which every kind accepts.
+pub(crate) fn test_url_field() -> Field {
+    Field::url(
+        "test_url",
+        "Connectivity test URL",
+        "Full URL the connectivity test calls; overrides the environment default.",
+    )
+}
+
+/// `token_url`, which every OAuth2 kind accepts.
+pub(crate) fn token_url_field() -> Field {
+    Field::url(
+        "token_url",
+        "Token URL",
+        "Full URL of the token endpoint; overrides the environment default.",
+    )
+}
+
+/// Whether `host` is a loopback address (where plain http is allowed).
+pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
+        url::Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
+    }
+}
+
+/// Validates a URL value: absolute, https, or http to loopback only; no credentials in it.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming the field and the problem.
+pub fn validate_url(field: &str, value: &str) -> Result<url::Url> {
+    let url = url::Url::parse(value)
+        .map_err(|e| Error::invalid(field, format!("`{value}` is not a valid absolute URL ({e})")))?;
+    let host = url
+        .host()
+        .ok_or_else(|| Error::invalid(field, format!("`{value}` has no host")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback_host(&host) => {}
+        "http" => {
+            return Err(Error::invalid(
+                field,
+                format!("`{value}` uses plain http; Tillkey only sends credentials over https (http is allowed for loopback addresses only)"),
+            ))
+        }
+        other => {
+            return Err(Error::invalid(field, format!("scheme `{other}` is not supported; use https")))
+        }
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid(field, "the URL must not contain a user name or password"));
+    }
+    Ok(url)
+}
+
+/// Validated, normalised field values of a new credential.
+#[derive(Debug)]
+pub(crate) struct Validated {
+    pub environment: Environment,
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Checks non-secret `fields` and the names of `secret_names` against `schema` for `env`.
+/// Secret values are checked for presence and length by the caller after trimming.
+pub(crate) fn validate(
+    schema: &ProviderSchema,
+    env: Option<Environment>,
+    fields: &BTreeMap<String, String>,
+    secrets: &BTreeMap<String, String>,
+) -> Result<Validated> {
+    let environment = match env {
+        None => schema.environments[0],
+        Some(e) if schema.environments.contains(&e) => e,
+        Some(e) => {
+            let offered = schema.environments.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
+            return Err(Error::invalid(
+                "env",
+                format!("{} has no {e} environment (it offers: {offered})", schema.label),
+            ));
+        }
+    };
+    let known = || schema.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ");
+    for name in fields.keys().chain(secrets.keys()) {
+        if schema.field(name).is_none() {
+            return Err(Error::invalid(
+                name.as_str(),
+                format!("{} has no field `{name}` (its fields: {})", schema.kind, known()),
+            ));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for f in &schema.fields {
+        if f.secret {
+            if fields.contains_key(&f.name) {
+                return Err(Error::invalid(
+                    f.name.as_str(),
+                    "is a secret field: it is read from stdin or a hidden prompt, never from arguments",
+                ));
+            }
+            let value = secrets.get(&f.name).map(String::as_str).unwrap_or("");
+            check_value(f, value, schema)?;
+            continue;
+        }
+        let raw = fields.get(&f.name).map(|v| v.trim()).unwrap_or("");
+        check_value(f, raw, schema)?;
+        if !raw.is_empty() {
+            let value = match f.input {
+                FieldInput::Url => validate_url(&f.name, raw)?.to_string(),
+                FieldInput::Bool => match raw.to_ascii_lowercase().as_str() {
+                    "true" | "yes" | "1" => "true".to_string(),
+                    "false" | "no" | "0" => "false".to_string(),
+                    _ => return Err(Error::invalid(f.name.as_str(), format!("`{raw}` is not true or false"))),
+                },
+                FieldInput::Choice if !f.choices.iter().any(|c| c == raw) => {
+                    return Err(Error::invalid(
+                        f.name.as_str(),
+                        format!("`{raw}` is not one of: {}", f.choices.join(", ")),
+                    ))
+                }
+                _ => raw.to_string(),
+            };
+            out.insert(f.name.clone(), value);
+        }
+    }
+    Ok(Validated { environment, fields: out })
+}
+
+/// Presence (required and no default) and length checks shared by secret and plain fields.
+fn check_value(f: &FieldSchema, value: &str, schema: &ProviderSchema) -> Result<()> {
+    if value.is_empty() {
+        if f.required && f.defaults.is_empty() {
+            return Err(Error::MissingField { field: f.name.clone(), provider: schema.kind.clone() });
+        }
+        return Ok(());
+    }
+    if let Some(max) = f.max_len {
+        let n = value.chars().count();
+        if n > max as usize {
+            return Err(Error::invalid(
+                f.name.as_str(),
+                format!("is {n} characters long; {} allows at most {max}", schema.label),
+            ));
+        }
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid(f.name.as_str(), "contains control characters"));
+    }
+    Ok(())
+}
+
+/// Trims a pasted secret of surrounding spaces, tabs and CR/LF (a provider quirk: pasted
+/// tokens often carry a trailing newline).
+pub fn trim_secret(s: &str) -> &str {
+    s.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_unique_fields_and_an_environment() {
+        for s in schemas() {
+            assert!(!s.environments.is_empty(), "{} has no environment", s.kind);
+            let mut names: Vec<_> = s.fields.iter().map(|f| &f.name).collect();
+            names.sort();
+            let before = names.len();
+            names.dedup();
+            assert_eq!(before, names.len(), "{} repeats a field", s.kind);
+            assert!(s.field("test_url").is_some(), "{} lacks test_url", s.kind);
+        }
+    }
+
+    #[test]
+    fn urls_must_be_https_except_loopback() {
+        assert!(validate_url("u", "https://pos.paysera.com/eapi/v1").is_ok());
+        assert!(validate_url("u", "http://127.0.0.1:8080/x").is_ok());
+        assert!(validate_url("u", "http://[::1]:8080/x").is_ok());
+        assert!(validate_url("u", "http://localhost/x").is_ok());
+        let e = validate_url("u", "http://example.com/x").unwrap_err();
+        assert!(e.to_string().contains("plain http"), "{e}");
+        assert!(validate_url("u", "ftp://example.com").is_err());
+        assert!(validate_url("u", "not a url").is_err());
+        assert!(validate_url("u", "https://user:pw@example.com").is_err());
+    }
+
+    #[test]
+    fn secrets_are_trimmed_of_whitespace_and_newlines() {
+        assert_eq!(trim_secret("  abc\r\n"), "abc");
+        assert_eq!(trim_secret("a b"), "a b");
+    }
+
+    #[test]
+    fn unknown_provider_lists_known_ones() {
+        let e = schema("nope").unwrap_err();
+        assert_eq!(e.code(), "unknown_provider");
+        assert!(e.to_string().contains("paysera-pos"));
+    }
+
+    #[test]
+    fn secret_field_in_plain_fields_is_refused() {
+        let s = schema("bearer").unwrap();
+        let mut fields = BTreeMap::new();
+        fields.insert("token".to_string(), "abc".to_string());
+        let e = validate(&s, None, &fields, &BTreeMap::new()).unwrap_err();
+        assert!(e.to_string().contains("secret field"), "{e}");
+    }
+
+    #[test]
+    fn ereceipt_lengths_are_enforced() {
+        let s = schema("ereceipt").unwrap();
+        let mut fields = BTreeMap::new();
+        fields.insert("identity_url".into(), "https://id.example".into());
+        fields.insert("client_id".into(), "c".into());
+        fields.insert("posserial".into(), "1".repeat(101));
+        fields.insert("pososversion".into(), "os".into());
+        fields.insert("posmodelframework".into(), "1".into());
+        let mut secrets = BTreeMap::new();
+        secrets.insert("client_secret".into(), "s".into());
+        secrets.insert("presharedkey".into(), "k".into());
+        let e = validate(&s, None, &fields, &secrets).unwrap_err();
+        assert!(e.to_string().contains("at most 100"), "{e}");
+    }
+
+    #[test]
+    fn environment_must_be_offered() {
+        let s = schema("paysera-checkout").unwrap();
+        let mut secrets = BTreeMap::new();
+        secrets.insert("client_secret".into(), "s".into());
+        let mut fields = BTreeMap::new();
+        fields.insert("client_id".into(), "c".into());
+        let e = validate(&s, Some(Environment::Sandbox), &fields, &secrets).unwrap_err();
+        assert!(e.to_string().contains("no sandbox environment"), "{e}");
+    }
+}

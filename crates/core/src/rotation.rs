@@ -1,0 +1,82 @@
+//! Rotation status: ok, due soon (inside the reminder lead time) or overdue.
+
+use crate::dto::{RotationInfo, RotationStatus};
+use chrono::{DateTime, Duration, Utc};
+
+/// Default rotation period (the providers recommend 90 days).
+pub const DEFAULT_PERIOD_DAYS: u32 = 90;
+/// Default reminder lead time.
+pub const DEFAULT_LEAD_DAYS: u32 = 14;
+
+/// Rotation status of a secret last rotated at `rotated_at`, `now`.
+///
+/// `days_left` counts whole days, rounding towards the due date's side: due in 36 hours
+/// is 1 day left; 1 hour overdue is -1.
+pub fn status(rotated_at: DateTime<Utc>, period_days: u32, lead_days: u32, now: DateTime<Utc>) -> RotationInfo {
+    let due_at = rotated_at + Duration::days(i64::from(period_days));
+    let left = due_at - now;
+    let days_left = if left >= Duration::zero() {
+        left.num_days()
+    } else {
+        // Overdue: any part of a day counts as a day.
+        -((-left + Duration::days(1) - Duration::nanoseconds(1)).num_days())
+    };
+    let status = if left < Duration::zero() {
+        RotationStatus::Overdue
+    } else if left <= Duration::days(i64::from(lead_days)) {
+        RotationStatus::DueSoon
+    } else {
+        RotationStatus::Ok
+    };
+    RotationInfo { status, due_at, days_left }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn fresh_secret_is_ok() {
+        let r = status(t0(), 90, 14, t0());
+        assert_eq!(r.status, RotationStatus::Ok);
+        assert_eq!(r.days_left, 90);
+    }
+
+    #[test]
+    fn rotated_85_days_ago_is_due_soon_in_5_days() {
+        let r = status(t0(), 90, 14, t0() + Duration::days(85));
+        assert_eq!(r.status, RotationStatus::DueSoon);
+        assert_eq!(r.days_left, 5);
+    }
+
+    #[test]
+    fn lead_time_boundary_is_inclusive() {
+        assert_eq!(status(t0(), 90, 14, t0() + Duration::days(76)).status, RotationStatus::DueSoon);
+        assert_eq!(
+            status(t0(), 90, 14, t0() + Duration::days(76) - Duration::seconds(1)).status,
+            RotationStatus::Ok
+        );
+    }
+
+    #[test]
+    fn rotated_95_days_ago_is_overdue_by_5_days() {
+        let r = status(t0(), 90, 14, t0() + Duration::days(95));
+        assert_eq!(r.status, RotationStatus::Overdue);
+        assert_eq!(r.days_left, -5);
+        let r = status(t0(), 90, 14, t0() + Duration::days(90) + Duration::hours(1));
+        assert_eq!(r.status, RotationStatus::Overdue);
+        assert_eq!(r.days_left, -1);
+    }
+
+    #[test]
+    fn due_exactly_now_is_due_soon_with_zero_days() {
+        let r = status(t0(), 90, 14, t0() + Duration::days(90));
+        assert_eq!(r.status, RotationStatus::DueSoon);
+        assert_eq!(r.days_left, 0);
+    }
+}

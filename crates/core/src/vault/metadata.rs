@@ -1,0 +1,263 @@
+//! The metadata file: one JSON document per data dir, written atomically (temp file in the
+//! same directory, fsync, rename, fsync of the directory) under an exclusive lock on a
+//! sibling lock file that the app and the CLI share.
+//!
+//! Readers never take the lock: a rename is atomic, so they see the old or the new file,
+//! never a torn one.
+
+use crate::dto::Environment;
+use crate::error::{Error, Result};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Schema version this build writes and the highest it reads.
+pub const SCHEMA_VERSION: u32 = 1;
+/// File name of the metadata document.
+pub const FILE_NAME: &str = "vault.json";
+const LOCK_NAME: &str = "vault.lock";
+
+/// Settings that change what the CLI reports, so they live here, shared by app and CLI.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Settings {
+    /// Days before the rotation date at which a credential counts as "due soon".
+    pub reminder_lead_days: u32,
+    /// Rotation period given to new credentials.
+    pub default_rotation_days: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            reminder_lead_days: crate::rotation::DEFAULT_LEAD_DAYS,
+            default_rotation_days: crate::rotation::DEFAULT_PERIOD_DAYS,
+        }
+    }
+}
+
+/// One credential's non-secret record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CredentialRecord {
+    /// Stable id (UUID v4).
+    pub id: String,
+    /// Unique name.
+    pub name: String,
+    /// Provider kind.
+    pub provider: String,
+    /// Environment.
+    pub environment: Environment,
+    /// Non-secret field values.
+    pub fields: BTreeMap<String, String>,
+    /// Secret fields that have a keyring entry at `secret_rev`.
+    pub secret_fields: Vec<String>,
+    /// Current secret revision (part of the keyring entry names).
+    pub secret_rev: u32,
+    /// When added.
+    pub created_at: DateTime<Utc>,
+    /// When last rotated.
+    pub rotated_at: DateTime<Utc>,
+    /// Rotation period in days.
+    pub rotation_period_days: u32,
+    /// Fields written by newer builds, kept as they are.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Keyring entries that may exist and must be deleted unless a live credential uses them:
+/// written before new secrets go in (so a crash leaves no untracked entry) and after a
+/// credential is dropped or rotated (so old secrets are found again after a crash).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PendingCleanup {
+    /// Credential id.
+    pub credential_id: String,
+    /// Secret revision.
+    pub rev: u32,
+    /// Field names at that revision.
+    pub fields: Vec<String>,
+}
+
+/// The whole metadata document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Metadata {
+    /// Schema version.
+    pub schema: u32,
+    /// Vault id, generated once per data dir; prefixes every keyring entry.
+    pub vault_id: String,
+    /// Shared settings.
+    #[serde(default)]
+    pub settings: Settings,
+    /// Credentials, in insertion order.
+    #[serde(default)]
+    pub credentials: Vec<CredentialRecord>,
+    /// Keyring entries awaiting deletion.
+    #[serde(default)]
+    pub pending_cleanup: Vec<PendingCleanup>,
+}
+
+impl Metadata {
+    fn new() -> Self {
+        Self {
+            schema: SCHEMA_VERSION,
+            vault_id: uuid::Uuid::new_v4().to_string(),
+            settings: Settings::default(),
+            credentials: Vec::new(),
+            pending_cleanup: Vec::new(),
+        }
+    }
+
+    /// The credential called `name`.
+    pub fn find(&self, name: &str) -> Option<&CredentialRecord> {
+        self.credentials.iter().find(|c| c.name == name)
+    }
+}
+
+/// The metadata file of one data dir.
+#[derive(Debug, Clone)]
+pub struct MetadataFile {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+/// An exclusive hold on the vault; released on drop.
+pub struct WriteLock<'a> {
+    file: &'a MetadataFile,
+    _lock: File,
+}
+
+impl MetadataFile {
+    /// The metadata file in `dir`, creating `dir` (mode 0700) if needed.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the directory cannot be created.
+    pub fn open(dir: &Path) -> Result<Self> {
+        create_private_dir(dir)?;
+        Ok(Self { dir: dir.to_path_buf(), path: dir.join(FILE_NAME) })
+    }
+
+    /// Path of the metadata file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the current document; a missing file is a new, empty vault (not yet written).
+    ///
+    /// # Errors
+    /// [`Error::CorruptMetadata`] (the file is left as it is and copied aside),
+    /// [`Error::UnsupportedSchema`], [`Error::Io`].
+    pub fn load(&self) -> Result<Metadata> {
+        let bytes = match fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Metadata::new()),
+            Err(e) => return Err(Error::io("cannot read", &self.path, e)),
+        };
+        #[derive(Deserialize)]
+        struct Version {
+            schema: u32,
+        }
+        match serde_json::from_slice::<Version>(&bytes) {
+            Ok(v) if v.schema > SCHEMA_VERSION => {
+                return Err(Error::UnsupportedSchema {
+                    path: self.path.clone(),
+                    found: v.schema,
+                    supported: SCHEMA_VERSION,
+                })
+            }
+            _ => {}
+        }
+        serde_json::from_slice::<Metadata>(&bytes).map_err(|e| {
+            let detail = format!("line {}, column {}: {:?} error", e.line(), e.column(), e.classify());
+            match self.back_up_corrupt(&bytes) {
+                Ok(backup) => Error::CorruptMetadata { path: self.path.clone(), backup, detail },
+                Err(io) => io,
+            }
+        })
+    }
+
+    /// Copies a corrupt file aside once (the same bytes are not copied twice).
+    fn back_up_corrupt(&self, bytes: &[u8]) -> Result<PathBuf> {
+        let plain = self.dir.join(format!("{FILE_NAME}.corrupt"));
+        let target = match fs::read(&plain) {
+            Ok(existing) if existing == bytes => return Ok(plain),
+            Ok(_) => self.dir.join(format!("{FILE_NAME}.corrupt-{}", Utc::now().format("%Y%m%dT%H%M%S%.3f"))),
+            Err(_) => plain,
+        };
+        write_private(&target, bytes)?;
+        Ok(target)
+    }
+
+    /// Takes the exclusive vault lock (blocking until other writers are done).
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the lock file cannot be opened or locked.
+    pub fn lock(&self) -> Result<WriteLock<'_>> {
+        let lock_path = self.dir.join(LOCK_NAME);
+        let mut opts = OpenOptions::new();
+        opts.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let f = opts.open(&lock_path).map_err(|e| Error::io("cannot open", &lock_path, e))?;
+        f.lock().map_err(|e| Error::io("cannot lock", &lock_path, e))?;
+        Ok(WriteLock { file: self, _lock: f })
+    }
+}
+
+impl WriteLock<'_> {
+    /// Reads the document while holding the lock.
+    ///
+    /// # Errors
+    /// As [`MetadataFile::load`].
+    pub fn load(&self) -> Result<Metadata> {
+        self.file.load()
+    }
+
+    /// Replaces the document atomically: a crash leaves the old or the new file, whole.
+    ///
+    /// # Errors
+    /// [`Error::Io`]; the previous file is then untouched.
+    pub fn save(&self, meta: &Metadata) -> Result<()> {
+        let path = &self.file.path;
+        let mut bytes = serde_json::to_vec_pretty(meta)
+            .map_err(|e| Error::io("cannot encode", path, std::io::Error::other(e)))?;
+        bytes.push(b'\n');
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".vault.json.")
+            .suffix(".tmp")
+            .tempfile_in(&self.file.dir)
+            .map_err(|e| Error::io("cannot create a temp file in", &self.file.dir, e))?;
+        tmp.write_all(&bytes).map_err(|e| Error::io("cannot write", tmp.path().to_path_buf(), e))?;
+        tmp.as_file().sync_all().map_err(|e| Error::io("cannot sync", tmp.path().to_path_buf(), e))?;
+        tmp.persist(path).map_err(|e| Error::io("cannot replace", path, e.error))?;
+        sync_dir(&self.file.dir);
+        Ok(())
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir).map_err(|e| Error::io("cannot create", dir, e))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut opts = OpenOptions::new();
+    opts.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).map_err(|e| Error::io("cannot create", path, e))?;
+    f.write_all(bytes).map_err(|e| Error::io("cannot write", path, e))
+}
+
+/// Makes a rename durable. Best effort: not every platform can open a directory.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}

@@ -1,0 +1,296 @@
+//! The vault: credentials' non-secret metadata in one JSON file per data dir, their secrets
+//! in a [`SecretStore`] (the OS keyring).
+//!
+//! Every write follows an order that survives a crash at any point:
+//! 1. record the keyring entries about to be written as pending cleanup, commit;
+//! 2. write the secrets under a fresh revision;
+//! 3. commit the metadata that points at them (and lists superseded entries for cleanup);
+//! 4. delete superseded entries and commit again.
+//!
+//! A crash leaves at worst orphan keyring entries that the next write sweeps away, never
+//! a credential without its secret. All writes hold the vault lock shared with the CLI.
+
+pub mod metadata;
+pub mod secrets;
+
+use crate::clock::{Clock, SystemClock};
+use crate::dto::{CredentialSummary, NewCredential};
+use crate::error::{Error, Result};
+use crate::providers;
+use metadata::{CredentialRecord, Metadata, MetadataFile, PendingCleanup, Settings, WriteLock};
+use secrecy::{ExposeSecret, SecretString};
+use secrets::{KeyringStore, SecretKey, SecretStore};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Environment variable that overrides the data directory.
+pub const DATA_DIR_ENV: &str = "TILLKEY_DATA_DIR";
+
+/// The data directory: `explicit`, else `$TILLKEY_DATA_DIR`, else the platform data dir
+/// (`~/.local/share/tillkey` on Linux).
+///
+/// # Errors
+/// [`Error::NoDataDir`] when none can be determined.
+pub fn resolve_data_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(d) = explicit {
+        return Ok(d);
+    }
+    if let Some(d) = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(d));
+    }
+    dirs::data_dir().map(|d| d.join("tillkey")).ok_or(Error::NoDataDir)
+}
+
+/// A vault: one data dir's metadata plus its secrets.
+pub struct Vault {
+    meta: MetadataFile,
+    secrets: Arc<dyn SecretStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault").field("data_dir", &self.data_dir()).finish_non_exhaustive()
+    }
+}
+
+impl Vault {
+    /// Opens the vault in `data_dir` (created 0700 if missing) over `secrets`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the directory cannot be created.
+    pub fn open(data_dir: impl AsRef<Path>, secrets: Arc<dyn SecretStore>, clock: Arc<dyn Clock>) -> Result<Self> {
+        Ok(Self { meta: MetadataFile::open(data_dir.as_ref())?, secrets, clock })
+    }
+
+    /// Opens the vault in the resolved data dir (see [`resolve_data_dir`]) with the OS keyring
+    /// and the system clock.
+    ///
+    /// # Errors
+    /// [`Error::NoDataDir`], [`Error::Io`].
+    pub fn open_default(data_dir: Option<PathBuf>) -> Result<Self> {
+        Self::open(resolve_data_dir(data_dir)?, Arc::new(KeyringStore), Arc::new(SystemClock))
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.meta.path().parent().unwrap_or(Path::new("."))
+    }
+
+    /// The shared settings.
+    ///
+    /// # Errors
+    /// As [`Vault::list`].
+    pub fn settings(&self) -> Result<Settings> {
+        Ok(self.meta.load()?.settings)
+    }
+
+    /// Every credential, in the order they were added.
+    ///
+    /// # Errors
+    /// [`Error::CorruptMetadata`], [`Error::UnsupportedSchema`], [`Error::Io`].
+    pub fn list(&self) -> Result<Vec<CredentialSummary>> {
+        let m = self.meta.load()?;
+        Ok(m.credentials.iter().map(|r| self.summary(&m.settings, r)).collect())
+    }
+
+    /// One credential's metadata.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], and as [`Vault::list`].
+    pub fn show(&self, name: &str) -> Result<CredentialSummary> {
+        let m = self.meta.load()?;
+        let r = m.find(name).ok_or_else(|| Error::NotFound(name.into()))?;
+        Ok(self.summary(&m.settings, r))
+    }
+
+    /// A secret field's value from the keyring.
+    ///
+    /// # Security
+    /// The value is a secret: expose it only to send it to its provider or on an explicit
+    /// reveal.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::InvalidInput`] (no such secret field),
+    /// [`Error::SecretMissing`], keyring errors.
+    pub fn secret(&self, name: &str, field: &str) -> Result<SecretString> {
+        let m = self.meta.load()?;
+        let r = m.find(name).ok_or_else(|| Error::NotFound(name.into()))?;
+        if !r.secret_fields.iter().any(|f| f == field) {
+            return Err(Error::invalid(field, format!("`{name}` has no secret field `{field}`")));
+        }
+        self.secrets
+            .get(&key(&m, &r.id, r.secret_rev, field))?
+            .ok_or_else(|| Error::SecretMissing { credential: name.into(), field: field.into() })
+    }
+
+    /// Adds a credential: validates it against its provider's schema, writes its secrets to
+    /// the keyring and commits the metadata. On any error nothing is left behind.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], [`Error::MissingField`], [`Error::UnknownProvider`],
+    /// [`Error::AlreadyExists`], keyring and file errors.
+    pub fn add(&self, new: NewCredential) -> Result<CredentialSummary> {
+        validate_name(&new.name)?;
+        let provider = providers::find(&new.provider)?;
+        let schema = provider.schema();
+        // Trim pasted secrets (spaces, CR/LF) before validating and storing them.
+        let secrets: BTreeMap<String, SecretString> = new
+            .secrets
+            .iter()
+            .map(|(k, v)| (k.clone(), SecretString::from(providers::trim_secret(v.expose_secret()))))
+            .filter(|(_, v)| !v.expose_secret().is_empty())
+            .collect();
+        // Length and control-character checks need the value's shape, never the value:
+        // validation sees a mask, so no secret can reach an error message.
+        let masked: BTreeMap<String, String> = secrets
+            .iter()
+            .map(|(k, v)| {
+                let mask = v.expose_secret().chars().map(|c| if c.is_control() { c } else { 'x' }).collect();
+                (k.clone(), mask)
+            })
+            .collect();
+        let valid = providers::validate(&schema, new.environment, &new.fields, &masked)?;
+        provider.check(&valid.fields)?;
+
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        if m.find(&new.name).is_some() {
+            return Err(Error::AlreadyExists(new.name));
+        }
+        self.sweep(&lock, &mut m);
+        let now = self.clock.now();
+        let record = CredentialRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: new.name,
+            provider: schema.kind.clone(),
+            environment: valid.environment,
+            fields: valid.fields,
+            secret_fields: secrets.keys().cloned().collect(),
+            secret_rev: 1,
+            created_at: now,
+            rotated_at: now,
+            rotation_period_days: m.settings.default_rotation_days,
+            extra: Default::default(),
+        };
+        self.write_secrets(&lock, &mut m, &record, &secrets)?;
+        m.credentials.push(record);
+        lock.save(&m)?;
+        let r = m.credentials.last().ok_or_else(|| Error::NotFound(String::new()))?;
+        Ok(self.summary(&m.settings, r))
+    }
+
+    /// Removes a credential and every keyring entry it has.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; keyring errors (checked before anything changes); file errors.
+    pub fn remove(&self, name: &str) -> Result<()> {
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        let idx = m.credentials.iter().position(|c| c.name == name).ok_or_else(|| Error::NotFound(name.into()))?;
+        let r = &m.credentials[idx];
+        // Make sure the keyring answers before the metadata changes, so a missing keyring
+        // is an error that changes nothing.
+        if let Some(f) = r.secret_fields.first() {
+            self.secrets.get(&key(&m, &r.id, r.secret_rev, f))?;
+        }
+        let r = m.credentials.remove(idx);
+        m.pending_cleanup.push(PendingCleanup { credential_id: r.id, rev: r.secret_rev, fields: r.secret_fields });
+        lock.save(&m)?;
+        self.sweep(&lock, &mut m);
+        Ok(())
+    }
+
+    /// Steps 1–2 of the write order: record the entries as pending, then write them. On a
+    /// keyring error the entries written so far are deleted and the intent withdrawn.
+    fn write_secrets(
+        &self,
+        lock: &WriteLock<'_>,
+        m: &mut Metadata,
+        r: &CredentialRecord,
+        secrets: &BTreeMap<String, SecretString>,
+    ) -> Result<()> {
+        let intent = PendingCleanup {
+            credential_id: r.id.clone(),
+            rev: r.secret_rev,
+            fields: secrets.keys().cloned().collect(),
+        };
+        m.pending_cleanup.push(intent.clone());
+        lock.save(m)?;
+        for (field, value) in secrets {
+            if let Err(e) = self.secrets.set(&key(m, &r.id, r.secret_rev, field), value) {
+                self.sweep(lock, m);
+                return Err(e);
+            }
+        }
+        m.pending_cleanup.retain(|p| p != &intent);
+        Ok(())
+    }
+
+    /// Deletes pending keyring entries that no live credential uses, and commits. Best
+    /// effort: entries the keyring cannot delete now stay listed for the next write.
+    fn sweep(&self, lock: &WriteLock<'_>, m: &mut Metadata) {
+        if m.pending_cleanup.is_empty() {
+            return;
+        }
+        let live = |p: &PendingCleanup| {
+            m.credentials.iter().any(|c| c.id == p.credential_id && c.secret_rev == p.rev)
+        };
+        let mut keep = Vec::new();
+        for p in &m.pending_cleanup {
+            let done = live(p)
+                || p.fields.iter().all(|f| self.secrets.delete(&key(m, &p.credential_id, p.rev, f)).is_ok());
+            if !done {
+                keep.push(p.clone());
+            }
+        }
+        if keep.len() != m.pending_cleanup.len() {
+            m.pending_cleanup = keep;
+            let _ = lock.save(m);
+        }
+    }
+
+    fn summary(&self, settings: &Settings, r: &CredentialRecord) -> CredentialSummary {
+        let provider_label = providers::schema(&r.provider).map(|s| s.label).unwrap_or_else(|_| r.provider.clone());
+        CredentialSummary {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            provider: r.provider.clone(),
+            provider_label,
+            environment: r.environment,
+            fields: r.fields.clone(),
+            secret_fields: r.secret_fields.clone(),
+            created_at: r.created_at,
+            rotated_at: r.rotated_at,
+            rotation_period_days: r.rotation_period_days,
+            rotation: crate::rotation::status(
+                r.rotated_at,
+                r.rotation_period_days,
+                settings.reminder_lead_days,
+                self.clock.now(),
+            ),
+        }
+    }
+}
+
+fn key(m: &Metadata, credential_id: &str, rev: u32, field: &str) -> SecretKey {
+    SecretKey { vault_id: m.vault_id.clone(), credential_id: credential_id.into(), rev, field: field.into() }
+}
+
+/// Names: 1–64 of letters, digits, `.`, `_`, `-`, starting with a letter or digit (they
+/// appear in shell scripts as `tillkey token NAME`).
+fn validate_name(name: &str) -> Result<()> {
+    let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let starts_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if name.is_empty() || name.len() > 64 || !ok_chars || !starts_ok {
+        return Err(Error::invalid(
+            "name",
+            format!("`{name}` is not a valid name: use 1-64 letters, digits, `.`, `_` or `-`, starting with a letter or digit"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

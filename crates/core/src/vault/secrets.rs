@@ -1,0 +1,188 @@
+//! The secret-storage seam: the OS keyring in production, memory in unit tests.
+
+use crate::error::{Error, Result};
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+
+/// Keyring service name of every Tillkey entry.
+pub const SERVICE: &str = "tillkey";
+
+/// The address of one secret: vault, credential, secret revision and field.
+///
+/// Revisions make rotation crash-safe: new secrets are written under a new revision
+/// before the metadata points at it, and old revisions are deleted only afterwards.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct SecretKey {
+    /// Vault id (one per data dir).
+    pub vault_id: String,
+    /// Credential id.
+    pub credential_id: String,
+    /// Secret revision.
+    pub rev: u32,
+    /// Field name (`token`, `client_secret`, …).
+    pub field: String,
+}
+
+impl SecretKey {
+    /// The keyring "user" (account) string of this key.
+    pub fn account(&self) -> String {
+        format!("{}/{}/r{}/{}", self.vault_id, self.credential_id, self.rev, self.field)
+    }
+}
+
+impl fmt::Display for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.account())
+    }
+}
+
+/// Where secret values live.
+pub trait SecretStore: Send + Sync {
+    /// Stores `value` under `key`, replacing any value there.
+    ///
+    /// # Errors
+    /// [`Error::KeyringUnavailable`] or [`Error::KeyringLocked`].
+    fn set(&self, key: &SecretKey, value: &SecretString) -> Result<()>;
+
+    /// The value under `key`, or `None` if there is none.
+    ///
+    /// # Errors
+    /// [`Error::KeyringUnavailable`] or [`Error::KeyringLocked`].
+    fn get(&self, key: &SecretKey) -> Result<Option<SecretString>>;
+
+    /// Deletes the value under `key`; deleting a missing entry is not an error.
+    ///
+    /// # Errors
+    /// [`Error::KeyringUnavailable`] or [`Error::KeyringLocked`].
+    fn delete(&self, key: &SecretKey) -> Result<()>;
+}
+
+/// The OS keyring through the `keyring` crate (Secret Service on Linux, Keychain on macOS,
+/// Credential Manager on Windows).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyringStore;
+
+impl KeyringStore {
+    fn entry(key: &SecretKey) -> Result<keyring::Entry> {
+        keyring::Entry::new(SERVICE, &key.account()).map_err(map_keyring_error)
+    }
+}
+
+/// Maps a keyring error to ours without carrying any secret (keyring errors hold none,
+/// except `BadEncoding`, whose bytes we drop).
+fn map_keyring_error(e: keyring::Error) -> Error {
+    match e {
+        keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => {
+            let msg = inner.to_string();
+            if msg.to_ascii_lowercase().contains("locked") {
+                Error::KeyringLocked
+            } else {
+                Error::KeyringUnavailable(msg)
+            }
+        }
+        keyring::Error::BadEncoding(_) => {
+            Error::KeyringUnavailable("a keyring entry is not valid UTF-8".into())
+        }
+        other => Error::KeyringUnavailable(other.to_string()),
+    }
+}
+
+impl SecretStore for KeyringStore {
+    fn set(&self, key: &SecretKey, value: &SecretString) -> Result<()> {
+        Self::entry(key)?.set_password(value.expose_secret()).map_err(map_keyring_error)
+    }
+
+    fn get(&self, key: &SecretKey) -> Result<Option<SecretString>> {
+        match Self::entry(key)?.get_password() {
+            Ok(v) => Ok(Some(SecretString::from(v))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_keyring_error(e)),
+        }
+    }
+
+    fn delete(&self, key: &SecretKey) -> Result<()> {
+        match Self::entry(key)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_keyring_error(e)),
+        }
+    }
+}
+
+/// An in-memory store for unit tests, with failure injection.
+#[derive(Default)]
+pub struct MemoryStore {
+    entries: Mutex<HashMap<String, SecretString>>,
+    fail_after: Mutex<Option<usize>>,
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore").field("entries", &self.len()).finish()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes every write after the next `n` successful ones fail with
+    /// [`Error::KeyringUnavailable`] (simulates a keyring that goes away mid-operation).
+    pub fn fail_writes_after(&self, n: usize) {
+        *lock(&self.fail_after) = Some(n);
+    }
+
+    /// Number of stored entries.
+    pub fn len(&self) -> usize {
+        lock(&self.entries).len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The accounts of every stored entry (for leak checks in tests).
+    pub fn accounts(&self) -> Vec<String> {
+        let mut v: Vec<_> = lock(&self.entries).keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    fn check_write(&self) -> Result<()> {
+        let mut budget = lock(&self.fail_after);
+        match budget.as_mut() {
+            Some(0) => Err(Error::KeyringUnavailable("injected failure".into())),
+            Some(n) => {
+                *n -= 1;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl SecretStore for MemoryStore {
+    fn set(&self, key: &SecretKey, value: &SecretString) -> Result<()> {
+        self.check_write()?;
+        lock(&self.entries).insert(key.account(), SecretString::from(value.expose_secret()));
+        Ok(())
+    }
+
+    fn get(&self, key: &SecretKey) -> Result<Option<SecretString>> {
+        Ok(lock(&self.entries).get(&key.account()).map(|v| SecretString::from(v.expose_secret())))
+    }
+
+    fn delete(&self, key: &SecretKey) -> Result<()> {
+        self.check_write()?;
+        lock(&self.entries).remove(&key.account());
+        Ok(())
+    }
+}
