@@ -49,7 +49,7 @@ pub enum Error {
     #[error("the OS keyring is unavailable: {0}")]
     KeyringUnavailable(String),
     /// The keyring exists but is locked.
-    #[error("the OS keyring is locked")]
+    #[error("the OS keyring is locked (or did not answer in time)")]
     KeyringLocked,
     /// Metadata names a secret the keyring does not have.
     #[error("the keyring has no `{field}` for credential `{credential}`")]
@@ -193,8 +193,9 @@ impl Error {
                 "Provide `{field}` (secret fields on stdin as `{field}=VALUE`, others with `--set {field}=VALUE`)."
             ),
             Error::KeyringUnavailable(_) => KEYRING_HINT.into(),
-            Error::KeyringLocked => "Unlock your login keyring (log in to the desktop session, or \
-                run `gnome-keyring-daemon --unlock` in a headless session) and try again."
+            Error::KeyringLocked => "Unlock your login keyring (answer the unlock prompt or log in to \
+                the desktop session; headless: `gnome-keyring-daemon --unlock`) and try again. \
+                TILLKEY_KEYRING_TIMEOUT_SECS sets how long Tillkey waits (default 120)."
                 .into(),
             Error::SecretMissing { credential, .. } => format!(
                 "The secret was deleted from the keyring outside Tillkey. Remove `{credential}` and add it again."

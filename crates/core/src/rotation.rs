@@ -10,17 +10,13 @@ pub const DEFAULT_LEAD_DAYS: u32 = 14;
 
 /// Rotation status of a secret last rotated at `rotated_at`, `now`.
 ///
-/// `days_left` counts whole days, rounding towards the due date's side: due in 36 hours
-/// is 1 day left; 1 hour overdue is -1.
+/// `days_left` counts days started: due in 36 hours is 2 days left, due in an hour is 1,
+/// due right now is 0, an hour overdue is -1.
 pub fn status(rotated_at: DateTime<Utc>, period_days: u32, lead_days: u32, now: DateTime<Utc>) -> RotationInfo {
     let due_at = rotated_at + Duration::days(i64::from(period_days));
     let left = due_at - now;
-    let days_left = if left >= Duration::zero() {
-        left.num_days()
-    } else {
-        // Overdue: any part of a day counts as a day.
-        -((-left + Duration::days(1) - Duration::nanoseconds(1)).num_days())
-    };
+    let started_days = |d: Duration| (d + Duration::days(1) - Duration::nanoseconds(1)).num_days();
+    let days_left = if left >= Duration::zero() { started_days(left) } else { -started_days(-left) };
     let status = if left < Duration::zero() {
         RotationStatus::Overdue
     } else if left <= Duration::days(i64::from(lead_days)) {
@@ -71,6 +67,14 @@ mod tests {
         let r = status(t0(), 90, 14, t0() + Duration::days(90) + Duration::hours(1));
         assert_eq!(r.status, RotationStatus::Overdue);
         assert_eq!(r.days_left, -1);
+    }
+
+    #[test]
+    fn a_day_started_counts_as_a_day() {
+        let r = status(t0(), 90, 14, t0() + Duration::hours(1));
+        assert_eq!(r.days_left, 90);
+        let r = status(t0(), 90, 14, t0() + Duration::days(90) - Duration::hours(1));
+        assert_eq!(r.days_left, 1);
     }
 
     #[test]

@@ -64,9 +64,35 @@ pub trait SecretStore: Send + Sync {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct KeyringStore;
 
+/// How long a keyring call may take before we call the keyring locked. A locked Secret
+/// Service collection answers by showing an unlock prompt and waiting for the user; with
+/// no one to answer (a headless session, a script) it would wait forever.
+pub const KEYRING_TIMEOUT_ENV: &str = "TILLKEY_KEYRING_TIMEOUT_SECS";
+const DEFAULT_KEYRING_TIMEOUT_SECS: u64 = 120;
+
 impl KeyringStore {
-    fn entry(key: &SecretKey) -> Result<keyring::Entry> {
-        keyring::Entry::new(SERVICE, &key.account()).map_err(map_keyring_error)
+    /// Runs one keyring call on a worker thread, bounded by the keyring timeout.
+    fn call<T: Send + 'static>(
+        key: &SecretKey,
+        op: impl FnOnce(keyring::Entry) -> keyring::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let account = key.account();
+        let timeout = std::env::var(KEYRING_TIMEOUT_ENV)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(DEFAULT_KEYRING_TIMEOUT_SECS);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("tillkey-keyring".into())
+            .spawn(move || {
+                let r = keyring::Entry::new(SERVICE, &account).and_then(op);
+                let _ = tx.send(r);
+            })
+            .map_err(|e| Error::KeyringUnavailable(format!("cannot start a keyring thread: {e}")))?;
+        match rx.recv_timeout(std::time::Duration::from_secs(timeout)) {
+            Ok(r) => r.map_err(map_keyring_error),
+            Err(_) => Err(Error::KeyringLocked),
+        }
     }
 }
 
@@ -91,22 +117,23 @@ fn map_keyring_error(e: keyring::Error) -> Error {
 
 impl SecretStore for KeyringStore {
     fn set(&self, key: &SecretKey, value: &SecretString) -> Result<()> {
-        Self::entry(key)?.set_password(value.expose_secret()).map_err(map_keyring_error)
+        let value = value.clone();
+        Self::call(key, move |e| e.set_password(value.expose_secret()))
     }
 
     fn get(&self, key: &SecretKey) -> Result<Option<SecretString>> {
-        match Self::entry(key)?.get_password() {
+        Self::call(key, |e| match e.get_password() {
             Ok(v) => Ok(Some(SecretString::from(v))),
             Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(map_keyring_error(e)),
-        }
+            Err(err) => Err(err),
+        })
     }
 
     fn delete(&self, key: &SecretKey) -> Result<()> {
-        match Self::entry(key)?.delete_credential() {
+        Self::call(key, |e| match e.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(map_keyring_error(e)),
-        }
+            Err(err) => Err(err),
+        })
     }
 }
 

@@ -1,0 +1,139 @@
+//! Reading field values: non-secret ones from `--set`, secret ones from stdin
+//! (`FIELD=VALUE` lines) or a hidden prompt on a terminal.
+
+use secrecy::SecretString;
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read};
+use tillkey_core::{Error, ProviderSchema};
+
+/// Largest stdin we read (secrets are short; this bounds a mistaken pipe).
+const MAX_STDIN: u64 = 64 * 1024;
+
+fn invalid(field: &str, reason: impl Into<String>) -> Error {
+    Error::InvalidInput { field: field.into(), reason: reason.into() }
+}
+
+/// Parses `--set FIELD=VALUE` arguments, refusing secret fields outright.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a malformed pair, a repeated field, or a secret field.
+pub fn parse_set(schema: &ProviderSchema, pairs: &[String]) -> Result<BTreeMap<String, String>, Error> {
+    let mut out = BTreeMap::new();
+    for pair in pairs {
+        let Some((field, value)) = pair.split_once('=') else {
+            return Err(invalid("--set", format!("`{pair}` is not FIELD=VALUE")));
+        };
+        let field = field.trim();
+        if schema.field(field).is_some_and(|f| f.secret) {
+            // Never echo the value: it is a secret typed in the wrong place.
+            return Err(invalid(
+                field,
+                format!(
+                    "is a secret field: secrets are read from stdin as `{field}=VALUE` lines (or a hidden \
+                     prompt on a terminal), never from --set, where other users can see them in the process list"
+                ),
+            ));
+        }
+        if out.insert(field.to_string(), value.to_string()).is_some() {
+            return Err(invalid(field, "is given more than once"));
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the secret fields of `schema`: hidden prompts on a terminal, else `FIELD=VALUE`
+/// lines on stdin (blank lines and `#` comments ignored).
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a malformed line, an unknown or non-secret field, a repeat.
+pub fn read_secrets(schema: &ProviderSchema) -> Result<BTreeMap<String, SecretString>, Error> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return prompt_secrets(schema);
+    }
+    let mut text = String::new();
+    stdin
+        .lock()
+        .take(MAX_STDIN)
+        .read_to_string(&mut text)
+        .map_err(|e| invalid("stdin", format!("cannot be read as UTF-8 text ({})", e.kind())))?;
+    parse_secret_lines(schema, &text)
+}
+
+/// Parses `FIELD=VALUE` lines of secret fields.
+pub fn parse_secret_lines(schema: &ProviderSchema, text: &str) -> Result<BTreeMap<String, SecretString>, Error> {
+    let mut out = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let Some((field, value)) = line.split_once('=') else {
+            return Err(invalid("stdin", format!("line {} is not FIELD=VALUE", n + 1)));
+        };
+        let field = field.trim();
+        match schema.field(field) {
+            Some(f) if f.secret => {}
+            Some(_) => {
+                return Err(invalid(field, format!("is not a secret field; pass it with --set {field}=VALUE")))
+            }
+            None => {
+                let secret: Vec<_> = schema.fields.iter().filter(|f| f.secret).map(|f| f.name.as_str()).collect();
+                return Err(invalid(
+                    field,
+                    format!("{} has no secret field `{field}` (its secret fields: {})", schema.kind, secret.join(", ")),
+                ));
+            }
+        }
+        if out.insert(field.to_string(), SecretString::from(value)).is_some() {
+            return Err(invalid(field, "is given more than once on stdin"));
+        }
+    }
+    Ok(out)
+}
+
+fn prompt_secrets(schema: &ProviderSchema) -> Result<BTreeMap<String, SecretString>, Error> {
+    let mut out = BTreeMap::new();
+    for f in schema.fields.iter().filter(|f| f.secret) {
+        let optional = if f.required { "" } else { " (optional, Enter to skip)" };
+        let value = rpassword::prompt_password(format!("{}{optional}: ", f.label))
+            .map_err(|e| invalid(&f.name, format!("could not be read from the terminal ({})", e.kind())))?;
+        if !value.is_empty() {
+            out.insert(f.name.clone(), SecretString::from(value));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn ereceipt() -> ProviderSchema {
+        tillkey_core::providers::schema("ereceipt").unwrap()
+    }
+
+    #[test]
+    fn secret_in_set_is_refused_without_echoing_it() {
+        let e = parse_set(&ereceipt(), &["presharedkey=hunter2".into()]).unwrap_err();
+        assert!(e.to_string().contains("secret field"));
+        assert!(!e.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn stdin_lines_keep_equals_signs_in_values_and_skip_comments() {
+        let m = parse_secret_lines(&ereceipt(), "# comment\n\nclient_secret=a=b==\r\npresharedkey=k\n").unwrap();
+        assert_eq!(m["client_secret"].expose_secret(), "a=b==");
+        assert_eq!(m["presharedkey"].expose_secret(), "k");
+    }
+
+    #[test]
+    fn stdin_rejects_plain_and_unknown_fields_and_repeats() {
+        assert!(parse_secret_lines(&ereceipt(), "client_id=x\n").unwrap_err().to_string().contains("--set"));
+        assert!(parse_secret_lines(&ereceipt(), "nope=x\n").unwrap_err().to_string().contains("no secret field"));
+        assert!(parse_secret_lines(&ereceipt(), "presharedkey=a\npresharedkey=b\n").is_err());
+        let e = parse_secret_lines(&ereceipt(), "hunter2\n").unwrap_err().to_string();
+        assert!(e.contains("line 1") && !e.contains("hunter2"), "{e}");
+    }
+}
