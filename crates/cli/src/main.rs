@@ -9,9 +9,11 @@ mod input;
 mod output;
 
 use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tillkey_core::{Environment, Error, NewCredential, Vault};
+use std::sync::Arc;
+use tillkey_core::{Engine, Environment, Error, NewCredential, RevokeOutcome, RotateOutcome, Vault};
 
 /// Credentials for POS and payment APIs, kept in the OS keyring.
 #[derive(Parser, Debug)]
@@ -62,6 +64,54 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Connectivity test: connect, token and API stages. Exit 0 only if all pass.
+    Test {
+        /// Credential name.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        name: Option<String>,
+        /// Test every credential.
+        #[arg(long)]
+        all: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// When rate limited, wait for the reset and try again instead of failing.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Print a valid access token on stdout, and nothing else.
+    Token {
+        /// Credential name.
+        name: String,
+        /// When rate limited, wait for the reset instead of failing (exit 5).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Run CMD with a valid access token in an environment variable.
+    Exec {
+        /// Credential name.
+        name: String,
+        /// Variable to put the token in.
+        #[arg(long, default_value = "TILLKEY_TOKEN", value_name = "VAR")]
+        var: String,
+        /// When rate limited, wait for the reset instead of failing.
+        #[arg(long)]
+        wait: bool,
+        /// The command and its arguments.
+        #[arg(last = true, required = true, value_name = "CMD")]
+        cmd: Vec<String>,
+    },
+    /// Rotate: new secret fields from stdin (FIELD=VALUE lines, or hidden prompts); the new
+    /// secret is tested first and swapped in only if the test passes.
+    Rotate {
+        /// Credential name.
+        name: String,
+    },
+    /// Revoke the cached access token at the provider, where it has an endpoint.
+    Revoke {
+        /// Credential name.
+        name: String,
+    },
     /// Delete a credential's metadata and every keyring entry it has.
     Remove {
         /// Credential name.
@@ -78,8 +128,15 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             output::error(&e);
             ExitCode::from(u8::try_from(e.class().exit_code()).unwrap_or(1))
@@ -87,9 +144,34 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Error> {
+fn engine(data_dir: Option<PathBuf>) -> Result<Engine, Error> {
+    Engine::new(Arc::new(Vault::open_default(data_dir)?))
+}
+
+/// Retries `op` after a rate limit when `wait` is set (at most 3 waits), else returns the
+/// rate-limit error at once.
+async fn waiting<T, F, Fut>(wait: bool, mut op: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    let mut waits = 0;
+    loop {
+        match op().await {
+            Err(Error::RateLimited { provider, retry_after_secs }) if wait && waits < 3 => {
+                waits += 1;
+                let secs = retry_after_secs.clamp(1, 300);
+                eprintln!("{provider} rate limit reached; waiting {secs} s (--wait)");
+                tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
-        Command::Providers { json } => output::providers(&tillkey_core::providers::schemas(), json),
+        Command::Providers { json } => output::providers(&tillkey_core::providers::schemas(), json).map(|()| 0),
         Command::Add { name, provider, env, set } => {
             let schema = tillkey_core::providers::schema(&provider)?;
             let environment = env.as_deref().map(str::parse::<Environment>).transpose()?;
@@ -104,14 +186,93 @@ fn run(cli: Cli) -> Result<(), Error> {
                 added.environment,
                 output::plural(added.secret_fields.len(), "secret")
             );
-            Ok(())
+            Ok(0)
         }
-        Command::List { json } => output::list(&Vault::open_default(cli.data_dir)?.list()?, json),
-        Command::Show { name, json } => output::show(&Vault::open_default(cli.data_dir)?.show(&name)?, json),
+        Command::List { json } => output::list(&Vault::open_default(cli.data_dir)?.list()?, json).map(|()| 0),
+        Command::Show { name, json } => output::show(&Vault::open_default(cli.data_dir)?.show(&name)?, json).map(|()| 0),
+        Command::Test { name, all, json, wait } => {
+            let engine = engine(cli.data_dir)?;
+            let mut reports = match (&name, all) {
+                (Some(n), _) => vec![engine.test(n).await?],
+                (None, _) => engine.test_all().await?,
+            };
+            if wait {
+                for r in reports.iter_mut() {
+                    for _ in 0..3 {
+                        let Some(secs) = output::rate_limited_for(r) else { break };
+                        let secs = secs.clamp(1, 300);
+                        eprintln!("{}: rate limited; waiting {secs} s (--wait)", r.credential);
+                        tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+                        *r = engine.test(&r.credential).await?;
+                    }
+                }
+            }
+            if json {
+                match name {
+                    Some(_) => output::print_json(&reports[0])?,
+                    None => output::print_json(&reports)?,
+                }
+            } else {
+                output::reports(&reports);
+            }
+            Ok(output::test_exit_code(&reports))
+        }
+        Command::Token { name, wait } => {
+            let engine = engine(cli.data_dir)?;
+            let token = waiting(wait, || engine.token(&name)).await?;
+            println!("{}", token.value.expose_secret());
+            Ok(0)
+        }
+        Command::Exec { name, var, wait, cmd } => {
+            if var.is_empty() || var.starts_with(|c: char| c.is_ascii_digit()) || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(Error::InvalidInput { field: "--var".into(), reason: format!("`{var}` is not an environment variable name") });
+            }
+            let engine = engine(cli.data_dir)?;
+            let token = waiting(wait, || engine.token(&name)).await?;
+            let (program, args) = cmd.split_first().ok_or_else(|| Error::InvalidInput { field: "CMD".into(), reason: "no command given".into() })?;
+            let status = std::process::Command::new(program)
+                .args(args)
+                .env(&var, token.value.expose_secret())
+                .status()
+                .map_err(|e| Error::InvalidInput { field: "CMD".into(), reason: format!("`{program}` could not be started: {e}") })?;
+            Ok(output::child_exit_code(status))
+        }
+        Command::Rotate { name } => {
+            let engine = engine(cli.data_dir)?;
+            let schema = tillkey_core::providers::schema(&engine.vault().record(&name)?.provider)?;
+            let secrets = input::read_secrets(&schema)?;
+            match engine.rotate(&name, secrets).await? {
+                RotateOutcome::Rotated { summary, report, old_token, retire_old } => {
+                    println!("Rotated {}: the new secret passed its test ({}) and is now in use.", summary.name, report.summary);
+                    match old_token {
+                        Ok(RevokeOutcome::Revoked) => println!("The old secret's cached token was revoked at the provider."),
+                        Ok(_) => {}
+                        Err(e) => eprintln!("warning: the old token could not be revoked ({}): {}", e.code, e.message),
+                    }
+                    println!("Retire the old secret: {retire_old}");
+                    Ok(0)
+                }
+                RotateOutcome::Rejected { report } => {
+                    eprintln!("The new secret failed its test; nothing changed, the old secret is still in use.");
+                    output::reports(std::slice::from_ref(&report));
+                    Ok(output::test_exit_code(std::slice::from_ref(&report)))
+                }
+            }
+        }
+        Command::Revoke { name } => {
+            match engine(cli.data_dir)?.revoke(&name).await? {
+                RevokeOutcome::Revoked => println!("Revoked the cached access token of {name} at the provider."),
+                RevokeOutcome::NothingCached => println!("{name} has no cached access token; nothing to revoke."),
+                RevokeOutcome::NoEndpoint { portal_steps } => println!(
+                    "Discarded the cached token of {name}. Its provider has no revocation endpoint, so the token stays valid there until it expires. To retire the secret itself: {portal_steps}"
+                ),
+            }
+            Ok(0)
+        }
         Command::Remove { name } => {
             Vault::open_default(cli.data_dir)?.remove(&name)?;
             println!("Removed {name} and its keyring entries.");
-            Ok(())
+            Ok(0)
         }
     }
 }

@@ -2,9 +2,10 @@
 //! README; they hold no secret values.
 
 use serde::Serialize;
-use tillkey_core::{CredentialSummary, Error, ProviderSchema, RotationStatus};
+use tillkey_core::{CredentialSummary, Error, ProviderSchema, RotationStatus, TestReport};
 
-fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), Error> {
+/// Prints `value` as pretty JSON.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), Error> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Error::InvalidInput { field: "json".into(), reason: e.to_string() })?;
     println!("{text}");
@@ -65,10 +66,109 @@ pub fn rotation_words(c: &CredentialSummary) -> String {
     }
 }
 
-/// Token expiry column. The token engine is not part of this build yet; a bearer token with
-/// a stated expiry shows it.
+/// A duration in the largest sensible unit: "42 min", "3 h", "12 days".
+fn span(d: chrono::Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        7200..=172_799 => format!("{} h", s / 3600),
+        _ => format!("{} days", s / 86_400),
+    }
+}
+
+/// Token column: "valid 42 min", "expired", "static", "no token yet".
 fn token_words(c: &CredentialSummary) -> String {
-    c.fields.get("expires_at").map(|e| format!("expires {e}")).unwrap_or_else(|| "no token yet".into())
+    let now = chrono::Utc::now();
+    if let Some(t) = &c.token {
+        return if t.expires_at > now { format!("valid {}", span(t.expires_at - now)) } else { "expired".into() };
+    }
+    if c.secret_fields.iter().any(|f| f == "token") {
+        return match c.fields.get("expires_at").and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok()) {
+            Some(e) if e > now => format!("static, valid {}", span(e.with_timezone(&chrono::Utc) - now)),
+            Some(_) => "static, expired".into(),
+            None => "static".into(),
+        };
+    }
+    "no token yet".into()
+}
+
+/// Prints test reports, one block per credential.
+pub fn reports(reports: &[TestReport]) {
+    for r in reports {
+        println!("{}  {}  {}  {}", r.credential, r.provider, if r.ok { "PASS" } else { "FAIL" }, r.summary);
+        for s in &r.stages {
+            let stage = format!("{:?}", s.stage).to_lowercase();
+            let status = s.status.map(|c| format!("HTTP {c} ")).unwrap_or_default();
+            let code = s.code.as_deref().map(|c| format!("[{c}] ")).unwrap_or_default();
+            println!(
+                "  {stage:<8} {:<4} {:>5} ms  {}  {status}{code}{}",
+                if s.ok { "ok" } else { "FAIL" },
+                s.latency_ms,
+                s.target,
+                s.message
+            );
+            if let Some(h) = &s.hint {
+                println!("  {:<8}           hint: {h}", "");
+            }
+            if let Some(rl) = &s.rate_limit {
+                let part = |label: &str, v: Option<u64>| v.map(|v| format!("{label} {v}"));
+                let bits: Vec<_> = [
+                    part("limit", rl.limit),
+                    part("remaining", rl.remaining),
+                    part("resets in (s)", rl.reset_secs),
+                    part("retry after (s)", rl.retry_after_secs),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                println!("  {:<8}           rate limit: {}", "", bits.join(", "));
+            }
+        }
+    }
+    if reports.len() > 1 {
+        let passed = reports.iter().filter(|r| r.ok).count();
+        println!("{passed} passed, {} failed", reports.len() - passed);
+    }
+}
+
+/// Seconds to wait if `r` failed only because of a rate limit.
+pub fn rate_limited_for(r: &TestReport) -> Option<u64> {
+    let s = r.stages.iter().find(|s| !s.ok)?;
+    (s.code.as_deref() == Some("rate_limited"))
+        .then(|| s.rate_limit.as_ref().map(|rl| rl.wait_secs()).unwrap_or(60))
+}
+
+/// Exit code of a test run: 0 if all passed; 1 if any credential was rejected or failed;
+/// else 4 for network failures; else 5 for rate limits.
+pub fn test_exit_code(reports: &[TestReport]) -> u8 {
+    let failed: Vec<_> = reports.iter().filter(|r| !r.ok).filter_map(|r| r.stages.iter().find(|s| !s.ok)).collect();
+    if reports.iter().all(|r| r.ok) {
+        return 0;
+    }
+    let code = |s: &&tillkey_core::StageResult| s.code.as_deref().unwrap_or("").to_string();
+    if failed.is_empty() || failed.iter().any(|s| !matches!(code(s).as_str(), "network_error" | "timeout" | "rate_limited")) {
+        1
+    } else if failed.iter().any(|s| matches!(code(s).as_str(), "network_error" | "timeout")) {
+        4
+    } else {
+        5
+    }
+}
+
+/// The exit code to pass on from a child process (128 + signal when killed by one).
+pub fn child_exit_code(status: std::process::ExitStatus) -> u8 {
+    if let Some(c) = status.code() {
+        return u8::try_from(c).unwrap_or(1);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return u8::try_from(128 + sig).unwrap_or(1);
+        }
+    }
+    1
 }
 
 /// `tillkey list`.
@@ -114,5 +214,11 @@ pub fn show(c: &CredentialSummary, json: bool) -> Result<(), Error> {
     println!("rotated:       {}", c.rotated_at.to_rfc3339());
     println!("rotation:      {} (every {} days, due {})", rotation_words(c), c.rotation_period_days, c.rotation.due_at.date_naive());
     println!("token:         {}", token_words(c));
+    if let Some(tags) = c.token.as_ref().and_then(|t| t.taxpayer_tags.as_ref()) {
+        println!("taxpayer tags: {}", tags.join(", "));
+    }
+    if let Some(t) = &c.last_test {
+        println!("last test:     {} at {} ({})", if t.ok { "PASS" } else { "FAIL" }, t.tested_at.to_rfc3339(), t.summary);
+    }
     Ok(())
 }

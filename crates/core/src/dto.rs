@@ -208,4 +208,87 @@ pub struct CredentialSummary {
     pub rotation_period_days: u32,
     /// Rotation status now.
     pub rotation: RotationInfo,
+    /// The cached access token, if any (expiry only; the token stays in the keyring).
+    pub token: Option<TokenInfo>,
+    /// The last connectivity test.
+    pub last_test: Option<TestReport>,
+}
+
+/// What is known of a cached access token. Never the token itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TokenInfo {
+    /// When it was obtained.
+    pub obtained_at: DateTime<Utc>,
+    /// When it expires (from `expires_in` or the JWT `exp`, whichever is sooner).
+    pub expires_at: DateTime<Utc>,
+    /// When Tillkey stops using it (expiry minus the safety buffer).
+    pub renew_at: DateTime<Utc>,
+    /// Whether a refresh token is held for it.
+    pub refreshable: bool,
+    /// Granted scope, if the provider said.
+    pub scope: Option<String>,
+    /// eReceipt taxpayer tags read from the token (`B2B`, `B2C`).
+    pub taxpayer_tags: Option<Vec<String>>,
+}
+
+/// A stage of the connectivity test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum Stage {
+    /// DNS, TCP connect and TLS handshake on a fresh connection.
+    Connect,
+    /// The token request.
+    Token,
+    /// The API call with the token.
+    Api,
+}
+
+/// One stage's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct StageResult {
+    /// Which stage.
+    pub stage: Stage,
+    /// Whether it passed.
+    pub ok: bool,
+    /// Host and path it went to (never a query string).
+    pub target: String,
+    /// Milliseconds it took.
+    #[ts(type = "number")]
+    pub latency_ms: u64,
+    /// HTTP status, for HTTP stages that got an answer.
+    pub status: Option<u16>,
+    /// Provider error code (or our own code for local failures).
+    pub code: Option<String>,
+    /// What happened, in plain words.
+    pub message: String,
+    /// What to do about a failure.
+    pub hint: Option<String>,
+    /// Rate-limit headers of the response.
+    pub rate_limit: Option<crate::http::RateLimit>,
+}
+
+/// A connectivity test of one credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TestReport {
+    /// Credential name.
+    pub credential: String,
+    /// Provider kind.
+    pub provider: String,
+    /// Whether every stage passed.
+    pub ok: bool,
+    /// When it ran.
+    pub tested_at: DateTime<Utc>,
+    /// One line for lists ("token and API call ok", "invalid_client: …").
+    pub summary: String,
+    /// Stages in order; a failed stage ends the test.
+    pub stages: Vec<StageResult>,
+    /// eReceipt: the taxpayer tags in the token.
+    pub taxpayer_tags: Option<Vec<String>>,
 }

@@ -79,6 +79,51 @@ pub enum Error {
         /// Highest version this build reads.
         supported: u32,
     },
+    /// The provider answered with an error (bad credential, missing permission, …).
+    #[error("{provider} rejected the request: {code} (HTTP {status}){}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Provider {
+        /// Provider label.
+        provider: String,
+        /// HTTP status.
+        status: u16,
+        /// Provider error code: `error_code` (Paysera POS), else `error`, else the status.
+        code: String,
+        /// The provider's own description, cut short (it never holds our secrets).
+        description: Option<String>,
+        /// What to fix.
+        hint: String,
+    },
+    /// The provider's rate limit was hit.
+    #[error("{provider} rate limit reached; it resets in {retry_after_secs} s")]
+    RateLimited {
+        /// Provider label.
+        provider: String,
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+    },
+    /// DNS, connect, TLS or timeout failure.
+    #[error("network error talking to {host}: {detail}")]
+    Network {
+        /// Host name (never the full URL).
+        host: String,
+        /// What failed.
+        detail: String,
+        /// Whether it was a timeout.
+        timeout: bool,
+    },
+    /// The provider answered, but not in the documented shape.
+    #[error("{provider} sent an unexpected response (HTTP {status}): {detail}")]
+    InvalidResponse {
+        /// Provider label.
+        provider: String,
+        /// HTTP status.
+        status: u16,
+        /// What was wrong (shape only, never the body).
+        detail: String,
+    },
+    /// The provider offers no way to do this.
+    #[error("{0}")]
+    Unsupported(String),
     /// No data directory could be determined.
     #[error("no data directory: set TILLKEY_DATA_DIR or pass --data-dir")]
     NoDataDir,
@@ -144,8 +189,14 @@ Tillkey never falls back to storing secrets in plain files.";
 
 impl Error {
     /// Stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
+            Error::Provider { code, .. } => code,
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Network { timeout: true, .. } => "timeout",
+            Error::Network { .. } => "network_error",
+            Error::InvalidResponse { .. } => "invalid_response",
+            Error::Unsupported(_) => "unsupported",
             Error::NotFound(_) => "not_found",
             Error::AlreadyExists(_) => "already_exists",
             Error::UnknownProvider { .. } => "unknown_provider",
@@ -171,6 +222,10 @@ impl Error {
             | Error::MissingField { .. }
             | Error::NoDataDir => ErrorClass::Input,
             Error::KeyringUnavailable(_) | Error::KeyringLocked => ErrorClass::Keyring,
+            Error::Provider { .. } | Error::InvalidResponse { .. } => ErrorClass::Rejected,
+            Error::RateLimited { .. } => ErrorClass::RateLimited,
+            Error::Network { .. } => ErrorClass::Network,
+            Error::Unsupported(_) => ErrorClass::Input,
             Error::SecretMissing { .. }
             | Error::CorruptMetadata { .. }
             | Error::UnsupportedSchema { .. }
@@ -181,6 +236,20 @@ impl Error {
     /// A plain-language hint of what to do, where there is one.
     pub fn hint(&self) -> Option<String> {
         Some(match self {
+            Error::Provider { hint, .. } => hint.clone(),
+            Error::RateLimited { retry_after_secs, .. } => format!(
+                "Wait {retry_after_secs} s, or run the command with --wait to wait automatically."
+            ),
+            Error::Network { timeout: true, .. } => {
+                "The provider did not answer in time. Check your connection and the URL, then try again.".into()
+            }
+            Error::Network { .. } => {
+                "Check the host name and your network connection (proxy, firewall, VPN).".into()
+            }
+            Error::InvalidResponse { .. } => {
+                "Check that the URL points at the provider's API and not at a web page or proxy.".into()
+            }
+            Error::Unsupported(_) => return None,
             Error::NotFound(_) => "Run `tillkey list` to see the names in this vault.".into(),
             Error::AlreadyExists(_) => {
                 "Pick another name, or remove the existing credential first.".into()

@@ -21,15 +21,22 @@
 pub mod clock;
 pub mod dto;
 pub mod error;
+pub mod http;
+pub mod jwt;
+pub mod oauth;
+pub mod probe;
 pub mod providers;
 pub mod rotation;
+pub mod token;
 pub mod vault;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use dto::{
     CredentialSummary, Environment, FieldInput, FieldSchema, NewCredential, ProviderSchema,
-    RotationInfo, RotationStatus,
+    RotationInfo, RotationStatus, Stage, StageResult, TestReport, TokenInfo,
 };
 pub use error::{Error, ErrorClass, ErrorInfo, Result};
 pub use vault::secrets::{KeyringStore, MemoryStore, SecretKey, SecretStore};
+pub use rotation::RotateOutcome;
+pub use token::{AccessToken, Engine, RevokeOutcome, TokenSource};
 pub use vault::Vault;

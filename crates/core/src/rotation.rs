@@ -1,7 +1,12 @@
 //! Rotation status: ok, due soon (inside the reminder lead time) or overdue.
 
-use crate::dto::{RotationInfo, RotationStatus};
+use crate::dto::{CredentialSummary, RotationInfo, RotationStatus, TestReport};
+use crate::error::Result;
+use crate::providers;
+use crate::token::{blocking, Engine};
 use chrono::{DateTime, Duration, Utc};
+use secrecy::SecretString;
+use std::collections::BTreeMap;
 
 /// Default rotation period (the providers recommend 90 days).
 pub const DEFAULT_PERIOD_DAYS: u32 = 90;
@@ -25,6 +30,60 @@ pub fn status(rotated_at: DateTime<Utc>, period_days: u32, lead_days: u32, now: 
         RotationStatus::Ok
     };
     RotationInfo { status, due_at, days_left }
+}
+
+/// The outcome of a rotation attempt.
+#[derive(Debug)]
+pub enum RotateOutcome {
+    /// The new secret passed its test and replaced the old one.
+    Rotated {
+        /// The credential after the swap.
+        summary: CredentialSummary,
+        /// The test the new secret passed.
+        report: TestReport,
+        /// What happened to the old secret's cached token at the provider.
+        old_token: std::result::Result<crate::token::RevokeOutcome, crate::error::ErrorInfo>,
+        /// How to retire the old secret where only the provider's portal can.
+        retire_old: String,
+    },
+    /// The new secret failed its test; the old one is still in force, untouched.
+    Rejected {
+        /// The failed test.
+        report: TestReport,
+    },
+}
+
+impl Engine {
+    /// Rotates `name`: stages the new secret values, tests them, and only if the test
+    /// passes swaps them in and deletes the old ones (and their cached tokens). A failed
+    /// test, an error or a crash leaves the old credential working and untouched.
+    ///
+    /// # Errors
+    /// Input errors (unknown or empty fields), keyring and file errors.
+    pub async fn rotate(&self, name: &str, new_secrets: BTreeMap<String, SecretString>) -> Result<RotateOutcome> {
+        let vault = self.vault.clone();
+        let n = name.to_string();
+        let staged = blocking(move || vault.stage_rotation(&n, new_secrets)).await?;
+        let provider = providers::find(&staged.record.provider)?;
+        let report = self.run_test(provider, &staged.creds, None).await;
+        let vault = self.vault.clone();
+        if !report.ok {
+            blocking(move || {
+                vault.abort_rotation(staged);
+                Ok(())
+            })
+            .await?;
+            return Ok(RotateOutcome::Rejected { report });
+        }
+        // Retire the old secret's token where the provider has an endpoint, before the
+        // swap deletes it locally. A refusal does not undo a tested rotation.
+        let old_token = self.revoke(name).await.map_err(|e| e.info());
+        let summary = blocking(move || vault.commit_rotation(staged)).await?;
+        let vault = self.vault.clone();
+        let saved = report.clone();
+        blocking(move || vault.record_test(&saved)).await?;
+        Ok(RotateOutcome::Rotated { summary, report, old_token, retire_old: provider.portal_steps().to_string() })
+    }
 }
 
 #[cfg(test)]

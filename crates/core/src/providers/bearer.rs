@@ -32,4 +32,12 @@ impl Provider for Bearer {
         }
         Ok(())
     }
+
+    fn static_token_field(&self) -> Option<&'static str> {
+        Some("token")
+    }
+
+    fn portal_steps(&self) -> &'static str {
+        "Issue a new token where the API provider issues them, then revoke the old one there."
+    }
 }

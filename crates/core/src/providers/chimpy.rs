@@ -1,9 +1,13 @@
 //! Chimpy POS: OAuth2 password grant with a JSON body at `https://{auth_host}/oauth/token`,
 //! with `audience`, and refresh tokens when `offline_access` is requested.
 
-use super::{require_unless_token_url, test_url_field, token_url_field, Field, Provider};
+use super::{require_unless_token_url, test_url_field, token_url_field, Creds, Field, Provider};
 use crate::dto::{Environment, ProviderSchema};
 use crate::error::{Error, Result};
+use crate::http::{Body, Request};
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
 use std::collections::BTreeMap;
 
 /// Chimpy POS JWT password grant.
@@ -45,4 +49,60 @@ impl Provider for Chimpy {
         }
         require_unless_token_url("chimpy", "auth_host", fields)
     }
+
+    /// POST `https://{auth_host}/oauth/token` with a JSON password grant: `client_id`,
+    /// `audience`, `username`, `password`, and `scope: offline_access` when refresh tokens
+    /// are wanted.
+    fn token_request(&self, c: &Creds) -> Result<Request> {
+        let mut doc = serde_json::json!({
+            "grant_type": "password",
+            "client_id": c.require("chimpy", "client_id")?,
+            "audience": c.require("chimpy", "audience")?,
+            "username": c.require("chimpy", "username")?,
+            "password": c.secret("password")?.expose_secret(),
+        });
+        if c.field("offline_access") == Some("true") {
+            doc["scope"] = "offline_access".into();
+        }
+        json_post(token_url(c)?, doc)
+    }
+
+    /// The refresh grant sends `client_id` and `audience` too, as the document shows.
+    fn refresh_request(&self, c: &Creds, refresh_token: &SecretString) -> Option<Result<Request>> {
+        Some((|| {
+            let doc = serde_json::json!({
+                "grant_type": "refresh_token",
+                "client_id": c.require("chimpy", "client_id")?,
+                "audience": c.require("chimpy", "audience")?,
+                "refresh_token": refresh_token.expose_secret(),
+            });
+            json_post(token_url(c)?, doc)
+        })())
+    }
+
+    fn error_hint(&self, code: &str, _status: u16) -> Option<String> {
+        (code == "invalid_grant").then(|| {
+            "The user name or password was not accepted (or the refresh token expired). Check the private API credentials from your Chimpy onboarding.".into()
+        })
+    }
+
+    fn portal_steps(&self) -> &'static str {
+        "Change the API user's password with Chimpy (your onboarding contact or admin console); the old password stops working at once."
+    }
+}
+
+fn token_url(c: &Creds) -> Result<Url> {
+    match c.url("token_url")? {
+        Some(u) => Ok(u),
+        None => {
+            let host = c.require("chimpy", "auth_host")?;
+            crate::providers::validate_url("auth_host", &format!("https://{host}/oauth/token"))
+        }
+    }
+}
+
+fn json_post(url: Url, doc: serde_json::Value) -> Result<Request> {
+    let mut req = Request::new(Method::POST, url);
+    req.body = Body::Json(SecretString::from(doc.to_string()));
+    Ok(req)
 }

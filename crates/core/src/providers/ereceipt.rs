@@ -1,9 +1,12 @@
 //! eReceipt POS authentication: OAuth2 client credentials at `{identity_url}/connect/token`
 //! plus the POS headers `posserial`, `pososversion`, `posmodelframework`, `presharedkey`.
 
-use super::{require_unless_token_url, test_url_field, token_url_field, Field, Provider};
+use super::{form_post, require_unless_token_url, test_url_field, token_url_field, ClientAuth, Creds, Field, Provider};
 use crate::dto::{Environment, ProviderSchema};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::http::Request;
+use reqwest::header::HeaderName;
+use secrecy::SecretString;
 use std::collections::BTreeMap;
 
 /// eReceipt POS authentication.
@@ -34,5 +37,53 @@ impl Provider for EReceipt {
 
     fn check(&self, fields: &BTreeMap<String, String>) -> Result<()> {
         require_unless_token_url("ereceipt", "identity_url", fields)
+    }
+
+    /// POST `{identity_url}/connect/token` with the four POS headers and
+    /// `grant_type=client_credentials`, `client_id`, `client_secret` in the body.
+    fn token_request(&self, c: &Creds) -> Result<Request> {
+        let url = match c.url("token_url")? {
+            Some(u) => u,
+            None => {
+                let base = c.url("identity_url")?.ok_or_else(|| Error::MissingField {
+                    field: "identity_url".into(),
+                    provider: "ereceipt".into(),
+                })?;
+                let joined = format!("{}/connect/token", base.as_str().trim_end_matches('/'));
+                crate::providers::validate_url("identity_url", &joined)?
+            }
+        };
+        let mut req = form_post(
+            url,
+            c.require("ereceipt", "client_id")?,
+            c.secret("client_secret")?,
+            ClientAuth::Body,
+            &[("grant_type", Some("client_credentials")), ("scope", c.field("scope"))],
+        );
+        for h in ["posserial", "pososversion", "posmodelframework"] {
+            req = req.header(HeaderName::from_static(h), SecretString::from(c.require("ereceipt", h)?));
+        }
+        Ok(req.header(HeaderName::from_static("presharedkey"), c.secret("presharedkey")?.clone()))
+    }
+
+    fn error_hint(&self, code: &str, _status: u16) -> Option<String> {
+        Some(match code {
+            "invalid_posserial" => "The POS serial number does not match the registration (at most 100 characters).",
+            "invalid_pososversion" => "The POS OS version does not match the registration (at most 50 characters).",
+            "invalid_posmodelframework" => "The POS model framework does not match the registration (at most 10 characters).",
+            "invalid_presharedkey" => "The pre-shared key is wrong for this POS (at most 200 characters). Copy it again from the registration.",
+            "invalid_clientsecret" => "The client secret is wrong. Copy it again from the POS system registration.",
+            "unauthorized_client" => "The client ID is unknown, or the system user registered for the taxpayer is blocked or expired.",
+            _ => return None,
+        }
+        .to_string())
+    }
+
+    fn portal_steps(&self) -> &'static str {
+        "Ask for a new client secret (or pre-shared key) through your eReceipt POS system registration, then have the old one withdrawn there."
+    }
+
+    fn reads_taxpayer_tags(&self) -> bool {
+        true
     }
 }

@@ -1,8 +1,11 @@
 //! myPOS: OAuth2 client credentials with HTTP Basic (`client_id:client_secret`), optional
 //! `scope=webhooks`, and a revocation endpoint (production only).
 
-use super::{test_url_field, token_url_field, Field, Provider};
+use super::{form_post, test_url_field, token_url_field, ClientAuth, Creds, Field, Provider};
 use crate::dto::{Environment, ProviderSchema};
+use crate::error::{Error, Result};
+use crate::http::Request;
+use secrecy::SecretString;
 
 /// myPOS REST API OAuth2.
 pub struct MyPos;
@@ -38,5 +41,42 @@ impl Provider for MyPos {
                 test_url_field().build(),
             ],
         }
+    }
+
+    /// HTTP Basic with `client_id:client_secret` joined by a colon, as the document's
+    /// examples do; `grant_type=client_credentials` and optional `scope` in the body.
+    fn token_request(&self, c: &Creds) -> Result<Request> {
+        let url = c.url("token_url")?.ok_or_else(|| Error::MissingField { field: "token_url".into(), provider: "mypos".into() })?;
+        Ok(form_post(
+            url,
+            c.require("mypos", "client_id")?,
+            c.secret("client_secret")?,
+            ClientAuth::BasicRaw,
+            &[("grant_type", Some("client_credentials")), ("scope", c.field("scope"))],
+        ))
+    }
+
+    /// POST `token=<token>` to the revoke URL with the same Basic credentials.
+    fn revoke_request(&self, c: &Creds, token: &SecretString) -> Option<Result<Request>> {
+        let url = match c.url("revoke_url") {
+            Ok(Some(u)) => u,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        Some((|| {
+            let mut req = form_post(url, c.require("mypos", "client_id")?, c.secret("client_secret")?, ClientAuth::BasicRaw, &[]);
+            req.body = crate::http::Body::Form(vec![("token".into(), token.clone())]);
+            Ok(req)
+        })())
+    }
+
+    fn error_hint(&self, code: &str, _status: u16) -> Option<String> {
+        (code == "invalid_client").then(|| {
+            "The client ID or secret is wrong. Check them in your myPOS Account → oAuth Credentials (production and sandbox have separate credentials).".into()
+        })
+    }
+
+    fn portal_steps(&self) -> &'static str {
+        "Generate a new set of oAuth credentials in your myPOS Account, then delete the old set there."
     }
 }

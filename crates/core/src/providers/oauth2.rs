@@ -1,9 +1,12 @@
 //! Generic OAuth2 client credentials (RFC 6749 §4.4) with `client_secret_post` or
 //! `client_secret_basic`, optional audience, and RFC 7009 revocation.
 
-use super::{test_url_field, token_url_field, Field, Provider};
+use super::{form_post, test_url_field, token_url_field, ClientAuth, Creds, Field, Provider};
 use crate::dto::{Environment, ProviderSchema};
 use crate::error::{Error, Result};
+use crate::http::{Body, Request};
+use reqwest::header::HeaderName;
+use secrecy::SecretString;
 use std::collections::BTreeMap;
 
 /// Any standards-compliant OAuth2 server.
@@ -46,5 +49,54 @@ impl Provider for OAuth2 {
             }
         }
         Ok(())
+    }
+
+    /// RFC 6749 §4.4 with client_secret_post or client_secret_basic (§2.3.1 encoding).
+    fn token_request(&self, c: &Creds) -> Result<Request> {
+        let url = c.url("token_url")?.ok_or_else(|| Error::MissingField { field: "token_url".into(), provider: "oauth2".into() })?;
+        let mut req = form_post(
+            url,
+            c.require("oauth2", "client_id")?,
+            c.secret("client_secret")?,
+            auth(c),
+            &[("grant_type", Some("client_credentials")), ("scope", c.field("scope")), ("audience", c.field("audience"))],
+        );
+        for pair in c.field("extra_headers").unwrap_or("").split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once(':').ok_or_else(|| Error::invalid("extra_headers", format!("`{pair}` is not `Name: value`")))?;
+            let name = HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes())
+                .map_err(|_| Error::invalid("extra_headers", format!("`{}` is not a header name", name.trim())))?;
+            req = req.header(name, SecretString::from(value.trim()));
+        }
+        Ok(req)
+    }
+
+    /// RFC 7009: POST `token` and `token_type_hint=access_token` with the client's
+    /// authentication.
+    fn revoke_request(&self, c: &Creds, token: &SecretString) -> Option<Result<Request>> {
+        let url = match c.url("revoke_url") {
+            Ok(Some(u)) => u,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        Some((|| {
+            let mut req = form_post(url, c.require("oauth2", "client_id")?, c.secret("client_secret")?, auth(c), &[]);
+            if let Body::Form(pairs) = &mut req.body {
+                pairs.push(("token".into(), token.clone()));
+                pairs.push(("token_type_hint".into(), SecretString::from("access_token")));
+            }
+            Ok(req)
+        })())
+    }
+
+    fn portal_steps(&self) -> &'static str {
+        "Create a new client secret in the provider's developer console, then delete the old one there."
+    }
+}
+
+fn auth(c: &Creds) -> ClientAuth {
+    if c.field("auth_method") == Some("basic") {
+        ClientAuth::BasicRfc
+    } else {
+        ClientAuth::Body
     }
 }

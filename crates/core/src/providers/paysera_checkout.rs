@@ -1,8 +1,10 @@
 //! Paysera Checkout: OAuth2 client credentials with the credentials in the form body.
 //! Tokens live 3600 s; there are no refresh tokens.
 
-use super::{test_url_field, token_url_field, Field, Provider};
+use super::{form_post, test_url_field, token_url_field, ClientAuth, Creds, Field, Provider};
 use crate::dto::{Environment, ProviderSchema};
+use crate::error::Result;
+use crate::http::Request;
 
 /// Paysera Checkout OAuth2.
 pub struct PayseraCheckout;
@@ -32,5 +34,27 @@ impl Provider for PayseraCheckout {
                 test_url_field().default_for(Environment::Production, TEST_URL).build(),
             ],
         }
+    }
+
+    /// `grant_type=client_credentials` with `client_id` and `client_secret` in the form body.
+    fn token_request(&self, c: &Creds) -> Result<Request> {
+        let url = c.url("token_url")?.ok_or_else(|| crate::Error::MissingField { field: "token_url".into(), provider: "paysera-checkout".into() })?;
+        Ok(form_post(
+            url,
+            c.require("paysera-checkout", "client_id")?,
+            c.secret("client_secret")?,
+            ClientAuth::Body,
+            &[("grant_type", Some("client_credentials")), ("scope", c.field("scope"))],
+        ))
+    }
+
+    fn error_hint(&self, code: &str, _status: u16) -> Option<String> {
+        (code == "invalid_client").then(|| {
+            "The client ID or secret is wrong. Copy them again from your Paysera project's API credentials.".into()
+        })
+    }
+
+    fn portal_steps(&self) -> &'static str {
+        "Create a new client secret in your Paysera project's API credentials, then remove the old one there; Paysera Checkout has no revocation endpoint."
     }
 }

@@ -61,6 +61,12 @@ pub struct CredentialRecord {
     pub rotated_at: DateTime<Utc>,
     /// Rotation period in days.
     pub rotation_period_days: u32,
+    /// The cached access token's metadata (the token itself is in the keyring).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<crate::dto::TokenInfo>,
+    /// The last connectivity test's result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_test: Option<crate::dto::TestReport>,
     /// Fields written by newer builds, kept as they are.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,

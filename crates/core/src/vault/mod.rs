@@ -172,6 +172,8 @@ impl Vault {
             created_at: now,
             rotated_at: now,
             rotation_period_days: m.settings.default_rotation_days,
+            token: None,
+            last_test: None,
             extra: Default::default(),
         };
         self.write_secrets(&lock, &mut m, &record, &secrets)?;
@@ -196,10 +198,236 @@ impl Vault {
             self.secrets.get(&key(&m, &r.id, r.secret_rev, f))?;
         }
         let r = m.credentials.remove(idx);
-        m.pending_cleanup.push(PendingCleanup { credential_id: r.id, rev: r.secret_rev, fields: r.secret_fields });
+        m.pending_cleanup.push(PendingCleanup { fields: all_fields(&r), credential_id: r.id, rev: r.secret_rev });
         lock.save(&m)?;
         self.sweep(&lock, &mut m);
         Ok(())
+    }
+
+    /// The stored record of `name`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], and as [`Vault::list`].
+    pub fn record(&self, name: &str) -> Result<CredentialRecord> {
+        self.meta.load()?.find(name).cloned().ok_or_else(|| Error::NotFound(name.into()))
+    }
+
+    /// The clock this vault reads.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Loads a record's values: effective fields and every secret from the keyring.
+    ///
+    /// # Errors
+    /// [`Error::SecretMissing`], keyring errors.
+    pub fn creds(&self, r: &CredentialRecord) -> Result<providers::Creds> {
+        let m = self.meta.load()?;
+        let schema = providers::schema(&r.provider)?;
+        let mut secrets = BTreeMap::new();
+        for f in &r.secret_fields {
+            let v = self
+                .secrets
+                .get(&key(&m, &r.id, r.secret_rev, f))?
+                .ok_or_else(|| Error::SecretMissing { credential: r.name.clone(), field: f.clone() })?;
+            secrets.insert(f.clone(), v);
+        }
+        Ok(providers::Creds::new(&schema, &r.name, r.environment, &r.fields, secrets))
+    }
+
+    /// A cached token field (`ACCESS_TOKEN_FIELD` or `REFRESH_TOKEN_FIELD`) of a record.
+    ///
+    /// # Errors
+    /// Keyring errors.
+    pub fn cached(&self, r: &CredentialRecord, field: &str) -> Result<Option<SecretString>> {
+        let m = self.meta.load()?;
+        self.secrets.get(&key(&m, &r.id, r.secret_rev, field))
+    }
+
+    /// Caches a token for the record `id` at revision `rev`: the token (and a new refresh
+    /// token, if one came) in the keyring first, then its metadata. If the credential was
+    /// rotated or removed meanwhile, nothing is stored.
+    ///
+    /// # Errors
+    /// Keyring and file errors.
+    pub fn store_token(
+        &self,
+        id: &str,
+        rev: u32,
+        access: &SecretString,
+        refresh: Option<&SecretString>,
+        info: crate::dto::TokenInfo,
+    ) -> Result<()> {
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        let Some(idx) = m.credentials.iter().position(|c| c.id == id && c.secret_rev == rev) else {
+            return Ok(());
+        };
+        self.secrets.set(&key(&m, id, rev, ACCESS_TOKEN_FIELD), access)?;
+        if let Some(r) = refresh {
+            self.secrets.set(&key(&m, id, rev, REFRESH_TOKEN_FIELD), r)?;
+        }
+        m.credentials[idx].token = Some(info);
+        lock.save(&m)
+    }
+
+    /// Discards the cached access token of record `id` (after a 401, or a revocation);
+    /// with `refresh_too`, the refresh token as well.
+    ///
+    /// # Errors
+    /// Keyring and file errors.
+    pub fn clear_token(&self, id: &str, rev: u32, refresh_too: bool) -> Result<()> {
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        // Metadata first: a crash then leaves an unused keyring entry, never metadata
+        // that claims a token the keyring no longer has.
+        if let Some(c) = m.credentials.iter_mut().find(|c| c.id == id && c.secret_rev == rev) {
+            c.token = None;
+            lock.save(&m)?;
+        }
+        self.secrets.delete(&key(&m, id, rev, ACCESS_TOKEN_FIELD))?;
+        if refresh_too {
+            self.secrets.delete(&key(&m, id, rev, REFRESH_TOKEN_FIELD))?;
+        }
+        Ok(())
+    }
+
+    /// Records the result of a connectivity test.
+    ///
+    /// # Errors
+    /// File errors.
+    pub fn record_test(&self, report: &crate::dto::TestReport) -> Result<()> {
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        if let Some(c) = m.credentials.iter_mut().find(|c| c.name == report.credential) {
+            c.last_test = Some(report.clone());
+            lock.save(&m)?;
+        }
+        Ok(())
+    }
+
+    /// An exclusive per-credential lock, held while a token is fetched so that the app and
+    /// any number of CLI processes make one token request at a time per credential.
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn token_lock(&self, id: &str) -> Result<std::fs::File> {
+        let dir = self.data_dir().join("locks");
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
+        let path = dir.join(format!("{id}.lock"));
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let f = opts.open(&path).map_err(|e| Error::io("cannot open", &path, e))?;
+        f.lock().map_err(|e| Error::io("cannot lock", &path, e))?;
+        Ok(f)
+    }
+
+    /// Stages new secret values for `name` under the next revision (secrets not given are
+    /// carried over). The current secrets stay in force until [`Vault::commit_rotation`].
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::InvalidInput`] (a non-secret or unknown field, or no
+    /// new value at all), keyring and file errors.
+    pub fn stage_rotation(&self, name: &str, new: BTreeMap<String, SecretString>) -> Result<StagedRotation> {
+        let current = self.record(name)?;
+        let schema = providers::schema(&current.provider)?;
+        let mut fresh = BTreeMap::new();
+        for (k, v) in new {
+            match schema.field(&k) {
+                Some(f) if f.secret => {}
+                _ => return Err(Error::invalid(k.as_str(), format!("{} has no secret field `{k}`", schema.kind))),
+            }
+            let v = providers::trim_secret(v.expose_secret()).to_string();
+            if v.is_empty() {
+                return Err(Error::invalid(k.as_str(), "is empty"));
+            }
+            if let Some(max) = schema.field(&k).and_then(|f| f.max_len) {
+                if v.chars().count() > max as usize {
+                    return Err(Error::invalid(k.as_str(), format!("is longer than {max} characters")));
+                }
+            }
+            fresh.insert(k, SecretString::from(v));
+        }
+        if fresh.is_empty() {
+            let names: Vec<_> = schema.fields.iter().filter(|f| f.secret).map(|f| f.name.as_str()).collect();
+            return Err(Error::invalid("secrets", format!("no new secret given (expected one of: {})", names.join(", "))));
+        }
+        let old = self.creds(&current)?;
+        let mut all = old.secrets;
+        all.extend(fresh);
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        let live = m.find(name).ok_or_else(|| Error::NotFound(name.into()))?;
+        if live.secret_rev != current.secret_rev {
+            return Err(Error::invalid(name, "was rotated by another process meanwhile; try again"));
+        }
+        let mut record = current.clone();
+        record.secret_rev = current.secret_rev + 1;
+        record.secret_fields = all.keys().cloned().collect();
+        record.token = None;
+        self.write_secrets(&lock, &mut m, &record, &all)?;
+        // Keep the intent listed until commit: an aborted or crashed rotation is swept.
+        m.pending_cleanup.push(PendingCleanup {
+            credential_id: record.id.clone(),
+            rev: record.secret_rev,
+            fields: all_fields(&record),
+        });
+        lock.save(&m)?;
+        let creds = providers::Creds::new(&schema, &record.name, record.environment, &record.fields, all);
+        Ok(StagedRotation { record, creds, previous_rev: current.secret_rev })
+    }
+
+    /// Swaps staged secrets in: the record points at the new revision, its rotation date is
+    /// today, and the old revision's secrets and tokens are deleted.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if the credential changed meanwhile; file errors.
+    pub fn commit_rotation(&self, staged: StagedRotation) -> Result<CredentialSummary> {
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        let idx = m
+            .credentials
+            .iter()
+            .position(|c| c.id == staged.record.id && c.secret_rev == staged.previous_rev)
+            .ok_or_else(|| Error::invalid(staged.record.name.as_str(), "was changed by another process meanwhile; try again"))?;
+        let old = m.credentials[idx].clone();
+        let mut record = staged.record;
+        record.rotated_at = self.clock.now();
+        // The new secrets start with no cached token (tokens from the old ones are deleted).
+        record.token = None;
+        m.pending_cleanup.retain(|p| !(p.credential_id == record.id && p.rev == record.secret_rev));
+        m.pending_cleanup.push(PendingCleanup { credential_id: old.id.clone(), rev: old.secret_rev, fields: all_fields(&old) });
+        m.credentials[idx] = record;
+        lock.save(&m)?;
+        self.sweep(&lock, &mut m);
+        Ok(self.summary(&m.settings, &m.credentials[idx]))
+    }
+
+    /// Drops staged secrets; the credential is unchanged.
+    pub fn abort_rotation(&self, staged: StagedRotation) {
+        if let Ok(lock) = self.meta.lock() {
+            if let Ok(mut m) = lock.load() {
+                drop(staged);
+                self.sweep(&lock, &mut m);
+            }
+        }
+    }
+
+    /// Marks a credential as rotated today without changing its secret (for secrets
+    /// rotated outside Tillkey).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; file errors.
+    pub fn mark_rotated(&self, name: &str) -> Result<CredentialSummary> {
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        let now = self.clock.now();
+        let idx = m.credentials.iter().position(|c| c.name == name).ok_or_else(|| Error::NotFound(name.into()))?;
+        m.credentials[idx].rotated_at = now;
+        lock.save(&m)?;
+        Ok(self.summary(&m.settings, &m.credentials[idx]))
     }
 
     /// Steps 1–2 of the write order: record the entries as pending, then write them. On a
@@ -270,8 +498,32 @@ impl Vault {
                 settings.reminder_lead_days,
                 self.clock.now(),
             ),
+            token: r.token.clone(),
+            last_test: r.last_test.clone(),
         }
     }
+}
+
+/// Keyring field of a cached access token.
+pub const ACCESS_TOKEN_FIELD: &str = "_access_token";
+/// Keyring field of a refresh token.
+pub const REFRESH_TOKEN_FIELD: &str = "_refresh_token";
+
+/// Every keyring field a record may have at its revision: its secrets and token caches.
+fn all_fields(r: &CredentialRecord) -> Vec<String> {
+    let mut f = r.secret_fields.clone();
+    f.extend([ACCESS_TOKEN_FIELD.to_string(), REFRESH_TOKEN_FIELD.to_string()]);
+    f
+}
+
+/// New secrets staged under the next revision, awaiting a test before they replace the
+/// current ones. Commit with [`Vault::commit_rotation`] or drop with [`Vault::abort_rotation`].
+pub struct StagedRotation {
+    /// The credential as it will be after the swap.
+    pub record: CredentialRecord,
+    /// Its values with the new secrets, for testing.
+    pub creds: providers::Creds,
+    previous_rev: u32,
 }
 
 fn key(m: &Metadata, credential_id: &str, rev: u32, field: &str) -> SecretKey {

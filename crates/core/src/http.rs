@@ -1,0 +1,234 @@
+//! HTTP for provider calls: one pooled client with timeouts, no redirects (a redirect
+//! could carry a bearer token to another host), capped response bodies, and https only
+//! except to loopback addresses.
+//!
+//! Responses are captured as [`Captured`] (status, rate-limit headers, a capped body and
+//! the latency) so the token engine and the connectivity test share one code path.
+
+use crate::error::{Error, Result};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use std::time::{Duration, Instant};
+use ts_rs::TS;
+use url::Url;
+
+/// Largest response body read from a provider; anything longer is cut (and is not JSON we
+/// want anyway).
+pub const MAX_BODY: usize = 256 * 1024;
+/// Whole-request timeout.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// TCP connect timeout.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Rate-limit headers of a response. Paysera's `X-RateLimit-Reset` is seconds until the
+/// window resets, not a timestamp.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RateLimit {
+    /// `X-RateLimit-Limit`.
+    pub limit: Option<u64>,
+    /// `X-RateLimit-Remaining`.
+    pub remaining: Option<u64>,
+    /// `X-RateLimit-Reset`: seconds until the window resets.
+    pub reset_secs: Option<u64>,
+    /// `Retry-After` (seconds form).
+    pub retry_after_secs: Option<u64>,
+}
+
+impl RateLimit {
+    fn from_headers(h: &HeaderMap) -> Option<Self> {
+        let num = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let rl = RateLimit {
+            limit: num("x-ratelimit-limit"),
+            remaining: num("x-ratelimit-remaining"),
+            reset_secs: num("x-ratelimit-reset"),
+            retry_after_secs: num("retry-after"),
+        };
+        (rl != RateLimit::default()).then_some(rl)
+    }
+
+    /// Seconds to wait before trying again: Retry-After, else X-RateLimit-Reset, else 60.
+    pub fn wait_secs(&self) -> u64 {
+        self.retry_after_secs.or(self.reset_secs).unwrap_or(60)
+    }
+}
+
+/// A response as the engine needs it. The body may hold tokens: never log or show it.
+pub struct Captured {
+    /// HTTP status.
+    pub status: u16,
+    /// Rate-limit headers, when the response had any.
+    pub rate_limit: Option<RateLimit>,
+    /// The body, at most [`MAX_BODY`] bytes.
+    pub body: Vec<u8>,
+    /// Time from sending to the last body byte.
+    pub latency: Duration,
+}
+
+/// A request body.
+pub enum Body {
+    /// No body.
+    Empty,
+    /// `application/x-www-form-urlencoded`; values may be secret.
+    Form(Vec<(String, SecretString)>),
+    /// `application/json` (the serialized document may hold secrets).
+    Json(SecretString),
+}
+
+/// A request to a provider. It has no `Debug`: its headers and body hold secrets.
+pub struct Request {
+    /// GET or POST.
+    pub method: reqwest::Method,
+    /// Target URL (already checked by [`check_url`]).
+    pub url: Url,
+    /// Headers; values may be secret (Authorization, presharedkey).
+    pub headers: Vec<(HeaderName, SecretString)>,
+    /// Body.
+    pub body: Body,
+}
+
+impl Request {
+    /// A request with no headers or body.
+    pub fn new(method: reqwest::Method, url: Url) -> Self {
+        Self { method, url, headers: Vec::new(), body: Body::Empty }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: HeaderName, value: impl Into<SecretString>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Adds `Authorization: Bearer <token>`.
+    pub fn bearer(self, token: &SecretString) -> Self {
+        let v = SecretString::from(format!("Bearer {}", token.expose_secret()));
+        self.header(AUTHORIZATION, v)
+    }
+
+    /// Adds `Accept: application/json`.
+    pub fn accept_json(self) -> Self {
+        self.header(ACCEPT, SecretString::from("application/json"))
+    }
+}
+
+/// Checks that a URL may receive credentials: https, or http to a loopback address.
+///
+/// # Errors
+/// [`Error::InvalidInput`].
+pub fn check_url(field: &str, url: &Url) -> Result<()> {
+    crate::providers::validate_url(field, url.as_str()).map(|_| ())
+}
+
+/// The HTTP client: pooled for normal calls; [`Http::fresh`] for connectivity tests.
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Http")
+    }
+}
+
+impl Http {
+    /// A pooled client with keep-alive.
+    ///
+    /// # Errors
+    /// [`Error::Network`] if the TLS backend cannot start.
+    pub fn new() -> Result<Self> {
+        Self::build(true)
+    }
+
+    /// A client that keeps no idle connections, so every request opens its own.
+    ///
+    /// # Errors
+    /// As [`Http::new`].
+    pub fn fresh() -> Result<Self> {
+        Self::build(false)
+    }
+
+    fn build(pooled: bool) -> Result<Self> {
+        let mut b = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .https_only(false) // enforced per request by check_url (loopback may be http)
+            .user_agent(concat!("tillkey/", env!("CARGO_PKG_VERSION")));
+        if !pooled {
+            b = b.pool_max_idle_per_host(0);
+        }
+        let client = b.build().map_err(|e| Error::Network { host: String::new(), detail: describe(&e), timeout: false })?;
+        Ok(Self { client })
+    }
+
+    /// Sends `req` and captures the response.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a URL that may not receive credentials; [`Error::Network`]
+    /// for DNS, connect, TLS and timeout failures (with the host, never the full URL).
+    pub async fn send(&self, req: Request) -> Result<Captured> {
+        check_url("url", &req.url)?;
+        let host = req.url.host_str().unwrap_or_default().to_string();
+        let net = |e: reqwest::Error| Error::Network { host: host.clone(), detail: describe(&e), timeout: e.is_timeout() };
+        let mut rb = self.client.request(req.method, req.url.clone());
+        for (name, value) in &req.headers {
+            let mut v = HeaderValue::from_str(value.expose_secret())
+                .map_err(|_| Error::invalid(name.as_str(), "contains characters that cannot go in an HTTP header"))?;
+            v.set_sensitive(true);
+            rb = rb.header(name, v);
+        }
+        rb = match req.body {
+            Body::Empty => rb,
+            Body::Form(pairs) => {
+                let mut ser = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in &pairs {
+                    ser.append_pair(k, v.expose_secret());
+                }
+                rb.header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(ser.finish())
+            }
+            Body::Json(doc) => rb.header(CONTENT_TYPE, "application/json").body(doc.expose_secret().to_string()),
+        };
+        let started = Instant::now();
+        let mut resp = rb.send().await.map_err(net)?;
+        let status = resp.status().as_u16();
+        let rate_limit = RateLimit::from_headers(resp.headers());
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(net)? {
+            let room = MAX_BODY.saturating_sub(body.len());
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if room <= chunk.len() {
+                break;
+            }
+        }
+        Ok(Captured { status, rate_limit, body, latency: started.elapsed() })
+    }
+}
+
+/// A reqwest error in words, without its URL (a URL may carry a query with a token).
+fn describe(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    if e.is_timeout() {
+        parts.push("timed out".to_string());
+    } else if e.is_connect() {
+        parts.push("could not connect".to_string());
+    } else if e.is_body() || e.is_decode() {
+        parts.push("the response body could not be read".to_string());
+    }
+    // The innermost cause says most (e.g. "Connection refused", "dns error").
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut last = None;
+    while let Some(s) = src {
+        last = Some(s.to_string());
+        src = s.source();
+    }
+    if let Some(l) = last {
+        parts.push(l);
+    }
+    if parts.is_empty() {
+        parts.push("request failed".into());
+    }
+    parts.join(": ")
+}
