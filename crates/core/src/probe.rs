@@ -336,7 +336,7 @@ impl Engine {
             .await;
             match retried {
                 Ok(resp2) => {
-                    let mut s = http_stage(Stage::Api, &url, &resp2, format!("HTTP {}", resp2.status), provider);
+                    let mut s = http_stage(Stage::Api, &url, &resp2, "the API accepted the new token".into(), provider);
                     s.message = format!("{} (the first token was rejected; re-authenticated and retried once)", s.message);
                     stages.push(s);
                 }
@@ -344,7 +344,7 @@ impl Engine {
             }
             return Ok(());
         }
-        let ok_message = format!("HTTP {}", resp.status);
+        let ok_message = "the API accepted the token".to_string();
         stages.push(http_stage(Stage::Api, &url, &resp, ok_message, provider));
         Ok(())
     }
