@@ -92,7 +92,6 @@ pub struct FieldSchema {
     /// Maximum length in characters, where the provider documents one.
     pub max_len: Option<u32>,
     /// Default value per environment.
-    #[ts(type = "Partial<Record<Environment, string>>")]
     pub defaults: BTreeMap<Environment, String>,
 }
 
@@ -178,6 +177,7 @@ pub struct RotationInfo {
     /// When rotation is due (last rotated + period).
     pub due_at: DateTime<Utc>,
     /// Whole days until due; negative when overdue.
+    #[ts(type = "number")]
     pub days_left: i64,
 }
 

@@ -250,16 +250,16 @@ impl Error {
                 "Check that the URL points at the provider's API and not at a web page or proxy.".into()
             }
             Error::Unsupported(_) => return None,
-            Error::NotFound(_) => "Run `tillkey list` to see the names in this vault.".into(),
+            Error::NotFound(_) => "Check the name: the credential list shows every name in this vault.".into(),
             Error::AlreadyExists(_) => {
                 "Pick another name, or remove the existing credential first.".into()
             }
             Error::UnknownProvider { .. } => {
-                "Run `tillkey providers` to see every kind and its fields.".into()
+                "Pick one of the known providers (the CLI lists them with `tillkey providers`).".into()
             }
             Error::InvalidInput { .. } => "Correct the value and try again; nothing was changed.".into(),
             Error::MissingField { field, .. } => format!(
-                "Provide `{field}` (secret fields on stdin as `{field}=VALUE`, others with `--set {field}=VALUE`)."
+                "Fill in `{field}`. (CLI: secret fields on stdin as `{field}=VALUE`, others with `--set {field}=VALUE`.)"
             ),
             Error::KeyringUnavailable(_) => KEYRING_HINT.into(),
             Error::KeyringLocked => "Unlock your login keyring (answer the unlock prompt or log in to \

@@ -28,12 +28,16 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[ts(export)]
 pub struct RateLimit {
     /// `X-RateLimit-Limit`.
+    #[ts(type = "number | null")]
     pub limit: Option<u64>,
     /// `X-RateLimit-Remaining`.
+    #[ts(type = "number | null")]
     pub remaining: Option<u64>,
     /// `X-RateLimit-Reset`: seconds until the window resets.
+    #[ts(type = "number | null")]
     pub reset_secs: Option<u64>,
     /// `Retry-After` (seconds form).
+    #[ts(type = "number | null")]
     pub retry_after_secs: Option<u64>,
 }
 
