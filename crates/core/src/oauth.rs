@@ -138,6 +138,7 @@ pub fn standard_hint(code: &str, status: u16) -> String {
         "unauthorized_client" => "This client is not allowed to use this grant type, or its system user is blocked or expired. Ask the provider to enable it.".into(),
         "unsupported_grant_type" => "The server does not accept this grant type for this client. Check the provider kind and the token URL.".into(),
         "invalid_scope" => "The requested scope is not allowed for this client. Clear the scope field or use one the provider granted.".into(),
+        "invalid_target" => "The server does not accept the requested audience (resource) for this client. Check the audience field, or clear it.".into(),
         "invalid_request" => "The token request was missing a parameter or malformed. Check the required fields (client ID, audience) and the token URL.".into(),
         "invalid_token" => "The access token was rejected (expired or revoked). Tillkey discards it and fetches a new one once; if this persists, the credential itself is no longer valid.".into(),
         _ => match status {

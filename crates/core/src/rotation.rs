@@ -76,8 +76,9 @@ impl Engine {
             return Ok(RotateOutcome::Rejected { report });
         }
         // Retire the old secret's token where the provider has an endpoint, before the
-        // swap deletes it locally. A refusal does not undo a tested rotation.
-        let old_token = self.revoke(name).await.map_err(|e| e.info());
+        // swap deletes it locally, authenticating with the new secret (the provider may
+        // have retired the old one already). A refusal does not undo a tested rotation.
+        let old_token = self.revoke_as(name, Some(&staged.creds)).await.map_err(|e| e.info());
         let summary = blocking(move || vault.commit_rotation(staged)).await?;
         let vault = self.vault.clone();
         let saved = report.clone();

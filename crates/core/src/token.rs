@@ -177,6 +177,15 @@ impl Engine {
     /// # Errors
     /// [`Error::Provider`] if the provider refuses; network and keyring errors.
     pub async fn revoke(&self, name: &str) -> Result<RevokeOutcome> {
+        self.revoke_as(name, None).await
+    }
+
+    /// [`Engine::revoke`], authenticating with `creds` instead of the stored secrets when
+    /// given. Rotation passes the new, tested secrets: by then the provider may already
+    /// have retired the old secret, and the new one belongs to the same client (the
+    /// client ID is not a secret, so rotation never changes it), which RFC 7009 requires
+    /// of whoever revokes a client's token.
+    pub(crate) async fn revoke_as(&self, name: &str, creds: Option<&Creds>) -> Result<RevokeOutcome> {
         let vault = self.vault.clone();
         let n = name.to_string();
         let record = blocking(move || vault.record(&n)).await?;
@@ -187,10 +196,17 @@ impl Engine {
         let Some(token) = cached else {
             return Ok(RevokeOutcome::NothingCached);
         };
-        let vault = self.vault.clone();
-        let rec = record.clone();
-        let creds = blocking(move || vault.creds(&rec)).await?;
-        let Some(req) = provider.revoke_request(&creds, &token) else {
+        let stored;
+        let creds = match creds {
+            Some(c) => c,
+            None => {
+                let vault = self.vault.clone();
+                let rec = record.clone();
+                stored = blocking(move || vault.creds(&rec)).await?;
+                &stored
+            }
+        };
+        let Some(req) = provider.revoke_request(creds, &token) else {
             self.invalidate(&record).await?;
             return Ok(RevokeOutcome::NoEndpoint { portal_steps: provider.portal_steps().to_string() });
         };

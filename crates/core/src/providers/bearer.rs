@@ -37,6 +37,17 @@ impl Provider for Bearer {
         Some("token")
     }
 
+    /// A rejected static token is not re-fetched (there is nothing to fetch it with): say
+    /// so, and how to replace it, instead of the OAuth2 "fetches a new one" hint.
+    fn error_hint(&self, code: &str, status: u16) -> Option<String> {
+        (status == 401 || code == "invalid_token").then(|| {
+            format!(
+                "The API rejected this static token (invalid, expired or revoked); it cannot be refreshed. {} Then run `tillkey rotate NAME` with the new token.",
+                self.portal_steps()
+            )
+        })
+    }
+
     fn portal_steps(&self) -> &'static str {
         "Issue a new token where the API provider issues them, then revoke the old one there."
     }
