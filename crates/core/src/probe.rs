@@ -7,9 +7,9 @@
 
 use crate::dto::{Stage, StageResult, TestReport};
 use crate::error::{Error, Result};
-use crate::http::{Captured, CONNECT_TIMEOUT};
+use crate::http::{Captured, Request, CONNECT_TIMEOUT};
 use crate::oauth;
-use crate::providers::{self, Creds, Provider};
+use crate::providers::{Creds, Provider};
 use crate::token::{blocking, Engine};
 use crate::vault::metadata::CredentialRecord;
 use secrecy::SecretString;
@@ -147,13 +147,8 @@ impl Engine {
     /// Only local failures ([`Error::NotFound`], keyring, files); provider and network
     /// failures are part of the report.
     pub async fn test(&self, name: &str) -> Result<TestReport> {
-        let vault = self.vault.clone();
-        let n = name.to_string();
-        let record = blocking(move || vault.record(&n)).await?;
-        let provider = providers::find(&record.provider)?;
-        let vault = self.vault.clone();
-        let rec = record.clone();
-        let creds = blocking(move || vault.creds(&rec)).await?;
+        let (record, provider) = self.load(name).await?;
+        let creds = self.creds_of(&record).await?;
         let report = self.run_test(provider, &creds, Some(&record)).await;
         let vault = self.vault.clone();
         let saved = report.clone();
@@ -231,6 +226,33 @@ impl Engine {
         }
     }
 
+    /// Sends `req` as `stage`, preceded by a connect stage to its host when `connect`.
+    /// A failure of either is pushed to `stages`, and `None` ends the test there.
+    async fn send_stage(
+        &self,
+        stage: Stage,
+        req: Request,
+        connect: bool,
+        stages: &mut Vec<StageResult>,
+    ) -> Option<(Url, Captured)> {
+        let url = req.url.clone();
+        if connect {
+            let c = connect_stage(&url).await;
+            let connected = c.ok;
+            stages.push(c);
+            if !connected {
+                return None;
+            }
+        }
+        match self.http.send(req).await {
+            Ok(resp) => Some((url, resp)),
+            Err(e) => {
+                stages.push(failed(stage, target(&url), 0, &e));
+                None
+            }
+        }
+    }
+
     async fn stages(
         &self,
         provider: &dyn Provider,
@@ -243,20 +265,8 @@ impl Engine {
         let token: SecretString = if let Some(field) = provider.static_token_field() {
             creds.secret(field)?.clone()
         } else {
-            let req = provider.token_request(creds)?;
-            let url = req.url.clone();
-            let c = connect_stage(&url).await;
-            let connected = c.ok;
-            stages.push(c);
-            if !connected {
+            let Some((url, resp)) = self.send_stage(Stage::Token, provider.token_request(creds)?, true, stages).await else {
                 return Ok(());
-            }
-            let resp = match self.http.send(req).await {
-                Ok(r) => r,
-                Err(e) => {
-                    stages.push(failed(Stage::Token, target(&url), 0, &e));
-                    return Ok(());
-                }
             };
             let stage = http_stage(Stage::Token, &url, &resp, String::new(), provider);
             if !stage.ok {
@@ -303,21 +313,10 @@ impl Engine {
             }
             return Ok(());
         };
-        let url = req.url.clone();
-        if provider.static_token_field().is_some() {
-            let c = connect_stage(&url).await;
-            let connected = c.ok;
-            stages.push(c);
-            if !connected {
-                return Ok(());
-            }
-        }
-        let resp = match self.http.send(req).await {
-            Ok(r) => r,
-            Err(e) => {
-                stages.push(failed(Stage::Api, target(&url), 0, &e));
-                return Ok(());
-            }
+        // Static tokens had no token stage: their connect stage goes to the API host.
+        let connect = provider.static_token_field().is_some();
+        let Some((url, resp)) = self.send_stage(Stage::Api, req, connect, stages).await else {
+            return Ok(());
         };
         if token_rejected(&resp) && provider.static_token_field().is_none() {
             // Discard, re-authenticate, retry once. Never loop.

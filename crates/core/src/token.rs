@@ -131,16 +131,29 @@ impl Engine {
         self.vault.clock().now()
     }
 
+    /// The stored record of `name` and its provider.
+    pub(crate) async fn load(&self, name: &str) -> Result<(CredentialRecord, &'static dyn Provider)> {
+        let vault = self.vault.clone();
+        let n = name.to_string();
+        let record = blocking(move || vault.record(&n)).await?;
+        let provider = providers::find(&record.provider)?;
+        Ok((record, provider))
+    }
+
+    /// A record's values with its secrets, read from the keyring.
+    pub(crate) async fn creds_of(&self, record: &CredentialRecord) -> Result<Creds> {
+        let vault = self.vault.clone();
+        let rec = record.clone();
+        blocking(move || vault.creds(&rec)).await
+    }
+
     /// A valid access token for `name`: static, cached, refreshed or fetched.
     ///
     /// # Errors
     /// [`Error::NotFound`], [`Error::Provider`] (credential rejected, or a static token past
     /// its stated expiry), [`Error::RateLimited`], [`Error::Network`], keyring errors.
     pub async fn token(&self, name: &str) -> Result<AccessToken> {
-        let vault = self.vault.clone();
-        let n = name.to_string();
-        let record = blocking(move || vault.record(&n)).await?;
-        let provider = providers::find(&record.provider)?;
+        let (record, provider) = self.load(name).await?;
         if let Some(field) = provider.static_token_field() {
             return self.static_token(provider, &record, field).await;
         }
@@ -152,9 +165,7 @@ impl Engine {
         let vault = self.vault.clone();
         let id = record.id.clone();
         let _guard = blocking(move || vault.token_lock(&id)).await?;
-        let vault = self.vault.clone();
-        let n = name.to_string();
-        let record = blocking(move || vault.record(&n)).await?;
+        let (record, _) = self.load(name).await?;
         if let Some(t) = self.cached_token(&record).await? {
             return Ok(t);
         }
@@ -186,10 +197,7 @@ impl Engine {
     /// client ID is not a secret, so rotation never changes it), which RFC 7009 requires
     /// of whoever revokes a client's token.
     pub(crate) async fn revoke_as(&self, name: &str, creds: Option<&Creds>) -> Result<RevokeOutcome> {
-        let vault = self.vault.clone();
-        let n = name.to_string();
-        let record = blocking(move || vault.record(&n)).await?;
-        let provider = providers::find(&record.provider)?;
+        let (record, provider) = self.load(name).await?;
         let vault = self.vault.clone();
         let rec = record.clone();
         let cached = blocking(move || vault.cached(&rec, ACCESS_TOKEN_FIELD)).await?;
@@ -200,9 +208,7 @@ impl Engine {
         let creds = match creds {
             Some(c) => c,
             None => {
-                let vault = self.vault.clone();
-                let rec = record.clone();
-                stored = blocking(move || vault.creds(&rec)).await?;
+                stored = self.creds_of(&record).await?;
                 &stored
             }
         };
@@ -252,9 +258,7 @@ impl Engine {
     /// Renews with the refresh token where one is held (falling back to the full grant on
     /// `invalid_grant` or 401), else with the full grant; caches the result.
     pub(crate) async fn renew(&self, provider: &dyn Provider, r: &CredentialRecord) -> Result<AccessToken> {
-        let vault = self.vault.clone();
-        let rec = r.clone();
-        let creds = blocking(move || vault.creds(&rec)).await?;
+        let creds = self.creds_of(r).await?;
         let vault = self.vault.clone();
         let rec = r.clone();
         let refresh = blocking(move || vault.cached(&rec, REFRESH_TOKEN_FIELD)).await?;

@@ -353,3 +353,15 @@ mod tests {
         assert!(!m.contains_key("b"));
     }
 }
+
+/// RFC 7009 §2.1–2.2: revokes the form's `token` if it belongs to `client_id`, and answers
+/// 200 either way (a token of another client, or an unknown one, is left alone).
+pub(crate) fn revoke_own_token(st: &SimState, client_id: &str, form: &HashMap<String, String>) -> Response {
+    let Some(token) = form.get("token") else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing parameter: token");
+    };
+    if st.token_info(token).is_some_and(|t| t.client_id == client_id) {
+        st.revoke_token(token);
+    }
+    StatusCode::OK.into_response()
+}

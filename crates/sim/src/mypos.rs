@@ -22,12 +22,12 @@ use std::collections::HashMap;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::json;
 
-use crate::http::{
+use crate::http::{revoke_own_token, 
     api_auth, basic, basic_client, has_content_type, invalid_client_basic, json_response, limited,
     no_store, oauth_error, parse_form, read_body, scope_tokens, Basic,
 };
@@ -172,20 +172,7 @@ async fn revoke(State(st): State<SimState>, headers: HeaderMap, body: Body) -> R
             Ok(f) => f,
             Err(e) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e),
         };
-        let Some(token) = form.get("token") else {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "Missing parameter: token",
-            );
-        };
-        if st
-            .token_info(token)
-            .is_some_and(|t| t.client_id == client.client_id)
-        {
-            st.revoke_token(token);
-        }
-        StatusCode::OK.into_response()
+        revoke_own_token(&st, &client.client_id, &form)
     })
 }
 
