@@ -2,7 +2,11 @@
 //! The CLI must give up after the keyring timeout with exit 3, not hang, and change nothing.
 //!
 //! The test runs the CLI in a D-Bus session of its own, with its own gnome-keyring that it
-//! unlocks and then locks, so it never disturbs the keyring other tests use.
+//! unlocks and then locks, so it never disturbs the keyring other tests use. Its
+//! environment is cleared first: an inherited `GNOME_KEYRING_CONTROL` would make the new
+//! daemon talk to the outer one over its control socket, and the outer daemon, asked to
+//! serve a bus it is not on, later aborts (seen as a glib trap in the kernel log and every
+//! following keyring test failing).
 
 use std::process::Command;
 
@@ -33,10 +37,12 @@ fn locked_keyring_is_a_clear_error_not_a_hang() {
     "#;
     let out = Command::new("timeout")
         .args(["60", "dbus-run-session", "--", "sh", "-c", script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
         .env("HOME_DIR", home.path())
         .env("BIN", &bin)
         .env("DATA", dir.path())
-        .env_remove("DISPLAY")
         .output()
         .expect("dbus-run-session and gnome-keyring are installed by scripts/setup.sh");
     let stderr = String::from_utf8_lossy(&out.stderr);
