@@ -118,18 +118,27 @@ chmod 700 "$KR" "$KR/control"
 
 # A fresh login keyring, created and unlocked with this password (it guards nothing:
 # the data dir is deleted at exit). Its own control dir keeps it apart from a desktop's daemon.
-if ! printf '%s' tillkey-test-keyring |
-  gnome-keyring-daemon --unlock --components=secrets --control-directory="$KR/control" \
-    >"$KR/gkd.env" 2>"$KR/gkd.err"; then
-  cat "$KR/gkd.err" >&2
-  echo "with-keyring.sh: gnome-keyring-daemon failed to start" >&2
-  exit 1
-fi
-# It prints VAR=value lines (e.g. GNOME_KEYRING_CONTROL); export them.
+# --foreground (in the background here) rather than letting it daemonize: the daemonized
+# gnome-keyring 42 aborted with a glib trap midway through long keyring-heavy runs (seen in
+# the kernel log, every later keyring call failing); run in the foreground it did not, and
+# its stderr stays available for the warning in cleanup.
+printf '%s' tillkey-test-keyring |
+  gnome-keyring-daemon --foreground --unlock --components=secrets --control-directory="$KR/control" \
+    >"$KR/gkd.env" 2>"$KR/gkd.err" &
+GKD_PID=$!
+# It prints VAR=value lines (GNOME_KEYRING_CONTROL) once it is up; export them.
+for _ in $(seq 100); do
+  grep -q '^GNOME_KEYRING_CONTROL=' "$KR/gkd.env" 2>/dev/null && break
+  if ! kill -0 "$GKD_PID" 2>/dev/null; then
+    cat "$KR/gkd.err" >&2
+    echo "with-keyring.sh: gnome-keyring-daemon failed to start" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
 while IFS= read -r line; do
   if [[ "$line" =~ ^[A-Z_][A-Z0-9_]*=.*$ ]]; then export "${line?}"; fi
 done <"$KR/gkd.env"
-GKD_PID="$(pgrep -n -u "$(id -u)" -f -- "--control-directory=$KR/control" || true)"
 
 # Wait until the Secret Service name is on the bus.
 has_owner() {
