@@ -3,10 +3,23 @@
 
 /// Every command the app exposes; keep in step with `commands.rs` and `lib.rs`.
 const COMMANDS: &[&str] = &[
+    "app_info",
+    "open_demo",
+    "leave_demo",
     "list_credentials",
     "list_providers",
     "add_credential",
+    "edit_credential",
     "remove_credential",
+    "test_credential",
+    "test_all",
+    "copy_token",
+    "reveal_token",
+    "rotate_credential",
+    "demo_new_secret",
+    "mark_rotated",
+    "get_settings",
+    "set_settings",
 ];
 
 fn main() {

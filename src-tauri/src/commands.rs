@@ -1,49 +1,81 @@
-//! The app's commands: thin adapters that deserialize, call one core function and map its
-//! error to [`IpcError`].
+//! The app's commands: thin adapters that deserialize, call the core and map its error to
+//! [`IpcError`].
 //!
-//! Core calls block (file lock, keyring over D-Bus), so each runs on Tauri's blocking pool,
-//! never on the main (UI) thread. No command returns a secret.
+//! Blocking core calls (file lock, keyring over D-Bus) run on Tauri's blocking pool, never
+//! on the main (UI) thread; the token engine's calls are async. Only [`reveal_token`]
+//! returns a secret, on the merchant's explicit click; secrets otherwise cross only
+//! inbound (add, rotate).
 
-use crate::error::{IpcError, IpcResult};
-use crate::state::AppState;
-use std::sync::Arc;
+use crate::dto::{AppInfo, CopyResult, DemoSecret, RevealedToken};
+use crate::error::IpcResult;
+use crate::state::{blocking, AppState, Handle};
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::BTreeMap;
 use tauri::{AppHandle, Manager, Runtime};
-use tillkey_core::{providers, CredentialSummary, NewCredential, ProviderSchema, Vault};
+use tillkey_core::dto::{CredentialEdit, RotationResult, VaultSettings};
+use tillkey_core::{
+    providers, CredentialSummary, NewCredential, ProviderSchema, TestReport, TokenSource,
+};
 
-/// Runs `f` with the vault on the blocking pool.
-async fn with_vault<R, T, F>(app: AppHandle<R>, f: F) -> IpcResult<T>
-where
-    R: Runtime,
-    T: Send + 'static,
-    F: FnOnce(&Vault) -> tillkey_core::Result<T> + Send + 'static,
-{
-    let task = tauri::async_runtime::spawn_blocking(move || {
-        let state = app.state::<AppState>();
-        let vault: Arc<Vault> = state.vault()?;
-        f(&vault)
-    });
-    match task.await {
-        Ok(result) => result.map_err(IpcError::from),
-        Err(join_error) => {
-            // A panic in the core: log that it happened (no payload, which could hold
-            // anything) and give the UI a fixed message.
-            eprintln!(
-                "tillkey: a vault task failed: panicked={}",
-                join_error_is_panic(&join_error)
-            );
-            Err(IpcError::internal())
-        }
+async fn active<R: Runtime>(app: &AppHandle<R>) -> IpcResult<Handle> {
+    app.state::<AppState>().handle().await
+}
+
+fn info<R: Runtime>(app: &AppHandle<R>, h: &Handle) -> AppInfo {
+    let state = app.state::<AppState>();
+    AppInfo {
+        demo: h.demo,
+        data_dir: h.vault.data_dir().display().to_string(),
+        version: app.package_info().version.to_string(),
+        now: state.clock().now(),
+        clipboard_clear_secs: state.clear_after().as_secs(),
     }
 }
 
-fn join_error_is_panic(err: &tauri::Error) -> bool {
-    matches!(err, tauri::Error::JoinError(e) if e.is_panic())
+fn show_mode_in_title<R: Runtime>(app: &AppHandle<R>, demo: bool) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.set_title(if demo {
+            "Tillkey — Demo vault (simulated providers)"
+        } else {
+            "Tillkey"
+        });
+    }
 }
 
-/// Every credential in the vault: metadata only.
+/// Which vault is active, the app clock's "now" and the clipboard delay.
+#[tauri::command]
+pub async fn app_info<R: Runtime>(app: AppHandle<R>) -> IpcResult<AppInfo> {
+    let h = active(&app).await?;
+    show_mode_in_title(&app, h.demo);
+    Ok(info(&app, &h))
+}
+
+/// Switches to the demo vault: the provider simulators start inside the app and a
+/// separate vault gets one credential per provider.
+#[tauri::command]
+pub async fn open_demo<R: Runtime>(app: AppHandle<R>) -> IpcResult<AppInfo> {
+    let h = app.state::<AppState>().enter_demo().await?;
+    show_mode_in_title(&app, true);
+    Ok(info(&app, &h))
+}
+
+/// Leaves the demo vault (its credentials are removed) for the merchant's own.
+#[tauri::command]
+pub async fn leave_demo<R: Runtime>(app: AppHandle<R>) -> IpcResult<AppInfo> {
+    let h = app.state::<AppState>().leave_demo().await?;
+    show_mode_in_title(&app, false);
+    let reminder_app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let _ = crate::reminders::check(&reminder_app).await;
+    });
+    Ok(info(&app, &h))
+}
+
+/// Every credential in the active vault: metadata only.
 #[tauri::command]
 pub async fn list_credentials<R: Runtime>(app: AppHandle<R>) -> IpcResult<Vec<CredentialSummary>> {
-    with_vault(app, |vault| vault.list()).await
+    let h = active(&app).await?;
+    blocking(move || h.vault.list()).await
 }
 
 /// Every provider kind with its form schema.
@@ -62,11 +94,134 @@ pub async fn add_credential<R: Runtime>(
     app: AppHandle<R>,
     new: NewCredential,
 ) -> IpcResult<CredentialSummary> {
-    with_vault(app, move |vault| vault.add(new)).await
+    let h = active(&app).await?;
+    blocking(move || h.vault.add(new)).await
+}
+
+/// Changes a credential's non-secret parts (name, environment, fields, rotation period).
+#[tauri::command]
+pub async fn edit_credential<R: Runtime>(
+    app: AppHandle<R>,
+    name: String,
+    edit: CredentialEdit,
+) -> IpcResult<CredentialSummary> {
+    let h = active(&app).await?;
+    blocking(move || h.vault.edit(&name, edit)).await
 }
 
 /// Removes a credential and every keyring entry it owns.
 #[tauri::command]
 pub async fn remove_credential<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<()> {
-    with_vault(app, move |vault| vault.remove(&name)).await
+    let h = active(&app).await?;
+    blocking(move || h.vault.remove(&name)).await
+}
+
+/// Connectivity test of one credential (recorded as its last test).
+#[tauri::command]
+pub async fn test_credential<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<TestReport> {
+    let h = active(&app).await?;
+    Ok(h.engine.test(&name).await?)
+}
+
+/// Connectivity test of every credential, a few at a time per host.
+#[tauri::command]
+pub async fn test_all<R: Runtime>(app: AppHandle<R>) -> IpcResult<Vec<TestReport>> {
+    let h = active(&app).await?;
+    Ok(h.engine.test_all().await?)
+}
+
+fn source_word(source: TokenSource) -> &'static str {
+    match source {
+        TokenSource::Static => "static",
+        TokenSource::Cached => "cached",
+        TokenSource::Fetched => "fetched",
+        TokenSource::Refreshed => "refreshed",
+    }
+}
+
+/// Copies a valid access token (fetched or refreshed as needed) to the clipboard from
+/// Rust, and clears it after the delay if it still holds that token. The token is not
+/// returned.
+#[tauri::command]
+pub async fn copy_token<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<CopyResult> {
+    let h = active(&app).await?;
+    let token = h.engine.token(&name).await?;
+    let clears_in_secs = crate::clipboard::copy(&app, token.value).await?;
+    Ok(CopyResult {
+        clears_in_secs,
+        expires_at: token.expires_at,
+        source: source_word(token.source).into(),
+    })
+}
+
+/// Returns a valid access token for display, on the merchant's explicit "Reveal" click.
+///
+/// # Security
+/// The one command that sends a secret to the webview.
+#[tauri::command]
+pub async fn reveal_token<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<RevealedToken> {
+    let h = active(&app).await?;
+    let token = h.engine.token(&name).await?;
+    Ok(RevealedToken {
+        token: token.value.expose_secret().to_string(),
+        expires_at: token.expires_at,
+    })
+}
+
+/// Rotates a credential: stages the new secret values, tests them, and only if the test
+/// passes swaps them in and retires the old ones (revoking the old cached token where the
+/// provider has an endpoint). A failed test leaves the old credential untouched.
+///
+/// # Security
+/// `secrets` holds what the merchant typed; it goes to the core and is never echoed back.
+#[tauri::command]
+pub async fn rotate_credential<R: Runtime>(
+    app: AppHandle<R>,
+    name: String,
+    secrets: BTreeMap<String, SecretString>,
+) -> IpcResult<RotationResult> {
+    let h = active(&app).await?;
+    Ok(h.engine.rotate(&name, secrets).await?.into())
+}
+
+/// Demo vault only: the simulated portal makes a new secret for the rotation wizard.
+///
+/// # Security
+/// Returns a simulator-only demo value (refused outside the demo vault).
+#[tauri::command]
+pub async fn demo_new_secret<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<DemoSecret> {
+    let (field, value) = app.state::<AppState>().demo_secret(&name).await?;
+    Ok(DemoSecret { field, value })
+}
+
+/// Marks a credential as rotated today without changing its secret (rotated elsewhere).
+#[tauri::command]
+pub async fn mark_rotated<R: Runtime>(
+    app: AppHandle<R>,
+    name: String,
+) -> IpcResult<CredentialSummary> {
+    let h = active(&app).await?;
+    blocking(move || h.vault.mark_rotated(&name)).await
+}
+
+/// The vault settings shared with the CLI (reminder lead time, default rotation period).
+#[tauri::command]
+pub async fn get_settings<R: Runtime>(app: AppHandle<R>) -> IpcResult<VaultSettings> {
+    let h = active(&app).await?;
+    blocking(move || h.vault.vault_settings()).await
+}
+
+/// Changes the vault settings; reminders are checked again at once.
+#[tauri::command]
+pub async fn set_settings<R: Runtime>(
+    app: AppHandle<R>,
+    settings: VaultSettings,
+) -> IpcResult<VaultSettings> {
+    let h = active(&app).await?;
+    let saved = blocking(move || h.vault.set_settings(settings)).await?;
+    let reminder_app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let _ = crate::reminders::check(&reminder_app).await;
+    });
+    Ok(saved)
 }

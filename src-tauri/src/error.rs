@@ -18,6 +18,9 @@ pub struct IpcError {
     pub message: String,
     /// What to do about it, where there is something to do.
     pub hint: Option<String>,
+    /// The form field the error is about (`name`, `client_id`, …), so the UI can show it
+    /// next to that input.
+    pub field: Option<String>,
 }
 
 impl IpcError {
@@ -28,6 +31,17 @@ impl IpcError {
             code: "internal".into(),
             message: "Something went wrong inside Tillkey.".into(),
             hint: Some("Try again. If it keeps happening, restart Tillkey.".into()),
+            field: None,
+        }
+    }
+
+    /// An error with fixed text of the app shell's own (clipboard, notifications).
+    pub fn app(code: &str, message: &str, hint: &str) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            hint: Some(hint.into()),
+            field: None,
         }
     }
 }
@@ -43,13 +57,27 @@ impl From<ErrorInfo> for IpcError {
             code,
             message,
             hint,
+            field: None,
         }
     }
 }
 
 impl From<tillkey_core::Error> for IpcError {
     fn from(err: tillkey_core::Error) -> Self {
-        err.info().into()
+        let field = match &err {
+            tillkey_core::Error::InvalidInput { field, .. }
+            | tillkey_core::Error::MissingField { field, .. } => Some(if field == "env" {
+                "environment".to_string()
+            } else {
+                field.clone()
+            }),
+            tillkey_core::Error::AlreadyExists(_) => Some("name".to_string()),
+            _ => None,
+        };
+        IpcError {
+            field,
+            ..err.info().into()
+        }
     }
 }
 
@@ -67,6 +95,18 @@ mod tests {
         assert_eq!(ipc.code, "already_exists");
         assert!(ipc.message.contains("shop"));
         assert!(ipc.hint.is_some());
+        assert_eq!(ipc.field.as_deref(), Some("name"));
+    }
+
+    #[test]
+    fn input_errors_name_their_field() {
+        let err = tillkey_core::Error::MissingField {
+            field: "client_id".into(),
+            provider: "mypos".into(),
+        };
+        assert_eq!(IpcError::from(err).field.as_deref(), Some("client_id"));
+        let err = tillkey_core::Error::NotFound("x".into());
+        assert_eq!(IpcError::from(err).field, None);
     }
 
     #[test]
@@ -75,11 +115,12 @@ mod tests {
             code: "c".into(),
             message: "m".into(),
             hint: None,
+            field: Some("name".into()),
         };
         let json = serde_json::to_value(&ipc).expect("IpcError serializes");
         assert_eq!(
             json,
-            serde_json::json!({ "code": "c", "message": "m", "hint": null })
+            serde_json::json!({ "code": "c", "message": "m", "hint": null, "field": "name" })
         );
     }
 

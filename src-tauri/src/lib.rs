@@ -3,41 +3,78 @@
 //! The Tillkey desktop app: a Tauri 2 window over `tillkey-core`. Everything it knows is
 //! in the core; this crate only wires the core into commands the web UI (`ui/`) calls:
 //!
-//! - [`commands`]: `list_credentials`, `list_providers`, `add_credential`,
-//!   `remove_credential`, each a thin adapter over one core function;
+//! - [`commands`]: one thin adapter per UI action (list, add, edit, remove, test, test
+//!   all, copy, reveal, rotate, mark as rotated, settings, demo vault);
+//! - [`clipboard`]: copy from Rust with a timed clear (tauri-plugin-clipboard-manager);
+//! - [`reminders`]: rotation reminders as desktop notifications (tauri-plugin-notification),
+//!   at most once a day per credential;
+//! - [`demo`]: the demo vault, backed by the provider simulators running in-process;
 //! - [`error`]: [`error::IpcError`], the sanitised error the UI shows;
-//! - [`state`]: the vault, opened on first use in the data dir from `--data-dir DIR`,
-//!   `TILLKEY_DATA_DIR` or the platform default.
+//! - [`state`]: the active vault, opened on first use in the data dir from
+//!   `--data-dir DIR`, `TILLKEY_DATA_DIR` or the platform default (or the demo vault with
+//!   `--demo`).
 //!
 //! View-only preferences (theme, list order) live in `tauri-plugin-store`, used straight
-//! from the UI. `capabilities/default.json` grants the window those commands and the
-//! store's load/get/set, nothing more.
+//! from the UI. `capabilities/default.json` grants the window exactly the commands the UI
+//! calls and the store's load/get/set; the clipboard and notification plugins are used
+//! from Rust only, so the webview has no permission for them.
 
+pub mod clipboard;
 pub mod commands;
+pub mod demo;
+pub mod dto;
 pub mod error;
+pub mod reminders;
 pub mod state;
 
 use state::AppState;
+use tauri::Manager;
 
 /// Builds and runs the app until its last window closes.
 ///
 /// Exits the process with status 1 if Tauri cannot start (no display, webview missing).
 pub fn run() {
-    let data_dir = state::data_dir_arg(std::env::args_os().skip(1));
+    let args = state::parse_args(std::env::args_os().skip(1));
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
-        .manage(AppState::new(data_dir))
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_notification::init())
+        .manage(AppState::new(args))
+        .setup(|app| {
+            reminders::spawn_loop(app.handle().clone());
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::open_demo,
+            commands::leave_demo,
             commands::list_credentials,
             commands::list_providers,
             commands::add_credential,
+            commands::edit_credential,
             commands::remove_credential,
+            commands::test_credential,
+            commands::test_all,
+            commands::copy_token,
+            commands::reveal_token,
+            commands::rotate_credential,
+            commands::demo_new_secret,
+            commands::mark_rotated,
+            commands::get_settings,
+            commands::set_settings,
         ])
-        .run(tauri::generate_context!("../tauri.conf.json"));
+        .build(tauri::generate_context!("../tauri.conf.json"));
 
-    if let Err(error) = result {
-        eprintln!("tillkey: the app could not start: {error}");
-        std::process::exit(1);
+    match result {
+        Ok(app) => app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event {
+                handle.state::<AppState>().shutdown();
+            }
+        }),
+        Err(error) => {
+            eprintln!("tillkey: the app could not start: {error}");
+            std::process::exit(1);
+        }
     }
 }

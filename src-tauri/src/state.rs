@@ -1,64 +1,318 @@
-//! Managed state: the vault, opened on first use.
+//! Managed state: the active vault (the merchant's, or the demo vault), its token engine,
+//! and the settings this process runs with.
 //!
-//! Opening is retried on the next command if it failed (for example a data dir that could
-//! not be created), so the merchant can fix the cause and press "Try again" without a
-//! restart.
+//! The vault opens on first use. Opening is retried on the next command if it failed (for
+//! example a data dir that could not be created), so the merchant can fix the cause and
+//! press "Try again" without a restart.
+//!
+//! Real and demo credentials never mix: the demo vault lives in its own data dir (a
+//! sibling `<data dir>-demo`, with its own vault id and so its own keyring entries), and
+//! only one of the two is active at a time.
 
+use crate::demo::DemoSession;
+use crate::error::{IpcError, IpcResult};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
-use tillkey_core::Vault;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+use tillkey_core::{Clock, Engine, KeyringStore, SystemClock, Vault};
+use tokio::sync::Mutex;
+
+/// How long a copied token stays on the clipboard.
+pub const CLIPBOARD_CLEAR_SECS: u64 = 30;
+
+/// Test builds only: an RFC 3339 instant the app's clock starts at (then runs on).
+#[cfg(debug_assertions)]
+pub const TEST_NOW_ENV: &str = "TILLKEY_TEST_NOW";
+/// Test builds only: seconds before a copied token is cleared from the clipboard.
+#[cfg(debug_assertions)]
+pub const CLIPBOARD_CLEAR_ENV: &str = "TILLKEY_CLIPBOARD_CLEAR_SECS";
+
+/// What the command line asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Args {
+    /// `--data-dir DIR`; `None` lets the core use `TILLKEY_DATA_DIR` or the platform default.
+    pub data_dir: Option<PathBuf>,
+    /// `--demo`: start in the demo vault.
+    pub demo: bool,
+}
+
+/// The vault in use and what goes with it.
+struct Active {
+    vault: Arc<Vault>,
+    engine: Engine,
+    demo: Option<DemoSession>,
+}
+
+/// A cheap handle on the active vault for one command.
+#[derive(Clone)]
+pub struct Handle {
+    /// The vault.
+    pub vault: Arc<Vault>,
+    /// Its token engine.
+    pub engine: Engine,
+    /// Whether it is the demo vault.
+    pub demo: bool,
+}
 
 /// The app's state, shared by every command.
-#[derive(Debug)]
 pub struct AppState {
-    /// `--data-dir` from the command line; `None` lets the core use `TILLKEY_DATA_DIR` or
-    /// the platform default.
-    data_dir: Option<PathBuf>,
-    vault: Mutex<Option<Arc<Vault>>>,
+    args: Args,
+    clock: Arc<dyn Clock>,
+    clear_after: Duration,
+    active: Mutex<Option<Active>>,
+    /// Counts copies, so only the latest copy's timer clears the clipboard.
+    pub(crate) copies: AtomicU64,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("args", &self.args)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppState {
-    /// State for a data dir given on the command line (or `None`).
-    pub fn new(data_dir: Option<PathBuf>) -> Self {
+    /// State for the given command line, with the clock and clipboard delay of this build.
+    pub fn new(args: Args) -> Self {
+        Self::with(args, clock_from_env(), clear_delay_from_env())
+    }
+
+    /// State with an explicit clock and clipboard delay (tests).
+    pub fn with(args: Args, clock: Arc<dyn Clock>, clear_after: Duration) -> Self {
         Self {
-            data_dir,
-            vault: Mutex::new(None),
+            args,
+            clock,
+            clear_after,
+            active: Mutex::new(None),
+            copies: AtomicU64::new(0),
         }
     }
 
-    /// The vault, opening it if this is the first use (or the last open failed).
-    ///
-    /// Blocking: call it from a blocking worker, not the main thread.
+    /// The clock every vault of this process reads.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// How long a copied token stays on the clipboard.
+    pub fn clear_after(&self) -> Duration {
+        self.clear_after
+    }
+
+    /// The active vault, opening it on first use: the demo vault with `--demo`, else the
+    /// merchant's.
     ///
     /// # Errors
-    /// The core's open errors ([`tillkey_core::Error::NoDataDir`], `Io`).
-    pub fn vault(&self) -> tillkey_core::Result<Arc<Vault>> {
-        // A panic while holding the lock leaves at worst `None` or a fully opened vault.
-        let mut slot = self.vault.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(vault) = slot.as_ref() {
-            return Ok(Arc::clone(vault));
+    /// The core's open errors; demo start-up errors.
+    pub async fn handle(&self) -> IpcResult<Handle> {
+        let mut slot = self.active.lock().await;
+        if slot.is_none() {
+            *slot = Some(if self.args.demo {
+                self.open_demo().await?
+            } else {
+                self.open_real().await?
+            });
         }
-        let vault = Arc::new(Vault::open_default(self.data_dir.clone())?);
-        *slot = Some(Arc::clone(&vault));
-        Ok(vault)
+        handle_of(slot.as_ref())
+    }
+
+    /// Switches to the demo vault (a no-op if it is active).
+    ///
+    /// # Errors
+    /// Demo start-up errors; the previous vault then stays active.
+    pub async fn enter_demo(&self) -> IpcResult<Handle> {
+        let mut slot = self.active.lock().await;
+        if slot.as_ref().is_none_or(|a| a.demo.is_none()) {
+            *slot = Some(self.open_demo().await?);
+        }
+        handle_of(slot.as_ref())
+    }
+
+    /// Leaves the demo vault for the merchant's own (a no-op if that is active). The demo
+    /// credentials and their keyring entries are removed and the simulators stop.
+    ///
+    /// # Errors
+    /// The core's open errors.
+    pub async fn leave_demo(&self) -> IpcResult<Handle> {
+        let mut slot = self.active.lock().await;
+        if slot.as_ref().is_none_or(|a| a.demo.is_some()) {
+            let real = self.open_real().await?;
+            if let Some(Active {
+                vault,
+                demo: Some(session),
+                ..
+            }) = slot.replace(real)
+            {
+                blocking(move || {
+                    crate::demo::clear(&vault);
+                    drop(session);
+                    Ok(())
+                })
+                .await?;
+            }
+        }
+        handle_of(slot.as_ref())
+    }
+
+    /// In the demo vault only: a new secret for demo credential `name`, made by its
+    /// simulator (the demo's "portal"), as `(field, value)`.
+    ///
+    /// # Errors
+    /// `not_demo` outside the demo vault; `not_found`.
+    pub async fn demo_secret(&self, name: &str) -> IpcResult<(String, String)> {
+        let slot = self.active.lock().await;
+        let Some(Active {
+            vault,
+            demo: Some(session),
+            ..
+        }) = slot.as_ref()
+        else {
+            return Err(IpcError::app(
+                "not_demo",
+                "New secrets are generated only in the demo vault.",
+                "Make the new secret in your provider's portal and paste it here.",
+            ));
+        };
+        let vault = vault.clone();
+        let n = name.to_string();
+        let record = blocking(move || vault.record(&n)).await?;
+        session.new_secret(&record).ok_or_else(|| {
+            IpcError::app(
+                "not_demo",
+                "This credential is not one of the demo's simulated ones.",
+                "Make the new secret in your provider's portal and paste it here.",
+            )
+        })
+    }
+
+    /// Removes the demo credentials if the demo vault is active (at exit). Best effort.
+    pub fn shutdown(&self) {
+        if let Ok(mut slot) = self.active.try_lock() {
+            if let Some(Active {
+                vault,
+                demo: Some(_),
+                ..
+            }) = slot.take()
+            {
+                crate::demo::clear(&vault);
+            }
+        }
+    }
+
+    /// The merchant's data dir.
+    ///
+    /// # Errors
+    /// [`tillkey_core::Error::NoDataDir`].
+    pub fn real_data_dir(&self) -> tillkey_core::Result<PathBuf> {
+        tillkey_core::vault::resolve_data_dir(self.args.data_dir.clone())
+    }
+
+    async fn open_real(&self) -> IpcResult<Active> {
+        let dir = self.real_data_dir()?;
+        let clock = self.clock.clone();
+        let vault = blocking(move || Vault::open(dir, Arc::new(KeyringStore), clock)).await?;
+        let vault = Arc::new(vault);
+        let engine = Engine::new(vault.clone())?;
+        Ok(Active {
+            vault,
+            engine,
+            demo: None,
+        })
+    }
+
+    async fn open_demo(&self) -> IpcResult<Active> {
+        let real = self.real_data_dir()?;
+        let (vault, session) = crate::demo::start(&real, self.clock.clone()).await?;
+        let engine = Engine::new(vault.clone())?;
+        Ok(Active {
+            vault,
+            engine,
+            demo: Some(session),
+        })
     }
 }
 
-/// The value of `--data-dir DIR` or `--data-dir=DIR` in `args` (program name excluded).
-pub fn data_dir_arg<I>(args: I) -> Option<PathBuf>
+fn handle_of(active: Option<&Active>) -> IpcResult<Handle> {
+    // `handle`, `enter_demo` and `leave_demo` fill the slot before calling this.
+    active
+        .map(|a| Handle {
+            vault: a.vault.clone(),
+            engine: a.engine.clone(),
+            demo: a.demo.is_some(),
+        })
+        .ok_or_else(IpcError::internal)
+}
+
+/// Runs blocking vault work (file lock, keyring over D-Bus) on Tauri's blocking pool.
+///
+/// # Errors
+/// The work's own error; a panic in it becomes [`IpcError::internal`].
+pub async fn blocking<T, F>(f: F) -> IpcResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> tillkey_core::Result<T> + Send + 'static,
+{
+    match tauri::async_runtime::spawn_blocking(f).await {
+        Ok(result) => result.map_err(IpcError::from),
+        Err(join_error) => {
+            // A panic in the core: log that it happened (no payload, which could hold
+            // anything) and give the UI a fixed message.
+            eprintln!(
+                "tillkey: a vault task failed: panicked={}",
+                matches!(&join_error, tauri::Error::JoinError(e) if e.is_panic())
+            );
+            Err(IpcError::internal())
+        }
+    }
+}
+
+/// The command line: `--data-dir DIR` (or `--data-dir=DIR`) and `--demo`. Anything else
+/// is ignored (WebDriver and desktop launchers may add their own arguments).
+pub fn parse_args<I>(args: I) -> Args
 where
     I: IntoIterator<Item = std::ffi::OsString>,
 {
+    let mut out = Args::default();
     let mut args = args.into_iter();
-    let mut found = None;
     while let Some(arg) = args.next() {
         if arg == "--data-dir" {
-            found = args.next().map(PathBuf::from);
+            out.data_dir = args.next().map(PathBuf::from);
+        } else if arg == "--demo" {
+            out.demo = true;
         } else if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix("--data-dir=")) {
-            found = Some(PathBuf::from(value));
+            out.data_dir = Some(PathBuf::from(value));
         }
     }
-    found.filter(|p| !p.as_os_str().is_empty())
+    out.data_dir = out.data_dir.filter(|p| !p.as_os_str().is_empty());
+    out
+}
+
+/// The system clock, or in debug builds one starting at `$TILLKEY_TEST_NOW`.
+fn clock_from_env() -> Arc<dyn Clock> {
+    #[cfg(debug_assertions)]
+    if let Some(at) = std::env::var(TEST_NOW_ENV)
+        .ok()
+        .and_then(|v| chrono::DateTime::parse_from_rfc3339(v.trim()).ok())
+    {
+        eprintln!("tillkey: test build: the clock starts at {at} ({TEST_NOW_ENV})");
+        return Arc::new(tillkey_core::clock::OffsetClock::starting_at(
+            at.with_timezone(&chrono::Utc),
+        ));
+    }
+    Arc::new(SystemClock)
+}
+
+/// 30 s, or in debug builds `$TILLKEY_CLIPBOARD_CLEAR_SECS`.
+fn clear_delay_from_env() -> Duration {
+    #[cfg(debug_assertions)]
+    if let Some(secs) = std::env::var(CLIPBOARD_CLEAR_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Duration::from_secs(secs.max(1));
+    }
+    Duration::from_secs(CLIPBOARD_CLEAR_SECS)
 }
 
 #[cfg(test)]
@@ -66,36 +320,49 @@ mod tests {
     use super::*;
     use std::ffi::OsString;
 
-    fn args(list: &[&str]) -> Vec<OsString> {
-        list.iter().map(OsString::from).collect()
+    fn args(list: &[&str]) -> Args {
+        parse_args(list.iter().map(OsString::from).collect::<Vec<_>>())
     }
 
     #[test]
-    fn data_dir_forms() {
-        assert_eq!(data_dir_arg(args(&[])), None);
+    fn command_line_forms() {
+        assert_eq!(args(&[]), Args::default());
         assert_eq!(
-            data_dir_arg(args(&["--data-dir", "/x"])),
+            args(&["--data-dir", "/x"]).data_dir,
             Some(PathBuf::from("/x"))
         );
+        assert_eq!(args(&["--data-dir=/y"]).data_dir, Some(PathBuf::from("/y")));
         assert_eq!(
-            data_dir_arg(args(&["--data-dir=/y"])),
-            Some(PathBuf::from("/y"))
-        );
-        assert_eq!(
-            data_dir_arg(args(&["--other", "--data-dir", "/z"])),
+            args(&["--other", "--data-dir", "/z"]).data_dir,
             Some(PathBuf::from("/z"))
         );
-        assert_eq!(data_dir_arg(args(&["--data-dir"])), None);
-        assert_eq!(data_dir_arg(args(&["--data-dir="])), None);
+        assert_eq!(args(&["--data-dir"]).data_dir, None);
+        assert_eq!(args(&["--data-dir="]).data_dir, None);
+        assert!(args(&["--demo"]).demo);
+        assert!(!args(&["--data-dir", "/x"]).demo);
     }
 
     #[test]
-    fn vault_opens_once_in_the_given_dir() {
+    fn real_vault_opens_once_in_the_given_dir() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let state = AppState::new(Some(dir.path().to_path_buf()));
-        let a = state.vault().expect("vault opens");
-        let b = state.vault().expect("vault opens again");
-        assert!(Arc::ptr_eq(&a, &b));
-        assert_eq!(a.data_dir(), dir.path());
+        let state = AppState::with(
+            Args {
+                data_dir: Some(dir.path().to_path_buf()),
+                demo: false,
+            },
+            Arc::new(SystemClock),
+            Duration::from_secs(30),
+        );
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let a = state.handle().await.expect("vault opens");
+            let b = state.handle().await.expect("vault opens again");
+            assert!(Arc::ptr_eq(&a.vault, &b.vault));
+            assert_eq!(a.vault.data_dir(), dir.path());
+            assert!(!a.demo);
+        });
     }
 }

@@ -5,6 +5,16 @@
 //! the real app binary in a real WebKitGTK webview, and drive its UI over WebDriver
 //! (fantoccini) against the real OS keyring.
 //!
+//! - `tests/app.rs`: add by form, restart, remove; preferences; the CSP.
+//! - `tests/workflows.rs`: every merchant workflow against the provider simulators
+//!   (started in the test process): add each kind by form with "Save and test", inline
+//!   validation, copy (the X clipboard read with `xclip`, then checked cleared), the
+//!   rotation wizard's success and failure, reminders (the notification read back from
+//!   the session's `dunst` with `dunstctl history`; the next day through the test-build
+//!   clock override `TILLKEY_TEST_NOW`), the demo vault, search/filter/sort, edit, and
+//!   accessible names and keyboard reach at 800 × 600.
+//! - `tests/screenshots.rs` (ignored): regenerates `docs/screenshots/`.
+//!
 //! Run them after building the UI, inside the keyring session script:
 //!
 //! ```text

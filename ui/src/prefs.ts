@@ -6,7 +6,7 @@
 import { load, type Store } from '@tauri-apps/plugin-store';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
-export type SortOrder = 'name' | 'newest' | 'rotation';
+export type SortOrder = 'name' | 'newest' | 'rotation' | 'token' | 'provider';
 
 export interface Preferences {
   theme: ThemeChoice;
@@ -16,7 +16,7 @@ export interface Preferences {
 export const DEFAULT_PREFERENCES: Preferences = { theme: 'system', sort: 'name' };
 
 const THEMES: readonly ThemeChoice[] = ['system', 'light', 'dark'];
-const SORTS: readonly SortOrder[] = ['name', 'newest', 'rotation'];
+const SORTS: readonly SortOrder[] = ['name', 'newest', 'rotation', 'token', 'provider'];
 
 let storePromise: Promise<Store> | null = null;
 

@@ -292,3 +292,145 @@ pub struct TestReport {
     /// eReceipt: the taxpayer tags in the token.
     pub taxpayer_tags: Option<Vec<String>>,
 }
+
+/// Changes to a credential's non-secret parts, as the merchant made them in the edit form.
+/// Secrets are changed only by rotation. Inbound only.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CredentialEdit {
+    /// A new name; `None` keeps the current one.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A new environment; `None` keeps the current one.
+    #[serde(default)]
+    pub environment: Option<Environment>,
+    /// The complete set of non-secret field values (a field left out or empty is cleared,
+    /// so the environment default applies); `None` keeps the stored fields.
+    #[serde(default)]
+    pub fields: Option<BTreeMap<String, String>>,
+    /// A new rotation period in days (1–3650); `None` keeps the current one.
+    #[serde(default)]
+    pub rotation_period_days: Option<u32>,
+}
+
+/// Vault settings that change what the CLI reports, so app and CLI agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct VaultSettings {
+    /// Days before the rotation date at which a credential counts as "due soon" (0–365).
+    pub reminder_lead_days: u32,
+    /// Rotation period given to new credentials (1–3650 days).
+    pub default_rotation_days: u32,
+}
+
+/// What became of the old secret's cached token after a rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum OldTokenStatus {
+    /// The provider revoked it (RFC 7009 / myPOS revoke endpoint).
+    Revoked,
+    /// There was no cached token to revoke.
+    NothingCached,
+    /// The provider has no revocation endpoint: discarded locally, it stays valid at the
+    /// provider until it expires or the secret is revoked in the portal.
+    NoEndpoint,
+    /// The provider refused the revocation or could not be reached (the rotation stands).
+    Failed,
+}
+
+/// The outcome of a rotation attempt, for front ends. Holds no secret values.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RotationResult {
+    /// Whether the new secret passed its test and replaced the old one. When `false` the
+    /// old secret is still in force, untouched.
+    pub rotated: bool,
+    /// The test of the new secret (passed or failed).
+    pub report: TestReport,
+    /// The credential after the swap (rotated date updated); `None` when not rotated.
+    pub credential: Option<CredentialSummary>,
+    /// What became of the old secret's cached token; `None` when not rotated.
+    pub old_token: Option<OldTokenStatus>,
+    /// Why revoking the old token failed, when it did.
+    pub old_token_error: Option<crate::error::ErrorInfo>,
+    /// How to retire the old secret where only the provider's portal can; `None` when
+    /// not rotated.
+    pub retire_old: Option<String>,
+}
+
+impl From<crate::rotation::RotateOutcome> for RotationResult {
+    fn from(outcome: crate::rotation::RotateOutcome) -> Self {
+        use crate::rotation::RotateOutcome;
+        use crate::token::RevokeOutcome;
+        match outcome {
+            RotateOutcome::Rotated { summary, report, old_token, retire_old } => {
+                let (status, error) = match old_token {
+                    Ok(RevokeOutcome::Revoked) => (OldTokenStatus::Revoked, None),
+                    Ok(RevokeOutcome::NothingCached) => (OldTokenStatus::NothingCached, None),
+                    Ok(RevokeOutcome::NoEndpoint { .. }) => (OldTokenStatus::NoEndpoint, None),
+                    Err(e) => (OldTokenStatus::Failed, Some(e)),
+                };
+                RotationResult {
+                    rotated: true,
+                    report,
+                    credential: Some(summary),
+                    old_token: Some(status),
+                    old_token_error: error,
+                    retire_old: Some(retire_old),
+                }
+            }
+            RotateOutcome::Rejected { report } => RotationResult {
+                rotated: false,
+                report,
+                credential: None,
+                old_token: None,
+                old_token_error: None,
+                retire_old: None,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn report(ok: bool) -> TestReport {
+        TestReport {
+            credential: "shop".into(),
+            provider: "mypos".into(),
+            ok,
+            tested_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            summary: String::new(),
+            stages: Vec::new(),
+            taxpayer_tags: None,
+        }
+    }
+
+    #[test]
+    fn rejected_rotation_has_no_credential_and_no_retire_steps() {
+        let r = RotationResult::from(crate::rotation::RotateOutcome::Rejected { report: report(false) });
+        assert!(!r.rotated);
+        assert!(r.credential.is_none() && r.old_token.is_none() && r.retire_old.is_none());
+        let json = serde_json::to_value(&r).expect("serializes");
+        assert_eq!(json["rotated"], serde_json::json!(false));
+        assert_eq!(json["report"]["ok"], serde_json::json!(false));
+    }
+
+    #[test]
+    fn edit_and_settings_parse_from_camel_case() {
+        let e: CredentialEdit =
+            serde_json::from_str(r#"{"name":"b","fields":{"client_id":"x"},"rotationPeriodDays":30}"#).expect("parses");
+        assert_eq!(e.name.as_deref(), Some("b"));
+        assert_eq!(e.rotation_period_days, Some(30));
+        assert!(e.environment.is_none());
+        let s: VaultSettings =
+            serde_json::from_str(r#"{"reminderLeadDays":7,"defaultRotationDays":60}"#).expect("parses");
+        assert_eq!(s, VaultSettings { reminder_lead_days: 7, default_rotation_days: 60 });
+    }
+}

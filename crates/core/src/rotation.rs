@@ -15,13 +15,15 @@ pub const DEFAULT_LEAD_DAYS: u32 = 14;
 
 /// Rotation status of a secret last rotated at `rotated_at`, `now`.
 ///
-/// `days_left` counts days started: due in 36 hours is 2 days left, due in an hour is 1,
-/// due right now is 0, an hour overdue is -1.
+/// `days_left` counts days started while due (36 hours left is 2, an hour is 1, right now
+/// is 0) and whole days elapsed once overdue (an hour overdue is -1, 5 days and an hour -5).
 pub fn status(rotated_at: DateTime<Utc>, period_days: u32, lead_days: u32, now: DateTime<Utc>) -> RotationInfo {
     let due_at = rotated_at + Duration::days(i64::from(period_days));
     let left = due_at - now;
     let started_days = |d: Duration| (d + Duration::days(1) - Duration::nanoseconds(1)).num_days();
-    let days_left = if left >= Duration::zero() { started_days(left) } else { -started_days(-left) };
+    // Due: days started ("due in 1 day" with an hour left). Overdue: whole days elapsed, at
+    // least one ("overdue by 5 days" from day 95 until day 96).
+    let days_left = if left >= Duration::zero() { started_days(left) } else { -((-left).num_days().max(1)) };
     let status = if left < Duration::zero() {
         RotationStatus::Overdue
     } else if left <= Duration::days(i64::from(lead_days)) {
@@ -127,6 +129,8 @@ mod tests {
         let r = status(t0(), 90, 14, t0() + Duration::days(90) + Duration::hours(1));
         assert_eq!(r.status, RotationStatus::Overdue);
         assert_eq!(r.days_left, -1);
+        let r = status(t0(), 90, 14, t0() + Duration::days(95) + Duration::seconds(30));
+        assert_eq!(r.days_left, -5);
     }
 
     #[test]

@@ -166,6 +166,12 @@ impl Driver {
     /// Starts tauri-driver on free ports; the apps it launches inherit
     /// `TILLKEY_DATA_DIR=data_dir`.
     pub fn start(data_dir: &Path) -> Driver {
+        Driver::start_with(data_dir, &[])
+    }
+
+    /// Starts tauri-driver with extra environment variables for the apps it launches
+    /// (`TILLKEY_TEST_NOW`, `TILLKEY_CLIPBOARD_CLEAR_SECS`, …).
+    pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Driver {
         // Build or find the app before anything starts, so a build failure reads clearly.
         app_binary();
         let binary = tauri_driver_binary();
@@ -186,6 +192,7 @@ impl Driver {
                 &native_port.to_string(),
             ])
             .env("TILLKEY_DATA_DIR", data_dir)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -231,10 +238,15 @@ impl Driver {
 
     /// Opens a WebDriver session, which launches a fresh instance of the app.
     pub async fn launch_app(&self) -> Client {
+        self.launch_app_with_args(&[]).await
+    }
+
+    /// Opens a WebDriver session on the app started with command-line `args`.
+    pub async fn launch_app_with_args(&self, args: &[&str]) -> Client {
         let app = app_binary();
         let caps = json!({
             "browserName": "wry",
-            "tauri:options": { "application": app },
+            "tauri:options": { "application": app, "args": args },
         });
         let caps = caps
             .as_object()
@@ -343,9 +355,8 @@ pub async fn row_names(client: &Client) -> Vec<String> {
     names
 }
 
-/// Opens the "Add credential" form, picks `provider` and fills the name and `fields`
-/// (`data-testid="field-<name>"` inputs), then submits.
-pub async fn submit_add_form(client: &Client, name: &str, provider: &str, fields: &[(&str, &str)]) {
+/// Opens the "Add credential" form and picks `provider` in the provider picker.
+pub async fn open_add_form(client: &Client, provider: &str) -> Element {
     wait_for(
         client,
         &format!("{}:not([disabled])", testid("open-add-form")),
@@ -355,38 +366,274 @@ pub async fn submit_add_form(client: &Client, name: &str, provider: &str, fields
     .await
     .expect("the Add credential button can be clicked");
     let form = wait_for(client, &testid("add-form")).await;
-    form.find(Locator::Css(&testid("provider-select")))
-        .await
-        .expect("the form has a provider picker")
-        .select_by_value(provider)
-        .await
-        .unwrap_or_else(|e| panic!("provider `{provider}` cannot be picked: {e}"));
-    let name_input = form
-        .find(Locator::Css(&testid("name-input")))
-        .await
-        .expect("the form has a name input");
-    name_input
-        .clear()
-        .await
-        .expect("the name input can be cleared");
-    name_input
-        .send_keys(name)
-        .await
-        .expect("a name can be typed");
-    for (field, value) in fields {
-        form.find(Locator::Css(&testid(&format!("field-{field}"))))
+    let option = testid(&format!("provider-option-{provider}"));
+    let checked = format!("{option} input:checked");
+    let deadline = Instant::now() + UI_TIMEOUT;
+    while client.find(Locator::Css(&checked)).await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "provider `{provider}` could not be picked"
+        );
+        form.find(Locator::Css(&option))
             .await
-            .unwrap_or_else(|e| panic!("the {provider} form has no `{field}` input: {e}"))
-            .send_keys(value)
+            .unwrap_or_else(|e| panic!("provider `{provider}` is not in the picker: {e}"))
+            .click()
             .await
-            .unwrap_or_else(|e| panic!("`{field}` cannot be typed into: {e}"));
+            .unwrap_or_else(|e| panic!("provider `{provider}` cannot be picked: {e}"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    form.find(Locator::Css(&testid("add-submit")))
+    wait_for(client, &testid("name-input")).await;
+    form
+}
+
+/// Types `value` into the form input of `field` (`data-testid="field-<field>"`), opening
+/// the "Optional settings" fold first if the field is in it. Checkboxes are set to
+/// `value == "true"`, selects pick the option with that value.
+pub async fn fill_field(client: &Client, field: &str, value: &str) {
+    let css = testid(&format!("field-{field}"));
+    wait_for(client, &css).await;
+    // A field in the closed "Optional settings" fold: open it as a merchant would.
+    let folded = client
+        .execute(
+            "const d = document.querySelector(arguments[0]).closest('details'); return !!d && !d.open;",
+            vec![json!(css)],
+        )
         .await
-        .expect("the form has a submit button")
+        .expect("the fold check runs");
+    if folded == json!(true) {
+        click(client, &testid("optional-summary")).await;
+        let deadline = Instant::now() + UI_TIMEOUT;
+        while !client
+            .find(Locator::Css(&css))
+            .await
+            .expect("the field")
+            .is_displayed()
+            .await
+            .unwrap_or(false)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the optional fold did not open for `{field}`"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let input = wait_for(client, &css).await;
+    let tag = input.tag_name().await.expect("tag name");
+    let kind = input.attr("type").await.expect("type attribute");
+    if kind.as_deref() == Some("checkbox") {
+        let checked = input.prop("checked").await.expect("checked").as_deref() == Some("true");
+        if checked != (value == "true") {
+            input.click().await.expect("the checkbox can be clicked");
+        }
+    } else if tag.eq_ignore_ascii_case("select") {
+        input
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("`{field}` has no option `{value}`: {e}"));
+    } else {
+        type_into(client, &css, value).await;
+    }
+}
+
+/// Empties a text input as a person would (select all, delete), so the page sees the
+/// input events. (WebDriver's own clear does not fire them in WebKitGTK.)
+pub async fn clear_input(input: &Element) {
+    input
+        .send_keys("\u{E009}a\u{E000}\u{E003}")
+        .await
+        .expect("the input can be emptied");
+}
+
+/// Replaces the value of the input matching `css` by typing `value`, and checks the input
+/// holds it afterwards (typing is retried twice if WebKitWebDriver dropped keys).
+pub async fn type_into(client: &Client, css: &str, value: &str) {
+    let mut last = String::new();
+    for _ in 0..3 {
+        let input = wait_for(client, css).await;
+        clear_input(&input).await;
+        match input.send_keys(value).await {
+            Ok(()) => {
+                let now = input.prop("value").await.ok().flatten().unwrap_or_default();
+                if now == value {
+                    return;
+                }
+                last = format!("the input holds {now:?}");
+            }
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("`{css}` cannot be typed into: {last}");
+}
+
+/// Types the credential name.
+pub async fn fill_name(client: &Client, name: &str) {
+    type_into(client, &testid("name-input"), name).await;
+}
+
+/// Opens the "Add credential" form, picks `provider`, fills the name and `fields`
+/// (`data-testid="field-<name>"` inputs), then clicks Save (no test).
+pub async fn submit_add_form(client: &Client, name: &str, provider: &str, fields: &[(&str, &str)]) {
+    open_add_form(client, provider).await;
+    fill_name(client, name).await;
+    for (field, value) in fields {
+        fill_field(client, field, value).await;
+    }
+    click(client, &testid("add-submit")).await;
+}
+
+/// Clicks the element matching `css` (waiting for it).
+pub async fn click(client: &Client, css: &str) {
+    wait_for(client, css)
+        .await
         .click()
         .await
-        .expect("the form can be submitted");
+        .unwrap_or_else(|e| panic!("`{css}` cannot be clicked: {e}"));
+}
+
+/// Clicks the button `button` (a data-testid) inside the row of credential `name`.
+pub async fn click_in_row(client: &Client, name: &str, button: &str) {
+    click(
+        client,
+        &format!("{} {}", row_selector(name), testid(button)),
+    )
+    .await;
+}
+
+/// The text of the element matching `css` (waiting for it).
+pub async fn text_of(client: &Client, css: &str) -> String {
+    wait_for(client, css)
+        .await
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("`{css}` has no text: {e}"))
+}
+
+/// Waits until the text of the element matching `css` satisfies `ok`; returns it.
+pub async fn wait_for_text(
+    client: &Client,
+    css: &str,
+    what: &str,
+    ok: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    let mut last = String::new();
+    loop {
+        if let Ok(el) = client.find(Locator::Css(css)).await {
+            if let Ok(t) = el.text().await {
+                if ok(&t) {
+                    return t;
+                }
+                last = t;
+            }
+        }
+        if Instant::now() > deadline {
+            let page = client.source().await.unwrap_or_default();
+            panic!("`{css}` never showed {what} within {UI_TIMEOUT:?}; last text: {last:?}\npage:\n{page}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until no element matches `css`.
+pub async fn wait_gone(client: &Client, css: &str) {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    while client.find(Locator::Css(css)).await.is_ok() {
+        assert!(Instant::now() < deadline, "`{css}` did not go away");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// What `xclip -o -selection clipboard` prints (`None` when the clipboard holds no text).
+pub fn clipboard_text() -> Option<String> {
+    let out = Command::new("xclip")
+        .args(["-o", "-selection", "clipboard"])
+        .output()
+        .expect("xclip runs (apt install xclip)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out.status.success() && !text.is_empty()).then_some(text)
+}
+
+/// Puts `text` on the clipboard (xclip keeps serving it in the background).
+pub fn set_clipboard(text: &str) {
+    use std::io::Write;
+    let mut child = Command::new("xclip")
+        .args(["-i", "-selection", "clipboard"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("xclip runs");
+    child
+        .stdin
+        .take()
+        .expect("xclip stdin")
+        .write_all(text.as_bytes())
+        .expect("xclip takes the text");
+    child.wait().expect("xclip forks and exits");
+}
+
+/// A desktop notification as the notification server recorded it.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    pub summary: String,
+    pub body: String,
+}
+
+/// Every notification the session's dunst has shown so far (closing the ones on screen
+/// first, which moves them into its history).
+pub fn notifications() -> Vec<Notification> {
+    let _ = Command::new("dunstctl").arg("close-all").status();
+    let out = Command::new("dunstctl")
+        .arg("history")
+        .output()
+        .expect("dunstctl runs (apt install dunst; run inside scripts/with-keyring.sh)");
+    assert!(
+        out.status.success(),
+        "dunstctl history failed (is dunst running on this D-Bus session?): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("dunstctl history prints JSON");
+    let field = |n: &serde_json::Value, name: &str| {
+        n[name]["data"].as_str().unwrap_or_default().to_string()
+    };
+    json["data"][0]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|n| Notification {
+                    summary: field(n, "summary"),
+                    body: field(n, "body"),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Notifications that mention `needle` in their summary or body.
+pub fn notifications_about(needle: &str) -> Vec<Notification> {
+    notifications()
+        .into_iter()
+        .filter(|n| n.summary.contains(needle) || n.body.contains(needle))
+        .collect()
+}
+
+/// Waits (up to the UI timeout) for a notification that mentions `needle`.
+pub async fn wait_for_notification(needle: &str) -> Notification {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    loop {
+        if let Some(n) = notifications_about(needle).into_iter().next() {
+            return n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no notification about `{needle}` reached the notification server; it has: {:?}",
+            notifications()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Every file under `dir` (recursively) whose bytes contain `needle`.
@@ -427,4 +674,55 @@ pub fn list_files(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+/// The vault in `data_dir` as the app and the CLI see it (OS keyring), with a clock
+/// pinned at `at`: what it adds was added (and rotated) then.
+pub fn vault_at(data_dir: &Path, at: chrono::DateTime<chrono::Utc>) -> tillkey_core::Vault {
+    tillkey_core::Vault::open(
+        data_dir,
+        std::sync::Arc::new(tillkey_core::KeyringStore),
+        std::sync::Arc::new(tillkey_core::FixedClock::new(at)),
+    )
+    .expect("the test opens the vault")
+}
+
+/// Adds a demo credential of the simulators under `name`.
+pub fn add_demo_credential(
+    vault: &tillkey_core::Vault,
+    c: &tillkey_sim::DemoCredential,
+    name: &str,
+) -> tillkey_core::CredentialSummary {
+    vault
+        .add(tillkey_core::NewCredential {
+            name: name.to_string(),
+            provider: c.kind.clone(),
+            environment: Some(c.env.parse().expect("a demo environment")),
+            fields: c.fields.clone(),
+            secrets: c
+                .secrets
+                .iter()
+                .map(|(k, v)| (k.clone(), secrecy::SecretString::from(v.clone())))
+                .collect(),
+        })
+        .unwrap_or_else(|e| panic!("the test adds {name}: {e}"))
+}
+
+/// Removes every credential of the vault in `data_dir`, so the keyring entries the test
+/// made do not outlive it.
+pub fn clean_vault(data_dir: &Path) {
+    let vault = vault_at(data_dir, chrono::Utc::now());
+    for c in vault.list().unwrap_or_default() {
+        let _ = vault.remove(&c.name);
+    }
+}
+
+/// Opens the rotation wizard of credential `name` and waits until the dialog is shown.
+pub async fn open_wizard(client: &Client, name: &str) {
+    click_in_row(client, name, "rotate-button").await;
+    wait_for(
+        client,
+        &format!("dialog{}[open]", testid("rotation-wizard")),
+    )
+    .await;
 }

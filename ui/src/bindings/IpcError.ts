@@ -15,4 +15,9 @@ message: string,
 /**
  * What to do about it, where there is something to do.
  */
-hint: string | null, };
+hint: string | null, 
+/**
+ * The form field the error is about (`name`, `client_id`, …), so the UI can show it
+ * next to that input.
+ */
+field: string | null, };

@@ -10,6 +10,9 @@ interface Props {
   describedBy?: string;
   invalid: boolean;
   onInput: (value: string) => void;
+  onBlur?: () => void;
+  /** data-testid prefix (default `field`). */
+  testPrefix?: string;
 }
 
 /**
@@ -26,6 +29,8 @@ export function SecretInput({
   describedBy,
   invalid,
   onInput,
+  onBlur,
+  testPrefix = 'field',
 }: Props) {
   const [visible, setVisible] = useState(false);
   return (
@@ -43,8 +48,9 @@ export function SecretInput({
         spellcheck={false}
         aria-describedby={describedBy}
         aria-invalid={invalid || undefined}
-        data-testid={`field-${name}`}
+        data-testid={`${testPrefix}-${name}`}
         onInput={(e) => onInput(e.currentTarget.value)}
+        onBlur={onBlur}
       />
       <button
         type="button"
@@ -52,7 +58,7 @@ export function SecretInput({
         aria-pressed={visible}
         aria-controls={id}
         aria-label={visible ? `Hide ${label}` : `Show ${label}`}
-        data-testid={`toggle-${name}`}
+        data-testid={`${testPrefix}-toggle-${name}`}
         onClick={() => setVisible((v) => !v)}
       >
         {visible ? 'Hide' : 'Show'}

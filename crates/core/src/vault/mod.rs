@@ -14,7 +14,8 @@ pub mod metadata;
 pub mod secrets;
 
 use crate::clock::{Clock, SystemClock};
-use crate::dto::{CredentialSummary, NewCredential};
+use crate::dto::{CredentialEdit, CredentialSummary, NewCredential, RotationStatus, VaultSettings};
+use chrono::NaiveDate;
 use crate::error::{Error, Result};
 use crate::providers;
 use metadata::{CredentialRecord, Metadata, MetadataFile, PendingCleanup, Settings, WriteLock};
@@ -174,6 +175,7 @@ impl Vault {
             rotation_period_days: m.settings.default_rotation_days,
             token: None,
             last_test: None,
+            reminded_on: None,
             extra: Default::default(),
         };
         self.write_secrets(&lock, &mut m, &record, &secrets)?;
@@ -430,6 +432,142 @@ impl Vault {
         Ok(self.summary(&m.settings, &m.credentials[idx]))
     }
 
+    /// The shared settings as front ends show and change them.
+    ///
+    /// # Errors
+    /// As [`Vault::list`].
+    pub fn vault_settings(&self) -> Result<VaultSettings> {
+        let s = self.settings()?;
+        Ok(VaultSettings { reminder_lead_days: s.reminder_lead_days, default_rotation_days: s.default_rotation_days })
+    }
+
+    /// Changes the shared settings: the reminder lead time (0–365 days) and the rotation
+    /// period given to new credentials (1–3650 days). Existing credentials keep their own
+    /// rotation periods. The CLI reads the same values.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a value out of range (nothing changes); file errors.
+    pub fn set_settings(&self, settings: VaultSettings) -> Result<VaultSettings> {
+        check_days("reminder_lead_days", settings.reminder_lead_days, 0, MAX_LEAD_DAYS)?;
+        check_days("default_rotation_days", settings.default_rotation_days, 1, MAX_PERIOD_DAYS)?;
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        m.settings.reminder_lead_days = settings.reminder_lead_days;
+        m.settings.default_rotation_days = settings.default_rotation_days;
+        lock.save(&m)?;
+        Ok(settings)
+    }
+
+    /// Changes only the reminder lead time (see [`Vault::set_settings`]).
+    ///
+    /// # Errors
+    /// As [`Vault::set_settings`].
+    pub fn set_reminder_lead_days(&self, days: u32) -> Result<VaultSettings> {
+        let current = self.vault_settings()?;
+        self.set_settings(VaultSettings { reminder_lead_days: days, ..current })
+    }
+
+    /// Changes one credential's rotation period (1–3650 days).
+    ///
+    /// # Errors
+    /// As [`Vault::edit`].
+    pub fn set_rotation_period(&self, name: &str, days: u32) -> Result<CredentialSummary> {
+        self.edit(name, CredentialEdit { rotation_period_days: Some(days), ..CredentialEdit::default() })
+    }
+
+    /// Changes a credential's non-secret parts: name, environment, non-secret fields,
+    /// rotation period. Secrets stay as they are (they change only by rotation). Fields are
+    /// validated against the provider's schema exactly as [`Vault::add`] does. When the
+    /// environment or a field changes, the cached tokens are discarded: they came from the
+    /// old endpoints or client.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::AlreadyExists`] (new name taken),
+    /// [`Error::InvalidInput`], [`Error::MissingField`]; keyring and file errors. On any
+    /// error the credential is unchanged.
+    pub fn edit(&self, name: &str, edit: CredentialEdit) -> Result<CredentialSummary> {
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        let idx = m.credentials.iter().position(|c| c.name == name).ok_or_else(|| Error::NotFound(name.into()))?;
+        let current = m.credentials[idx].clone();
+        let provider = providers::find(&current.provider)?;
+        let schema = provider.schema();
+        let mut next = current.clone();
+        if let Some(new_name) = edit.name.map(|n| n.trim().to_string()).filter(|n| *n != current.name) {
+            validate_name(&new_name)?;
+            if m.find(&new_name).is_some() {
+                return Err(Error::AlreadyExists(new_name));
+            }
+            next.name = new_name;
+        }
+        if edit.fields.is_some() || edit.environment.is_some() {
+            let fields = edit.fields.unwrap_or_else(|| current.fields.clone());
+            // The stored secrets count as present; their values are not needed to validate.
+            let present: BTreeMap<String, String> =
+                current.secret_fields.iter().map(|f| (f.clone(), "x".to_string())).collect();
+            let env = Some(edit.environment.unwrap_or(current.environment));
+            let valid = providers::validate(&schema, env, &fields, &present)?;
+            provider.check(&valid.fields)?;
+            next.environment = valid.environment;
+            next.fields = valid.fields;
+        }
+        if let Some(days) = edit.rotation_period_days {
+            check_days("rotation_period_days", days, 1, MAX_PERIOD_DAYS)?;
+            next.rotation_period_days = days;
+        }
+        let endpoints_changed = next.fields != current.fields || next.environment != current.environment;
+        if endpoints_changed {
+            // Keyring first: if the metadata write then fails, the record still claims a
+            // token the keyring no longer has, which only means a fresh token request.
+            self.secrets.delete(&key(&m, &current.id, current.secret_rev, ACCESS_TOKEN_FIELD))?;
+            self.secrets.delete(&key(&m, &current.id, current.secret_rev, REFRESH_TOKEN_FIELD))?;
+            next.token = None;
+        }
+        m.credentials[idx] = next;
+        lock.save(&m)?;
+        Ok(self.summary(&m.settings, &m.credentials[idx]))
+    }
+
+    /// Today's date on this vault's clock, in the local time zone.
+    pub fn today(&self) -> NaiveDate {
+        self.clock.now().with_timezone(&chrono::Local).date_naive()
+    }
+
+    /// Credentials due soon or overdue for rotation that have not been reminded of today
+    /// (see [`Vault::mark_reminded`]): a front end reminds at most once a day per credential.
+    ///
+    /// # Errors
+    /// As [`Vault::list`].
+    pub fn reminders_due(&self) -> Result<Vec<CredentialSummary>> {
+        let m = self.meta.load()?;
+        let today = self.today();
+        Ok(m.credentials
+            .iter()
+            .filter(|r| r.reminded_on.is_none_or(|d| d < today))
+            .map(|r| self.summary(&m.settings, r))
+            .filter(|s| s.rotation.status != RotationStatus::Ok)
+            .collect())
+    }
+
+    /// Records that the credentials with these ids were reminded of today.
+    ///
+    /// # Errors
+    /// File errors.
+    pub fn mark_reminded(&self, ids: &[String]) -> Result<()> {
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        let today = self.today();
+        let mut changed = false;
+        for c in m.credentials.iter_mut().filter(|c| ids.contains(&c.id)) {
+            c.reminded_on = Some(today);
+            changed = true;
+        }
+        if changed {
+            lock.save(&m)?;
+        }
+        Ok(())
+    }
+
     /// Steps 1–2 of the write order: record the entries as pending, then write them. On a
     /// keyring error the entries written so far are deleted and the intent withdrawn.
     fn write_secrets(
@@ -528,6 +666,18 @@ pub struct StagedRotation {
 
 fn key(m: &Metadata, credential_id: &str, rev: u32, field: &str) -> SecretKey {
     SecretKey { vault_id: m.vault_id.clone(), credential_id: credential_id.into(), rev, field: field.into() }
+}
+
+/// Longest reminder lead time accepted.
+pub const MAX_LEAD_DAYS: u32 = 365;
+/// Longest rotation period accepted (ten years).
+pub const MAX_PERIOD_DAYS: u32 = 3650;
+
+fn check_days(field: &str, days: u32, min: u32, max: u32) -> Result<()> {
+    if days < min || days > max {
+        return Err(Error::invalid(field, format!("{days} days is out of range: use {min} to {max} days")));
+    }
+    Ok(())
 }
 
 /// Names: 1–64 of letters, digits, `.`, `_`, `-`, starting with a letter or digit (they

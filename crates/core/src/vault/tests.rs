@@ -241,3 +241,139 @@ fn two_data_dirs_never_share_keyring_entries() {
     b.remove("shop").unwrap();
     assert_eq!(a.secret("shop", "token").unwrap().expose_secret(), "from-a");
 }
+
+fn edit_fields(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
+    Some(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+}
+
+#[test]
+fn edit_changes_non_secret_fields_and_keeps_the_secret() {
+    let f = fixture();
+    f.vault.add(bearer("shop", "tok")).unwrap();
+    let s = f
+        .vault
+        .edit(
+            "shop",
+            CredentialEdit {
+                name: Some("shop-2".into()),
+                fields: edit_fields(&[("test_url", "https://api.example/ping")]),
+                rotation_period_days: Some(30),
+                ..CredentialEdit::default()
+            },
+        )
+        .expect("edit");
+    assert_eq!(s.name, "shop-2");
+    assert_eq!(s.fields.get("test_url").map(String::as_str), Some("https://api.example/ping"));
+    assert_eq!(s.rotation_period_days, 30);
+    assert_eq!(s.rotation.days_left, 30);
+    assert_eq!(f.vault.secret("shop-2", "token").unwrap().expose_secret(), "tok");
+    assert_eq!(f.vault.show("shop").unwrap_err().code(), "not_found");
+    // Clearing a field: left out of the complete set.
+    let s = f.vault.edit("shop-2", CredentialEdit { fields: edit_fields(&[]), ..Default::default() }).unwrap();
+    assert!(s.fields.is_empty());
+}
+
+#[test]
+fn invalid_edit_changes_nothing() {
+    let f = fixture();
+    f.vault.add(bearer("shop", "tok")).unwrap();
+    f.vault.add(bearer("other", "tok2")).unwrap();
+    let before = metadata_text(&f);
+    let bad_url = CredentialEdit { fields: edit_fields(&[("test_url", "http://example.com/x")]), ..Default::default() };
+    let e = f.vault.edit("shop", bad_url).unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert!(e.to_string().contains("plain http"), "{e}");
+    let secret_as_field = CredentialEdit { fields: edit_fields(&[("token", "x")]), ..Default::default() };
+    assert_eq!(f.vault.edit("shop", secret_as_field).unwrap_err().code(), "invalid_input");
+    let taken = CredentialEdit { name: Some("other".into()), ..Default::default() };
+    assert_eq!(f.vault.edit("shop", taken).unwrap_err().code(), "already_exists");
+    let bad_name = CredentialEdit { name: Some("no spaces".into()), ..Default::default() };
+    assert_eq!(f.vault.edit("shop", bad_name).unwrap_err().code(), "invalid_input");
+    assert_eq!(f.vault.set_rotation_period("shop", 0).unwrap_err().code(), "invalid_input");
+    assert_eq!(f.vault.edit("nope", CredentialEdit::default()).unwrap_err().code(), "not_found");
+    assert_eq!(metadata_text(&f), before);
+}
+
+#[test]
+fn editing_endpoints_discards_cached_tokens() {
+    let f = fixture();
+    f.vault.add(bearer("shop", "tok")).unwrap();
+    let r = f.vault.record("shop").unwrap();
+    let now = f.clock.now();
+    let info = crate::dto::TokenInfo {
+        obtained_at: now,
+        expires_at: now + Duration::hours(1),
+        renew_at: now + Duration::minutes(55),
+        refreshable: false,
+        scope: None,
+        taxpayer_tags: None,
+    };
+    f.vault.store_token(&r.id, r.secret_rev, &SecretString::from("cached"), None, info).unwrap();
+    assert!(f.vault.show("shop").unwrap().token.is_some());
+    // A rotation-period change keeps the token …
+    f.vault.set_rotation_period("shop", 45).unwrap();
+    assert!(f.vault.show("shop").unwrap().token.is_some());
+    assert!(f.vault.cached(&r, ACCESS_TOKEN_FIELD).unwrap().is_some());
+    // … an endpoint change drops it, in the keyring too.
+    let e = CredentialEdit { fields: edit_fields(&[("test_url", "https://api.example/ping")]), ..Default::default() };
+    f.vault.edit("shop", e).unwrap();
+    assert!(f.vault.show("shop").unwrap().token.is_none());
+    assert!(f.vault.cached(&r, ACCESS_TOKEN_FIELD).unwrap().is_none());
+    assert_eq!(f.vault.secret("shop", "token").unwrap().expose_secret(), "tok");
+}
+
+#[test]
+fn settings_are_shared_through_the_metadata_file() {
+    let f = fixture();
+    assert_eq!(
+        f.vault.vault_settings().unwrap(),
+        VaultSettings { reminder_lead_days: 14, default_rotation_days: 90 }
+    );
+    f.vault.set_settings(VaultSettings { reminder_lead_days: 7, default_rotation_days: 60 }).unwrap();
+    // Another handle on the same data dir (the CLI) sees the same values.
+    let other = Vault::open(f.vault.data_dir(), f.store.clone(), f.clock.clone()).unwrap();
+    assert_eq!(other.settings().unwrap().reminder_lead_days, 7);
+    assert_eq!(other.add(bearer("new", "t")).unwrap().rotation_period_days, 60);
+    assert_eq!(other.set_reminder_lead_days(20).unwrap().default_rotation_days, 60);
+    assert_eq!(f.vault.settings().unwrap().reminder_lead_days, 20);
+    let e = f.vault.set_settings(VaultSettings { reminder_lead_days: 400, default_rotation_days: 60 }).unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert_eq!(f.vault.set_reminder_lead_days(0).unwrap().reminder_lead_days, 0);
+    assert!(f.vault.set_settings(VaultSettings { reminder_lead_days: 1, default_rotation_days: 0 }).is_err());
+}
+
+#[test]
+fn lead_time_changes_what_counts_as_due_soon() {
+    let f = fixture();
+    f.vault.add(bearer("shop", "t")).unwrap();
+    f.clock.advance(Duration::days(70));
+    assert_eq!(f.vault.show("shop").unwrap().rotation.status, RotationStatus::Ok);
+    f.vault.set_reminder_lead_days(30).unwrap();
+    assert_eq!(f.vault.show("shop").unwrap().rotation.status, RotationStatus::DueSoon);
+}
+
+#[test]
+fn reminders_are_due_once_a_day_per_credential() {
+    let f = fixture();
+    let start = f.clock.now();
+    f.vault.add(bearer("old", "t")).unwrap();
+    f.clock.set(start + Duration::days(10));
+    f.vault.add(bearer("newer", "t")).unwrap();
+    f.vault.add(bearer("fresh", "t")).unwrap();
+    f.vault.set_rotation_period("fresh", 3650).unwrap();
+    // "old" rotated 95 days ago (overdue), "newer" 85 (due soon), "fresh" is fine.
+    f.clock.set(start + Duration::days(95));
+    let due: Vec<_> = f.vault.reminders_due().unwrap();
+    let names: Vec<_> = due.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, vec!["old", "newer"]);
+    assert_eq!(due[0].rotation.status, RotationStatus::Overdue);
+    assert_eq!(due[1].rotation.status, RotationStatus::DueSoon);
+    f.vault.mark_reminded(&due.iter().map(|c| c.id.clone()).collect::<Vec<_>>()).unwrap();
+    assert!(f.vault.reminders_due().unwrap().is_empty(), "not twice the same day");
+    f.clock.advance(Duration::days(1));
+    assert_eq!(f.vault.reminders_due().unwrap().len(), 2, "again the next day");
+    // Marked as rotated: no reminder.
+    f.vault.mark_rotated("old").unwrap();
+    let names: Vec<_> = f.vault.reminders_due().unwrap().into_iter().map(|c| c.name).collect();
+    assert_eq!(names, vec!["newer"]);
+}

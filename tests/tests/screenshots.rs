@@ -1,0 +1,178 @@
+//! Regenerates the screenshots in `docs/screenshots/` from the real window, with real data
+//! from the provider simulators. Not part of the normal run:
+//!
+//! ```text
+//! ./scripts/with-keyring.sh cargo test -p tillkey-e2e --test screenshots -- --ignored
+//! ```
+
+mod common;
+
+use chrono::{Duration as Days, Utc};
+use common::*;
+use fantoccini::Client;
+use std::path::PathBuf;
+use std::time::Duration;
+use tillkey_sim::SimConfig;
+
+fn shots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    std::fs::create_dir_all(&dir).expect("the screenshots dir");
+    dir
+}
+
+async fn shot(client: &Client, name: &str) {
+    // Let transitions and the highlight settle.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let png = client.screenshot().await.expect("a screenshot");
+    std::fs::write(shots_dir().join(name), png).expect("the screenshot is written");
+}
+
+async fn scroll_to(client: &Client, css: &str) {
+    client
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'start'}); window.scrollBy(0, -12);",
+            vec![serde_json::json!(css)],
+        )
+        .await
+        .expect("scroll");
+}
+
+#[test]
+#[ignore = "writes docs/screenshots; run explicitly"]
+fn screenshots() {
+    let _serial = serial();
+    let root = tempfile::tempdir().expect("temp dir");
+    let data = root.path().join("data");
+    let driver = Driver::start(&data);
+
+    runtime().block_on(async {
+        // The demo vault, every credential tested.
+        let client = driver.launch_app_with_args(&["--demo"]).await;
+        client.set_window_size(1000, 720).await.expect("size");
+        wait_for(&client, &row_selector("demo-mypos")).await;
+        click(&client, &testid("test-all")).await;
+        wait_for_text(&client, &testid("test-all-summary"), "the summary", |t| {
+            t.contains("7 passed")
+        })
+        .await;
+        // The first screenshot of a WebKitGTK session can show the first paint: discard it.
+        let _ = client.screenshot().await;
+        shot(&client, "main.png").await;
+
+        // The same at the smallest supported window size.
+        client.set_window_size(800, 600).await.expect("size");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        shot(&client, "small-window.png").await;
+        client.set_window_size(1000, 720).await.expect("size");
+
+        // A test result, expanded in its row.
+        click_in_row(&client, "demo-ereceipt", "test-button").await;
+        let report = format!(
+            "{} {}",
+            row_selector("demo-ereceipt"),
+            testid("test-report")
+        );
+        wait_for(&client, &report).await;
+        scroll_to(&client, &row_selector("demo-ereceipt")).await;
+        shot(&client, "test-result.png").await;
+
+        // Dark theme.
+        client
+            .execute("window.scrollTo(0, 0)", vec![])
+            .await
+            .expect("scroll");
+        wait_for(&client, &testid("theme-select"))
+            .await
+            .select_by_value("dark")
+            .await
+            .expect("dark");
+        shot(&client, "main-dark.png").await;
+        wait_for(&client, &testid("theme-select"))
+            .await
+            .select_by_value("system")
+            .await
+            .expect("system");
+
+        // The add form.
+        open_add_form(&client, "paysera-pos").await;
+        fill_name(&client, "main-shop").await;
+        wait_for(&client, &testid("environment-select"))
+            .await
+            .select_by_value("sandbox")
+            .await
+            .expect("env");
+        fill_field(&client, "token", "a-personal-access-token").await;
+        scroll_to(&client, "#form-title").await;
+        shot(&client, "add-form.png").await;
+        click(&client, &testid("add-cancel")).await;
+
+        // Inline validation.
+        open_add_form(&client, "oauth2").await;
+        fill_name(&client, "shop api").await;
+        fill_field(&client, "token_url", "http://auth.example.com/oauth/token").await;
+        click(&client, &testid("save-and-test")).await;
+        wait_for(&client, &testid("problem-client_id")).await;
+        client
+            .execute("window.scrollTo(0, 0)", vec![])
+            .await
+            .expect("scroll");
+        scroll_to(&client, "#cred-name").await;
+        shot(&client, "add-form-error.png").await;
+        client.close().await.expect("close");
+    });
+    drop(driver);
+
+    // Reminders and the rotation wizard, against simulators in this process.
+    let sims = tillkey_sim::demo_blocking(SimConfig::default()).expect("simulators");
+    let vault = vault_at(&data, Utc::now() - Days::days(95) + Days::minutes(10));
+    add_demo_credential(
+        &vault,
+        sims.credential("paysera-pos").expect("pos"),
+        "pos-main-shop",
+    );
+    let vault = vault_at(&data, Utc::now() - Days::days(85));
+    add_demo_credential(
+        &vault,
+        sims.credential("mypos").expect("mypos"),
+        "mypos-terminals",
+    );
+    let vault = vault_at(&data, Utc::now() - Days::days(20));
+    add_demo_credential(
+        &vault,
+        sims.credential("paysera-checkout").expect("checkout"),
+        "web-checkout",
+    );
+    sims.simulator(tillkey_sim::ProviderSim::PayseraPos)
+        .expect("pos sim")
+        .add_pat("new-paysera-pat-2026", true);
+    let driver = Driver::start(&data);
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        client.set_window_size(1000, 720).await.expect("size");
+        wait_for(&client, &testid("reminder-summary")).await;
+        click_in_row(&client, "web-checkout", "copy-button").await;
+        wait_for(&client, &testid("copy-status")).await;
+        client
+            .execute("window.scrollTo(0, 0)", vec![])
+            .await
+            .expect("scroll");
+        let _ = client.screenshot().await;
+        shot(&client, "reminders.png").await;
+
+        open_wizard(&client, "pos-main-shop").await;
+        type_into(&client, &testid("rotate-token"), "new-paysera-pat-2026").await;
+        click(&client, &testid("wizard-test")).await;
+        wait_for(&client, &testid("wizard-portal-steps")).await;
+        shot(&client, "rotation-wizard.png").await;
+        click(&client, &testid("wizard-confirm")).await;
+        click(
+            &client,
+            &format!("{}:not([disabled])", testid("wizard-done")),
+        )
+        .await;
+        click(&client, &testid("wizard-finish")).await;
+        client.close().await.expect("close");
+    });
+    clean_vault(&data);
+    clean_vault(&root.path().join("data-demo"));
+}

@@ -1,0 +1,113 @@
+import { useEffect, useState } from 'preact/hooks';
+import { getSettings, setSettings, toApiError } from '../api';
+import type { IpcError } from '../bindings/IpcError';
+import type { VaultSettings } from '../bindings/VaultSettings';
+import { ErrorNotice } from './ErrorNotice';
+import { Modal } from './Modal';
+
+interface Props {
+  onSaved: (settings: VaultSettings) => void;
+  onClose: () => void;
+}
+
+function daysProblem(value: string, min: number, max: number): string | null {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n)) return 'Enter a whole number of days.';
+  if (n < min || n > max) return `Use ${min} to ${max} days.`;
+  return null;
+}
+
+/** Reminder lead time and default rotation period, kept in the vault so the CLI agrees. */
+export function SettingsDialog({ onSaved, onClose }: Props) {
+  const [lead, setLead] = useState('');
+  const [period, setPeriod] = useState('');
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<IpcError | null>(null);
+  const [saving, setSaving] = useState(false);
+
+  useEffect(() => {
+    getSettings()
+      .then((s) => {
+        setLead(String(s.reminderLeadDays));
+        setPeriod(String(s.defaultRotationDays));
+        setLoaded(true);
+      })
+      .catch((err) => setError(toApiError(err).info));
+  }, []);
+
+  const leadProblem = loaded ? daysProblem(lead, 0, 365) : null;
+  const periodProblem = loaded ? daysProblem(period, 1, 3650) : null;
+
+  async function save(e: Event) {
+    e.preventDefault();
+    if (leadProblem || periodProblem || !loaded) return;
+    setSaving(true);
+    try {
+      const saved = await setSettings({ reminderLeadDays: Number(lead), defaultRotationDays: Number(period) });
+      onSaved(saved);
+    } catch (err) {
+      setError(toApiError(err).info);
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  return (
+    <Modal title="Reminder settings" titleId="settings-title" testId="settings-dialog" onClose={onClose} busy={saving}>
+      <form class="wizard-form" noValidate onSubmit={save}>
+        <p>These settings live in the vault, so the app and the `tillkey` CLI report the same status.</p>
+        <div class="field">
+          <label class="field-label" for="settings-lead">
+            Remind me this many days before a rotation is due
+          </label>
+          <input
+            id="settings-lead"
+            class="input"
+            type="number"
+            min={0}
+            max={365}
+            value={lead}
+            disabled={!loaded}
+            aria-invalid={leadProblem ? true : undefined}
+            aria-describedby="settings-lead-help"
+            data-testid="settings-lead"
+            onInput={(e) => setLead(e.currentTarget.value)}
+          />
+          <p class="field-help" id="settings-lead-help">
+            {leadProblem ? <span class="field-missing">{leadProblem}</span> : 'Default 14. A desktop notification comes at most once a day per credential.'}
+          </p>
+        </div>
+        <div class="field">
+          <label class="field-label" for="settings-period">
+            Rotation period for new credentials (days)
+          </label>
+          <input
+            id="settings-period"
+            class="input"
+            type="number"
+            min={1}
+            max={3650}
+            value={period}
+            disabled={!loaded}
+            aria-invalid={periodProblem ? true : undefined}
+            aria-describedby="settings-period-help"
+            data-testid="settings-period"
+            onInput={(e) => setPeriod(e.currentTarget.value)}
+          />
+          <p class="field-help" id="settings-period-help">
+            {periodProblem ? <span class="field-missing">{periodProblem}</span> : 'Default 90. Each credential’s own period is set in its Edit form.'}
+          </p>
+        </div>
+        {error && <ErrorNotice error={error} testId="settings-error" title="Could not save the settings" />}
+        <div class="form-actions">
+          <button type="button" class="btn btn-secondary" onClick={onClose} disabled={saving}>
+            Cancel
+          </button>
+          <button type="submit" class="btn btn-primary" disabled={saving || !loaded} data-testid="settings-save">
+            {saving ? 'Saving…' : 'Save'}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
