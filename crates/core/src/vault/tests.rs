@@ -29,6 +29,28 @@ fn bearer(name: &str, token: &str) -> NewCredential {
     }
 }
 
+/// An eReceipt credential: two secret fields, so a failure can strike between them.
+fn ereceipt(name: &str, presharedkey: &str) -> NewCredential {
+    let fields = [
+        ("identity_url", "https://id.example"),
+        ("client_id", "c"),
+        ("posserial", "1"),
+        ("pososversion", "os"),
+        ("posmodelframework", "1"),
+    ];
+    NewCredential {
+        name: name.into(),
+        provider: "ereceipt".into(),
+        environment: None,
+        fields: fields.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        secrets: [
+            ("client_secret".to_string(), SecretString::from("s")),
+            ("presharedkey".to_string(), SecretString::from(presharedkey)),
+        ]
+        .into(),
+    }
+}
+
 fn metadata_text(f: &Fixture) -> String {
     std::fs::read_to_string(f.vault.data_dir().join(metadata::FILE_NAME)).unwrap_or_default()
 }
@@ -89,24 +111,7 @@ fn invalid_input_changes_nothing() {
 #[test]
 fn errors_never_contain_secret_values() {
     let f = fixture();
-    let mut long = NewCredential {
-        name: "er".into(),
-        provider: "ereceipt".into(),
-        environment: None,
-        fields: [
-            ("identity_url", "https://id.example"),
-            ("client_id", "c"),
-            ("posserial", "1"),
-            ("pososversion", "os"),
-            ("posmodelframework", "1"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect(),
-        secrets: BTreeMap::new(),
-    };
-    long.secrets.insert("client_secret".into(), SecretString::from("s"));
-    long.secrets.insert("presharedkey".into(), SecretString::from("TOPSECRET".repeat(30)));
+    let long = ereceipt("er", &"TOPSECRET".repeat(30));
     let e = f.vault.add(long).unwrap_err();
     let shown = format!("{e} {e:?} {:?}", e.info());
     assert!(e.to_string().contains("at most 200"), "{e}");
@@ -135,24 +140,7 @@ fn remove_deletes_metadata_and_every_keyring_entry() {
 #[test]
 fn keyring_failure_mid_add_leaves_no_credential_and_no_entry() {
     let f = fixture();
-    let mut two = NewCredential {
-        name: "co".into(),
-        provider: "ereceipt".into(),
-        environment: None,
-        fields: [
-            ("identity_url", "https://id.example"),
-            ("client_id", "c"),
-            ("posserial", "1"),
-            ("pososversion", "os"),
-            ("posmodelframework", "1"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect(),
-        secrets: BTreeMap::new(),
-    };
-    two.secrets.insert("client_secret".into(), SecretString::from("s"));
-    two.secrets.insert("presharedkey".into(), SecretString::from("k"));
+    let two = ereceipt("co", "k");
     // The first secret is written, the second write fails, and then deletes fail too:
     // the intent stays listed for a later sweep.
     f.store.fail_writes_after(1);
