@@ -124,7 +124,7 @@ fn screenshots() {
 
     // Reminders and the rotation wizard, against simulators in this process.
     let sims = tillkey_sim::demo_blocking(SimConfig::default()).expect("simulators");
-    let vault = vault_at(&data, Utc::now() - Days::days(95) + Days::minutes(10));
+    let vault = vault_at(&data, Utc::now() - Days::days(95));
     add_demo_credential(
         &vault,
         sims.credential("paysera-pos").expect("pos"),

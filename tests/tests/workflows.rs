@@ -320,8 +320,8 @@ fn rotation_wizard_swaps_in_a_tested_secret_and_retires_the_old() {
     let _serial = serial();
     let sims = simulators();
     let (_root, data) = data_root();
-    // Rotated 95 days ago (a few minutes less, as the core counts days started).
-    let long_ago = Utc::now() - Days::days(95) + Days::minutes(10);
+    // Rotated 95 days ago: overdue by 5 whole days until day 96.
+    let long_ago = Utc::now() - Days::days(95);
     let vault = vault_at(&data, long_ago);
     add_demo_credential(
         &vault,
@@ -458,8 +458,8 @@ fn a_failed_rotation_shows_the_test_and_leaves_the_old_secret_working() {
     let _serial = serial();
     let sims = simulators();
     let (_root, data) = data_root();
-    // Rotated 95 days ago (a few minutes less, as the core counts days started).
-    let long_ago = Utc::now() - Days::days(95) + Days::minutes(10);
+    // Rotated 95 days ago: overdue by 5 whole days until day 96.
+    let long_ago = Utc::now() - Days::days(95);
     let before = add_demo_credential(
         &vault_at(&data, long_ago),
         sims.credential("paysera-pos").expect("pos"),
@@ -558,9 +558,9 @@ fn reminders_notify_once_a_day_and_summarise_in_the_window() {
     // Unique names: the notification server's history is shared by the whole test run.
     let overdue = format!("till-{}-95", std::process::id());
     let due_soon = format!("till-{}-85", std::process::id());
-    // 95 days ago (a few minutes less, as the core counts days started).
+    // 95 days ago: overdue by 5 whole days until day 96.
     add_bearer(
-        &vault_at(&data, Utc::now() - Days::days(95) + Days::minutes(10)),
+        &vault_at(&data, Utc::now() - Days::days(95)),
         &overdue,
     );
     add_bearer(&vault_at(&data, Utc::now() - Days::days(85)), &due_soon);
