@@ -39,6 +39,14 @@ trap finish EXIT
 
 bash "$ROOT/scripts/setup.sh"
 
+STAGE="cargo fmt --check"
+if cargo fmt --version >/dev/null 2>&1; then
+  step "Checking formatting (rustfmt, rustfmt.toml)"
+  cargo fmt --all -- --check
+else
+  echo "warning: rustfmt is not installed (rustup component add rustfmt); formatting not checked" >&2
+fi
+
 STAGE="cargo build -p tillkey-app"
 step "Building the app (target/debug/tillkey-app, launched by the end-to-end test)"
 cargo build -p tillkey-app "${LOCKED[@]}"

@@ -41,10 +41,7 @@ pub async fn copy<R: Runtime>(app: &AppHandle<R>, token: SecretString) -> IpcRes
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(delay).await;
         // Reading the clipboard must not happen on the main thread (it can deadlock on Linux).
-        let _ = tauri::async_runtime::spawn_blocking(move || {
-            clear_if_unchanged(&app, &token, generation)
-        })
-        .await;
+        let _ = tauri::async_runtime::spawn_blocking(move || clear_if_unchanged(&app, &token, generation)).await;
     });
     Ok(delay.as_secs())
 }

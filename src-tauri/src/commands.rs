@@ -13,9 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
 use tauri::{AppHandle, Manager, Runtime};
 use tillkey_core::dto::{CredentialEdit, RotationResult, VaultSettings};
-use tillkey_core::{
-    providers, CredentialSummary, NewCredential, ProviderSchema, TestReport, TokenSource,
-};
+use tillkey_core::{providers, CredentialSummary, NewCredential, ProviderSchema, TestReport, TokenSource};
 
 async fn active<R: Runtime>(app: &AppHandle<R>) -> IpcResult<Handle> {
     app.state::<AppState>().handle().await
@@ -90,10 +88,7 @@ pub async fn list_providers() -> IpcResult<Vec<ProviderSchema>> {
 /// `new.secrets` holds what the merchant typed, as `SecretString`s (redacted `Debug`);
 /// they go to the core and are never echoed back.
 #[tauri::command]
-pub async fn add_credential<R: Runtime>(
-    app: AppHandle<R>,
-    new: NewCredential,
-) -> IpcResult<CredentialSummary> {
+pub async fn add_credential<R: Runtime>(app: AppHandle<R>, new: NewCredential) -> IpcResult<CredentialSummary> {
     let h = active(&app).await?;
     blocking(move || h.vault.add(new)).await
 }
@@ -196,10 +191,7 @@ pub async fn demo_new_secret<R: Runtime>(app: AppHandle<R>, name: String) -> Ipc
 
 /// Marks a credential as rotated today without changing its secret (rotated elsewhere).
 #[tauri::command]
-pub async fn mark_rotated<R: Runtime>(
-    app: AppHandle<R>,
-    name: String,
-) -> IpcResult<CredentialSummary> {
+pub async fn mark_rotated<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<CredentialSummary> {
     let h = active(&app).await?;
     blocking(move || h.vault.mark_rotated(&name)).await
 }
@@ -213,10 +205,7 @@ pub async fn get_settings<R: Runtime>(app: AppHandle<R>) -> IpcResult<VaultSetti
 
 /// Changes the vault settings; reminders are checked again at once.
 #[tauri::command]
-pub async fn set_settings<R: Runtime>(
-    app: AppHandle<R>,
-    settings: VaultSettings,
-) -> IpcResult<VaultSettings> {
+pub async fn set_settings<R: Runtime>(app: AppHandle<R>, settings: VaultSettings) -> IpcResult<VaultSettings> {
     let h = active(&app).await?;
     let saved = blocking(move || h.vault.set_settings(settings)).await?;
     let reminder_app = app.clone();

@@ -50,11 +50,7 @@ impl DemoSession {
                 "token"
             }
             "bearer" => {
-                sim(ProviderSim::Oauth2)?.insert_token(
-                    value.clone(),
-                    tillkey_sim::demo::BEARER_CLIENT_ID,
-                    None,
-                );
+                sim(ProviderSim::Oauth2)?.insert_token(value.clone(), tillkey_sim::demo::BEARER_CLIENT_ID, None);
                 "token"
             }
             "chimpy" => {
@@ -88,10 +84,7 @@ fn demo_error(message: String) -> IpcError {
     IpcError {
         code: "demo_unavailable".into(),
         message,
-        hint: Some(
-            "The demo vault needs loopback ports and the OS keyring. Your own vault is unaffected."
-                .into(),
-        ),
+        hint: Some("The demo vault needs loopback ports and the OS keyring. Your own vault is unaffected.".into()),
         field: None,
     }
 }
@@ -126,7 +119,11 @@ pub async fn start(real: &Path, clock: Arc<dyn Clock>) -> IpcResult<(Arc<Vault>,
             vault_dir.join(MARKER),
             "This data dir holds Tillkey's demo vault. Tillkey empties and refills it at every demo start.\n",
         )
-        .map_err(|e| tillkey_core::Error::Io { action: "cannot write", path: vault_dir.join(MARKER), source: e })?;
+        .map_err(|e| tillkey_core::Error::Io {
+            action: "cannot write",
+            path: vault_dir.join(MARKER),
+            source: e,
+        })?;
         clear(&vault);
         for c in credentials {
             let environment = Some(c.env.parse()?);
@@ -135,7 +132,11 @@ pub async fn start(real: &Path, clock: Arc<dyn Clock>) -> IpcResult<(Arc<Vault>,
                 provider: c.kind,
                 environment,
                 fields: c.fields,
-                secrets: c.secrets.into_iter().map(|(k, v)| (k, v.into())).collect::<BTreeMap<_, _>>(),
+                secrets: c
+                    .secrets
+                    .into_iter()
+                    .map(|(k, v)| (k, v.into()))
+                    .collect::<BTreeMap<_, _>>(),
             })?;
         }
         Ok(vault)
@@ -172,10 +173,7 @@ mod tests {
             demo_dir(Path::new("/home/m/.local/share/tillkey")),
             PathBuf::from("/home/m/.local/share/tillkey-demo")
         );
-        assert_eq!(
-            demo_dir(Path::new("/tmp/x/data")),
-            PathBuf::from("/tmp/x/data-demo")
-        );
+        assert_eq!(demo_dir(Path::new("/tmp/x/data")), PathBuf::from("/tmp/x/data-demo"));
     }
 
     #[test]

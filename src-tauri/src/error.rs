@@ -48,11 +48,7 @@ impl IpcError {
 
 impl From<ErrorInfo> for IpcError {
     fn from(info: ErrorInfo) -> Self {
-        let ErrorInfo {
-            code,
-            message,
-            hint,
-        } = info;
+        let ErrorInfo { code, message, hint } = info;
         Self {
             code,
             message,
@@ -65,12 +61,13 @@ impl From<ErrorInfo> for IpcError {
 impl From<tillkey_core::Error> for IpcError {
     fn from(err: tillkey_core::Error) -> Self {
         let field = match &err {
-            tillkey_core::Error::InvalidInput { field, .. }
-            | tillkey_core::Error::MissingField { field, .. } => Some(if field == "env" {
-                "environment".to_string()
-            } else {
-                field.clone()
-            }),
+            tillkey_core::Error::InvalidInput { field, .. } | tillkey_core::Error::MissingField { field, .. } => {
+                Some(if field == "env" {
+                    "environment".to_string()
+                } else {
+                    field.clone()
+                })
+            }
             tillkey_core::Error::AlreadyExists(_) => Some("name".to_string()),
             _ => None,
         };

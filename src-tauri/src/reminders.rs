@@ -37,14 +37,8 @@ pub fn message(due: &[CredentialSummary], demo: bool) -> (String, String) {
         return (title, body);
     }
     let title = format!("{prefix}{} credentials need rotation", due.len());
-    let lines: Vec<String> = due
-        .iter()
-        .map(|c| format!("{}: {}", c.name, status_words(c)))
-        .collect();
-    (
-        title,
-        format!("{}\nOpen Tillkey to rotate them.", lines.join("\n")),
-    )
+    let lines: Vec<String> = due.iter().map(|c| format!("{}: {}", c.name, status_words(c))).collect();
+    (title, format!("{}\nOpen Tillkey to rotate them.", lines.join("\n")))
 }
 
 /// Sends one notification for the credentials of the active vault that are due soon or
@@ -102,8 +96,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let start = chrono::Utc::now() - chrono::Duration::days(95);
         let clock = Arc::new(FixedClock::new(start));
-        let vault =
-            Vault::open(dir.path(), Arc::new(MemoryStore::new()), clock.clone()).expect("vault");
+        let vault = Vault::open(dir.path(), Arc::new(MemoryStore::new()), clock.clone()).expect("vault");
         let add = |name: &str| {
             vault
                 .add(NewCredential {

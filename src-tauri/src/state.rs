@@ -190,9 +190,7 @@ impl AppState {
     pub fn shutdown(&self) {
         if let Ok(mut slot) = self.active.try_lock() {
             if let Some(Active {
-                vault,
-                demo: Some(_),
-                ..
+                vault, demo: Some(_), ..
             }) = slot.take()
             {
                 crate::demo::clear(&vault);
@@ -327,10 +325,7 @@ mod tests {
     #[test]
     fn command_line_forms() {
         assert_eq!(args(&[]), Args::default());
-        assert_eq!(
-            args(&["--data-dir", "/x"]).data_dir,
-            Some(PathBuf::from("/x"))
-        );
+        assert_eq!(args(&["--data-dir", "/x"]).data_dir, Some(PathBuf::from("/x")));
         assert_eq!(args(&["--data-dir=/y"]).data_dir, Some(PathBuf::from("/y")));
         assert_eq!(
             args(&["--other", "--data-dir", "/z"]).data_dir,

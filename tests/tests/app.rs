@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    files_containing, list_files, row_names, row_selector, runtime, serial, submit_add_form,
-    testid, wait_for, wait_for_list, Driver, UI_TIMEOUT,
+    files_containing, list_files, row_names, row_selector, runtime, serial, submit_add_form, testid, wait_for,
+    wait_for_list, Driver, UI_TIMEOUT,
 };
 use fantoccini::Locator;
 use std::time::Instant;
@@ -24,10 +24,7 @@ fn added_credential_is_listed_survives_a_restart_and_its_secret_stays_out_of_fil
         // First run: an empty vault; add a bearer credential through the form.
         let client = driver.launch_app().await;
         wait_for_list(&client).await;
-        assert!(
-            row_names(&client).await.is_empty(),
-            "a fresh data dir starts empty"
-        );
+        assert!(row_names(&client).await.is_empty(), "a fresh data dir starts empty");
 
         submit_add_form(&client, "e2e-shop", "bearer", &[("token", SECRET)]).await;
         let row = wait_for(&client, &row_selector("e2e-shop")).await;
@@ -110,23 +107,11 @@ fn adding_a_taken_name_shows_the_specific_error_and_changes_nothing() {
         let client = driver.launch_app().await;
         wait_for_list(&client).await;
 
-        submit_add_form(
-            &client,
-            "e2e-dup",
-            "bearer",
-            &[("token", "first-token-value")],
-        )
-        .await;
+        submit_add_form(&client, "e2e-dup", "bearer", &[("token", "first-token-value")]).await;
         wait_for(&client, &row_selector("e2e-dup")).await;
 
         // The form checks the name inline before anything is sent.
-        submit_add_form(
-            &client,
-            "e2e-dup",
-            "bearer",
-            &[("token", "second-token-value")],
-        )
-        .await;
+        submit_add_form(&client, "e2e-dup", "bearer", &[("token", "second-token-value")]).await;
         let problem = wait_for(&client, &testid("problem-name"))
             .await
             .text()
@@ -137,10 +122,7 @@ fn adding_a_taken_name_shows_the_specific_error_and_changes_nothing() {
             "the message names the credential: {problem:?}"
         );
         assert!(
-            client
-                .find(Locator::Css(&testid("form-error")))
-                .await
-                .is_err(),
+            client.find(Locator::Css(&testid("form-error"))).await.is_err(),
             "nothing was sent to the vault"
         );
 
@@ -200,10 +182,7 @@ fn theme_preference_is_kept_by_the_store_across_restarts() {
         wait_for_list(&client).await;
         wait_for(&client, "html[data-theme=\"dark\"]").await;
         let theme = wait_for(&client, &testid("theme-select")).await;
-        assert_eq!(
-            theme.prop("value").await.expect("theme value").as_deref(),
-            Some("dark")
-        );
+        assert_eq!(theme.prop("value").await.expect("theme value").as_deref(), Some("dark"));
         client.close().await.expect("the second session closes");
     });
 }

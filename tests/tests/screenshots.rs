@@ -67,20 +67,13 @@ fn screenshots() {
 
         // A test result, expanded in its row.
         click_in_row(&client, "demo-ereceipt", "test-button").await;
-        let report = format!(
-            "{} {}",
-            row_selector("demo-ereceipt"),
-            testid("test-report")
-        );
+        let report = format!("{} {}", row_selector("demo-ereceipt"), testid("test-report"));
         wait_for(&client, &report).await;
         scroll_to(&client, &row_selector("demo-ereceipt")).await;
         shot(&client, "test-result.png").await;
 
         // Dark theme.
-        client
-            .execute("window.scrollTo(0, 0)", vec![])
-            .await
-            .expect("scroll");
+        client.execute("window.scrollTo(0, 0)", vec![]).await.expect("scroll");
         wait_for(&client, &testid("theme-select"))
             .await
             .select_by_value("dark")
@@ -112,10 +105,7 @@ fn screenshots() {
         fill_field(&client, "token_url", "http://auth.example.com/oauth/token").await;
         click(&client, &testid("save-and-test")).await;
         wait_for(&client, &testid("problem-client_id")).await;
-        client
-            .execute("window.scrollTo(0, 0)", vec![])
-            .await
-            .expect("scroll");
+        client.execute("window.scrollTo(0, 0)", vec![]).await.expect("scroll");
         scroll_to(&client, "#cred-name").await;
         shot(&client, "add-form-error.png").await;
         client.close().await.expect("close");
@@ -125,17 +115,9 @@ fn screenshots() {
     // Reminders and the rotation wizard, against simulators in this process.
     let sims = tillkey_sim::demo_blocking(SimConfig::default()).expect("simulators");
     let vault = vault_at(&data, Utc::now() - Days::days(95));
-    add_demo_credential(
-        &vault,
-        sims.credential("paysera-pos").expect("pos"),
-        "pos-main-shop",
-    );
+    add_demo_credential(&vault, sims.credential("paysera-pos").expect("pos"), "pos-main-shop");
     let vault = vault_at(&data, Utc::now() - Days::days(85));
-    add_demo_credential(
-        &vault,
-        sims.credential("mypos").expect("mypos"),
-        "mypos-terminals",
-    );
+    add_demo_credential(&vault, sims.credential("mypos").expect("mypos"), "mypos-terminals");
     let vault = vault_at(&data, Utc::now() - Days::days(20));
     add_demo_credential(
         &vault,
@@ -152,10 +134,7 @@ fn screenshots() {
         wait_for(&client, &testid("reminder-summary")).await;
         click_in_row(&client, "web-checkout", "copy-button").await;
         wait_for(&client, &testid("copy-status")).await;
-        client
-            .execute("window.scrollTo(0, 0)", vec![])
-            .await
-            .expect("scroll");
+        client.execute("window.scrollTo(0, 0)", vec![]).await.expect("scroll");
         let _ = client.screenshot().await;
         shot(&client, "reminders.png").await;
 
@@ -165,11 +144,7 @@ fn screenshots() {
         wait_for(&client, &testid("wizard-portal-steps")).await;
         shot(&client, "rotation-wizard.png").await;
         click(&client, &testid("wizard-confirm")).await;
-        click(
-            &client,
-            &format!("{}:not([disabled])", testid("wizard-done")),
-        )
-        .await;
+        click(&client, &format!("{}:not([disabled])", testid("wizard-done"))).await;
         click(&client, &testid("wizard-finish")).await;
         client.close().await.expect("close");
     });

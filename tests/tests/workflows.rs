@@ -67,10 +67,7 @@ fn every_kind_is_added_by_form_and_passes_save_and_test() {
                 c.kind
             );
             assert!(text.contains("Test passed"), "{text}");
-            assert!(
-                text.contains("HTTP 200"),
-                "the report shows HTTP statuses: {text}"
-            );
+            assert!(text.contains("HTTP 200"), "the report shows HTTP statuses: {text}");
             assert!(text.contains(" ms"), "the report shows latencies: {text}");
             assert!(
                 text.contains("Rate limit:"),
@@ -85,31 +82,19 @@ fn every_kind_is_added_by_form_and_passes_save_and_test() {
             } else {
                 3
             };
-            assert_eq!(
-                stages.len(),
-                expected,
-                "{}: connect, (token,) API stages",
-                c.kind
-            );
+            assert_eq!(stages.len(), expected, "{}: connect, (token,) API stages", c.kind);
         }
         assert_eq!(row_names(&client).await.len(), sims.credentials.len());
         // Every OAuth kind really asked its simulator for a token.
         for s in &sims.simulators {
             if s.provider().token_path().is_some() {
-                assert!(
-                    s.stats().tokens_issued_total() >= 1,
-                    "{} issued no token",
-                    s.provider()
-                );
+                assert!(s.stats().tokens_issued_total() >= 1, "{} issued no token", s.provider());
             }
         }
         let source = client.source().await.expect("page source");
         for c in &sims.credentials {
             for secret in c.secrets.values() {
-                assert!(
-                    !source.contains(secret.as_str()),
-                    "a typed secret stayed in the page"
-                );
+                assert!(!source.contains(secret.as_str()), "a typed secret stayed in the page");
             }
         }
         client.close().await.expect("the session closes");
@@ -156,25 +141,16 @@ fn the_form_explains_problems_inline_and_saves_nothing_invalid() {
             "{problem}"
         );
         assert!(
-            client
-                .find(Locator::Css(&testid("problem-client_id")))
-                .await
-                .is_err(),
+            client.find(Locator::Css(&testid("problem-client_id"))).await.is_err(),
             "a filled field shows no problem"
         );
         click(&client, &testid("add-submit")).await;
         wait_for(&client, &testid("add-form")).await;
         // The secret input is masked, with a reveal toggle.
         let secret = wait_for(&client, &testid("field-client_secret")).await;
-        assert_eq!(
-            secret.attr("type").await.expect("type").as_deref(),
-            Some("password")
-        );
+        assert_eq!(secret.attr("type").await.expect("type").as_deref(), Some("password"));
         click(&client, &testid("field-toggle-client_secret")).await;
-        assert_eq!(
-            secret.attr("type").await.expect("type").as_deref(),
-            Some("text")
-        );
+        assert_eq!(secret.attr("type").await.expect("type").as_deref(), Some("text"));
 
         // A name taken meanwhile (by the CLI, say) comes back from the core, shown at the field.
         vault_at(&data, Utc::now())
@@ -183,11 +159,7 @@ fn the_form_explains_problems_inline_and_saves_nothing_invalid() {
                 provider: "bearer".into(),
                 environment: None,
                 fields: Default::default(),
-                secrets: [(
-                    "token".to_string(),
-                    secrecy::SecretString::from("cli-token"),
-                )]
-                .into(),
+                secrets: [("token".to_string(), secrecy::SecretString::from("cli-token"))].into(),
             })
             .expect("the CLI-side add");
         fill_name(&client, "taken").await;
@@ -219,9 +191,7 @@ fn copy_puts_a_fresh_token_on_the_clipboard_and_clears_it() {
     let _serial = serial();
     let sims = simulators();
     let (_root, data) = data_root();
-    let oauth = sims
-        .credential("oauth2")
-        .expect("the oauth2 demo credential");
+    let oauth = sims.credential("oauth2").expect("the oauth2 demo credential");
     add_demo_credential(&vault_at(&data, Utc::now()), oauth, "shop-api");
     let driver = Driver::start_with(&data, &[("TILLKEY_CLIPBOARD_CLEAR_SECS", "3")]);
     let sim = sims
@@ -238,18 +208,13 @@ fn copy_puts_a_fresh_token_on_the_clipboard_and_clears_it() {
 
         click_in_row(&client, "shop-api", "copy-button").await;
         let status = format!("{} {}", row_selector("shop-api"), testid("copy-status"));
-        let shown = wait_for_text(&client, &status, "the copy status", |t| {
-            t.contains("Copied, clears in")
-        })
-        .await;
+        let shown = wait_for_text(&client, &status, "the copy status", |t| t.contains("Copied, clears in")).await;
         assert!(
             shown.contains("clears in 3 s") || shown.contains("clears in 2 s"),
             "{shown}"
         );
         let issued = sim_demo::OAUTH2_CLIENT_ID;
-        let token = sim
-            .last_token(issued)
-            .expect("the simulator issued a token on Copy");
+        let token = sim.last_token(issued).expect("the simulator issued a token on Copy");
         assert_eq!(
             clipboard_text().as_deref(),
             Some(token.as_str()),
@@ -260,10 +225,7 @@ fn copy_puts_a_fresh_token_on_the_clipboard_and_clears_it() {
             "the copied token never enters the webview"
         );
         // The token status now counts down.
-        wait_for_text(&client, &token_cell, "a live countdown", |t| {
-            t.contains("valid for")
-        })
-        .await;
+        wait_for_text(&client, &token_cell, "a live countdown", |t| t.contains("valid for")).await;
 
         // Cleared after the delay, because it still held the token.
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -279,10 +241,7 @@ fn copy_puts_a_fresh_token_on_the_clipboard_and_clears_it() {
         // Copy again (the cached token this time), then the merchant copies something else:
         // it is left alone.
         click_in_row(&client, "shop-api", "copy-button").await;
-        wait_for_text(&client, &status, "the copy status", |t| {
-            t.contains("Copied, clears in")
-        })
-        .await;
+        wait_for_text(&client, &status, "the copy status", |t| t.contains("Copied, clears in")).await;
         assert_eq!(
             clipboard_text().as_deref(),
             Some(token.as_str()),
@@ -323,22 +282,10 @@ fn rotation_wizard_swaps_in_a_tested_secret_and_retires_the_old() {
     // Rotated 95 days ago: overdue by 5 whole days until day 96.
     let long_ago = Utc::now() - Days::days(95);
     let vault = vault_at(&data, long_ago);
-    add_demo_credential(
-        &vault,
-        sims.credential("paysera-pos").expect("pos"),
-        "pos-shop",
-    );
-    add_demo_credential(
-        &vault,
-        sims.credential("mypos").expect("mypos"),
-        "mypos-shop",
-    );
-    let pos = sims
-        .simulator(tillkey_sim::ProviderSim::PayseraPos)
-        .expect("pos sim");
-    let mypos = sims
-        .simulator(tillkey_sim::ProviderSim::Mypos)
-        .expect("mypos sim");
+    add_demo_credential(&vault, sims.credential("paysera-pos").expect("pos"), "pos-shop");
+    add_demo_credential(&vault, sims.credential("mypos").expect("mypos"), "mypos-shop");
+    let pos = sims.simulator(tillkey_sim::ProviderSim::PayseraPos).expect("pos sim");
+    let mypos = sims.simulator(tillkey_sim::ProviderSim::Mypos).expect("mypos sim");
     // The merchant generated new secrets in the portals.
     pos.add_pat("new-paysera-pat-0987654321", true);
     let driver = Driver::start(&data);
@@ -347,17 +294,12 @@ fn rotation_wizard_swaps_in_a_tested_secret_and_retires_the_old() {
         let client = driver.launch_app().await;
         wait_for_list(&client).await;
         let rotation = format!("{} {}", row_selector("pos-shop"), testid("cell-rotation"));
-        assert!(text_of(&client, &rotation)
-            .await
-            .contains("Overdue by 5 days"));
+        assert!(text_of(&client, &rotation).await.contains("Overdue by 5 days"));
 
         // Paysera POS: a personal access token only the portal can revoke.
         open_wizard(&client, "pos-shop").await;
         let step = wait_for(&client, &testid("wizard-step-enter")).await;
-        assert_eq!(
-            step.attr("aria-current").await.expect("attr").as_deref(),
-            Some("step")
-        );
+        assert_eq!(step.attr("aria-current").await.expect("attr").as_deref(), Some("step"));
         wait_for(&client, &testid("rotate-token"))
             .await
             .send_keys("new-paysera-pat-0987654321")
@@ -379,29 +321,17 @@ fn rotation_wizard_swaps_in_a_tested_secret_and_retires_the_old() {
             "Done waits for the merchant's confirmation"
         );
         click(&client, &testid("wizard-confirm")).await;
-        click(
-            &client,
-            &format!("{}:not([disabled])", testid("wizard-done")),
-        )
-        .await;
+        click(&client, &format!("{}:not([disabled])", testid("wizard-done"))).await;
         let finished = text_of(&client, &testid("wizard-done-step")).await;
         assert!(finished.contains("was rotated on"), "{finished}");
         click(&client, &testid("wizard-finish")).await;
         wait_gone(&client, &testid("rotation-wizard")).await;
-        wait_for_text(&client, &rotation, "Up to date", |t| {
-            t.contains("Up to date")
-        })
-        .await;
+        wait_for_text(&client, &rotation, "Up to date", |t| t.contains("Up to date")).await;
 
         // myPOS: the old secret's cached token is revoked at the provider's endpoint.
         click_in_row(&client, "mypos-shop", "test-button").await;
-        assert!(
-            row_report_ok(&client, "mypos-shop").await,
-            "the old myPOS secret works"
-        );
-        let old_token = mypos
-            .last_token(sim_demo::MYPOS_CLIENT_ID)
-            .expect("a cached token");
+        assert!(row_report_ok(&client, "mypos-shop").await, "the old myPOS secret works");
+        let old_token = mypos.last_token(sim_demo::MYPOS_CLIENT_ID).expect("a cached token");
         assert!(mypos.set_client_secret(sim_demo::MYPOS_CLIENT_ID, "new-mypos-secret"));
         open_wizard(&client, "mypos-shop").await;
         wait_for(&client, &testid("rotate-client_secret"))
@@ -411,31 +341,21 @@ fn rotation_wizard_swaps_in_a_tested_secret_and_retires_the_old() {
             .expect("typed");
         click(&client, &testid("wizard-test")).await;
         let old = wait_for(&client, &testid("wizard-old-token")).await;
-        assert_eq!(
-            old.attr("data-status").await.expect("attr").as_deref(),
-            Some("revoked")
-        );
+        assert_eq!(old.attr("data-status").await.expect("attr").as_deref(), Some("revoked"));
         assert_eq!(mypos.stats().revocations(sim_demo::MYPOS_CLIENT_ID), 1);
         assert!(
             mypos.token_info(&old_token).is_none_or(|t| t.revoked),
             "the old token is revoked"
         );
         click(&client, &testid("wizard-confirm")).await;
-        click(
-            &client,
-            &format!("{}:not([disabled])", testid("wizard-done")),
-        )
-        .await;
+        click(&client, &format!("{}:not([disabled])", testid("wizard-done"))).await;
         click(&client, &testid("wizard-finish")).await;
         client.close().await.expect("the session closes");
     });
 
     let vault = vault_at(&data, Utc::now());
     assert_eq!(
-        vault
-            .secret("pos-shop", "token")
-            .expect("secret")
-            .expose_secret(),
+        vault.secret("pos-shop", "token").expect("secret").expose_secret(),
         "new-paysera-pat-0987654321"
     );
     assert_eq!(
@@ -474,10 +394,7 @@ fn a_failed_rotation_shows_the_test_and_leaves_the_old_secret_working() {
         // Nothing typed: a specific message, nothing sent.
         click(&client, &testid("wizard-test")).await;
         let problem = text_of(&client, &testid("wizard-problem")).await;
-        assert!(
-            problem.contains("Enter the new personal access token"),
-            "{problem}"
-        );
+        assert!(problem.contains("Enter the new personal access token"), "{problem}");
         wait_for(&client, &testid("rotate-token"))
             .await
             .send_keys("not-a-token-the-portal-made")
@@ -487,17 +404,11 @@ fn a_failed_rotation_shows_the_test_and_leaves_the_old_secret_working() {
         let failed = text_of(&client, &testid("wizard-failed")).await;
         assert!(failed.contains("still uses its old secret"), "{failed}");
         let report = wait_for(&client, &testid("wizard-report")).await;
-        assert_eq!(
-            report.attr("data-ok").await.expect("attr").as_deref(),
-            Some("false")
-        );
+        assert_eq!(report.attr("data-ok").await.expect("attr").as_deref(), Some("false"));
         let code = text_of(&client, &testid("wizard-report-code")).await;
         assert_eq!(code, "AUTH002", "the provider's error code is shown");
         let hint = text_of(&client, &testid("wizard-report-hint")).await;
-        assert!(
-            hint.contains("Generate New Token"),
-            "the hint says what to do: {hint}"
-        );
+        assert!(hint.contains("Generate New Token"), "the hint says what to do: {hint}");
         assert!(
             text_of(&client, &testid("wizard-report-http"))
                 .await
@@ -509,28 +420,17 @@ fn a_failed_rotation_shows_the_test_and_leaves_the_old_secret_working() {
 
         // Untouched: still overdue, and its old token still passes a test.
         let rotation = format!("{} {}", row_selector("pos-shop"), testid("cell-rotation"));
-        assert!(text_of(&client, &rotation)
-            .await
-            .contains("Overdue by 5 days"));
+        assert!(text_of(&client, &rotation).await.contains("Overdue by 5 days"));
         click_in_row(&client, "pos-shop", "test-button").await;
-        assert!(
-            row_report_ok(&client, "pos-shop").await,
-            "the old secret keeps working"
-        );
+        assert!(row_report_ok(&client, "pos-shop").await, "the old secret keeps working");
         client.close().await.expect("the session closes");
     });
     let vault = vault_at(&data, Utc::now());
     assert_eq!(
-        vault
-            .secret("pos-shop", "token")
-            .expect("secret")
-            .expose_secret(),
+        vault.secret("pos-shop", "token").expect("secret").expose_secret(),
         sim_demo::PAYSERA_POS_TOKEN
     );
-    assert_eq!(
-        vault.show("pos-shop").expect("show").rotated_at,
-        before.rotated_at
-    );
+    assert_eq!(vault.show("pos-shop").expect("show").rotated_at, before.rotated_at);
     assert!(files_containing(&data, b"not-a-token-the-portal-made").is_empty());
     clean_vault(&data);
 }
@@ -559,10 +459,7 @@ fn reminders_notify_once_a_day_and_summarise_in_the_window() {
     let overdue = format!("till-{}-95", std::process::id());
     let due_soon = format!("till-{}-85", std::process::id());
     // 95 days ago: overdue by 5 whole days until day 96.
-    add_bearer(
-        &vault_at(&data, Utc::now() - Days::days(95)),
-        &overdue,
-    );
+    add_bearer(&vault_at(&data, Utc::now() - Days::days(95)), &overdue);
     add_bearer(&vault_at(&data, Utc::now() - Days::days(85)), &due_soon);
     add_bearer(&vault_at(&data, Utc::now() - Days::days(10)), "fresh-shop");
     let driver = Driver::start(&data);
@@ -571,20 +468,12 @@ fn reminders_notify_once_a_day_and_summarise_in_the_window() {
         let client = driver.launch_app().await;
         wait_for_list(&client).await;
         let cell = |name: &str| format!("{} {}", row_selector(name), testid("cell-rotation"));
-        assert!(text_of(&client, &cell(&overdue))
-            .await
-            .contains("Overdue by 5 days"));
-        assert!(text_of(&client, &cell(&due_soon))
-            .await
-            .contains("Due in 5 days"));
-        assert!(text_of(&client, &cell("fresh-shop"))
-            .await
-            .contains("Up to date"));
+        assert!(text_of(&client, &cell(&overdue)).await.contains("Overdue by 5 days"));
+        assert!(text_of(&client, &cell(&due_soon)).await.contains("Due in 5 days"));
+        assert!(text_of(&client, &cell("fresh-shop")).await.contains("Up to date"));
         let summary = text_of(&client, &testid("reminder-summary")).await;
         assert!(
-            summary.contains(&overdue)
-                && summary.contains(&due_soon)
-                && !summary.contains("fresh-shop"),
+            summary.contains(&overdue) && summary.contains(&due_soon) && !summary.contains("fresh-shop"),
             "{summary}"
         );
         assert!(text_of(&client, &testid("rotation-summary"))
@@ -593,14 +482,8 @@ fn reminders_notify_once_a_day_and_summarise_in_the_window() {
 
         let n = wait_for_notification(&overdue).await;
         assert_eq!(n.summary, "2 credentials need rotation");
-        assert!(
-            n.body.contains(&format!("{overdue}: overdue by 5 days")),
-            "{n:?}"
-        );
-        assert!(
-            n.body.contains(&format!("{due_soon}: due in 5 days")),
-            "{n:?}"
-        );
+        assert!(n.body.contains(&format!("{overdue}: overdue by 5 days")), "{n:?}");
+        assert!(n.body.contains(&format!("{due_soon}: due in 5 days")), "{n:?}");
         assert!(!n.body.contains("fresh-shop"));
         client.close().await.expect("the session closes");
 
@@ -624,9 +507,7 @@ fn reminders_notify_once_a_day_and_summarise_in_the_window() {
         let client = driver.launch_app().await;
         wait_for_list(&client).await;
         let cell = |name: &str| format!("{} {}", row_selector(name), testid("cell-rotation"));
-        assert!(text_of(&client, &cell(&overdue))
-            .await
-            .contains("Overdue by 6 days"));
+        assert!(text_of(&client, &cell(&overdue)).await.contains("Overdue by 6 days"));
         let deadline = Instant::now() + UI_TIMEOUT;
         while notifications_about(&overdue).len() < 2 {
             assert!(
@@ -636,10 +517,7 @@ fn reminders_notify_once_a_day_and_summarise_in_the_window() {
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        let latest = notifications_about(&overdue)
-            .into_iter()
-            .next()
-            .expect("newest first");
+        let latest = notifications_about(&overdue).into_iter().next().expect("newest first");
         assert!(
             latest.body.contains(&format!("{due_soon}: due in 4 days")),
             "{latest:?}"
@@ -647,40 +525,20 @@ fn reminders_notify_once_a_day_and_summarise_in_the_window() {
 
         // Mark as rotated: the overdue one is up to date, and leaves the summary.
         click_in_row(&client, &overdue, "mark-rotated-button").await;
-        wait_for_text(&client, &cell(&overdue), "Up to date", |t| {
-            t.contains("Up to date")
-        })
-        .await;
+        wait_for_text(&client, &cell(&overdue), "Up to date", |t| t.contains("Up to date")).await;
         let summary = text_of(&client, &testid("reminder-summary")).await;
-        assert!(
-            !summary.contains(&overdue) && summary.contains(&due_soon),
-            "{summary}"
-        );
+        assert!(!summary.contains(&overdue) && summary.contains(&due_soon), "{summary}");
 
         // A shorter lead time (kept in the vault, so the CLI agrees): 4 days left is fine.
         click(&client, &testid("open-settings")).await;
-        wait_for(
-            &client,
-            &format!("dialog{}[open]", testid("settings-dialog")),
-        )
-        .await;
-        let lead = wait_for(
-            &client,
-            &format!("{}:not([disabled])", testid("settings-lead")),
-        )
-        .await;
-        assert_eq!(
-            lead.prop("value").await.expect("value").as_deref(),
-            Some("14")
-        );
+        wait_for(&client, &format!("dialog{}[open]", testid("settings-dialog"))).await;
+        let lead = wait_for(&client, &format!("{}:not([disabled])", testid("settings-lead"))).await;
+        assert_eq!(lead.prop("value").await.expect("value").as_deref(), Some("14"));
         clear_input(&lead).await;
         lead.send_keys("3").await.expect("typed");
         click(&client, &testid("settings-save")).await;
         wait_gone(&client, &testid("settings-dialog")).await;
-        wait_for_text(&client, &cell(&due_soon), "Up to date", |t| {
-            t.contains("Up to date")
-        })
-        .await;
+        wait_for_text(&client, &cell(&due_soon), "Up to date", |t| t.contains("Up to date")).await;
         wait_gone(&client, &testid("reminder-summary")).await;
         client.close().await.expect("the session closes");
     });
@@ -698,10 +556,7 @@ fn demo_vault_is_offered_on_first_run_and_never_mixes_with_the_real_one() {
     runtime().block_on(async {
         let client = driver.launch_app().await;
         wait_for_list(&client).await;
-        assert!(client
-            .find(Locator::Css(&testid("demo-badge")))
-            .await
-            .is_err());
+        assert!(client.find(Locator::Css(&testid("demo-badge"))).await.is_err());
         click(&client, &testid("open-demo")).await;
         wait_for(&client, &testid("demo-badge")).await;
         wait_for(&client, &testid("demo-banner")).await;
@@ -730,12 +585,9 @@ fn demo_vault_is_offered_on_first_run_and_never_mixes_with_the_real_one() {
         // (cached by Test all) is revoked at the myPOS simulator, and the new secret works.
         open_wizard(&client, "demo-mypos").await;
         click(&client, &testid("wizard-demo-secret")).await;
-        wait_for_text(
-            &client,
-            &testid("wizard-demo-portal"),
-            "the pasted secret",
-            |t| t.contains("pasted it below"),
-        )
+        wait_for_text(&client, &testid("wizard-demo-portal"), "the pasted secret", |t| {
+            t.contains("pasted it below")
+        })
         .await;
         let pasted = wait_for(&client, &testid("rotate-client_secret")).await;
         assert_eq!(
@@ -745,16 +597,9 @@ fn demo_vault_is_offered_on_first_run_and_never_mixes_with_the_real_one() {
         );
         click(&client, &testid("wizard-test")).await;
         let old = wait_for(&client, &testid("wizard-old-token")).await;
-        assert_eq!(
-            old.attr("data-status").await.expect("attr").as_deref(),
-            Some("revoked")
-        );
+        assert_eq!(old.attr("data-status").await.expect("attr").as_deref(), Some("revoked"));
         click(&client, &testid("wizard-confirm")).await;
-        click(
-            &client,
-            &format!("{}:not([disabled])", testid("wizard-done")),
-        )
-        .await;
+        click(&client, &format!("{}:not([disabled])", testid("wizard-done"))).await;
         click(&client, &testid("wizard-finish")).await;
         wait_gone(&client, &testid("rotation-wizard")).await;
         click_in_row(&client, "demo-mypos", "test-button").await;
@@ -784,10 +629,7 @@ fn demo_vault_is_offered_on_first_run_and_never_mixes_with_the_real_one() {
         })
         .await;
         let sandbox = row_names(&client).await;
-        assert_eq!(
-            sandbox,
-            vec!["demo-mypos".to_string(), "demo-paysera-pos".to_string()]
-        );
+        assert_eq!(sandbox, vec!["demo-mypos".to_string(), "demo-paysera-pos".to_string()]);
         clear_input(&search).await;
         search.send_keys(" ").await.expect("typed");
         wait_for(&client, &testid("provider-filter"))
@@ -829,10 +671,7 @@ fn demo_vault_is_offered_on_first_run_and_never_mixes_with_the_real_one() {
             {
                 break;
             }
-            assert!(
-                Instant::now() < deadline,
-                "not sorted by provider: {order:?}"
-            );
+            assert!(Instant::now() < deadline, "not sorted by provider: {order:?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         wait_for(&client, &testid("sort-select"))
@@ -867,12 +706,7 @@ fn demo_vault_is_offered_on_first_run_and_never_mixes_with_the_real_one() {
         "the demo vault has its own marked data dir"
     );
     let demo = vault_at(&demo_dir, Utc::now());
-    let demo_names: Vec<_> = demo
-        .list()
-        .expect("list")
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
+    let demo_names: Vec<_> = demo.list().expect("list").into_iter().map(|c| c.name).collect();
     assert!(
         demo_names.iter().all(|n| n.starts_with("demo-")),
         "only demo credentials there: {demo_names:?}"
@@ -907,9 +741,7 @@ fn edit_changes_non_secret_fields_and_the_rotation_period() {
         click_in_row(&client, "checkout", "edit-button").await;
         let form = wait_for(&client, "[data-testid=\"add-form\"][data-mode=\"edit\"]").await;
         assert!(
-            form.find(Locator::Css(&testid("field-client_secret")))
-                .await
-                .is_err(),
+            form.find(Locator::Css(&testid("field-client_secret"))).await.is_err(),
             "secrets are not editable (they change by rotation)"
         );
         let client_id = wait_for(&client, &testid("field-client_id")).await;
@@ -925,9 +757,7 @@ fn edit_changes_non_secret_fields_and_the_rotation_period() {
         assert!(text_of(&client, &testid("problem-test_url"))
             .await
             .contains("Use https://"));
-        assert!(text_of(&client, &testid("problem-period"))
-            .await
-            .contains("1 to 3650"));
+        assert!(text_of(&client, &testid("problem-period")).await.contains("1 to 3650"));
         clear_input(&period).await;
         period.send_keys("30").await.expect("typed");
         fill_field(
@@ -947,11 +777,7 @@ fn edit_changes_non_secret_fields_and_the_rotation_period() {
         );
         let rotation = text_of(
             &client,
-            &format!(
-                "{} {}",
-                row_selector("checkout-eu"),
-                testid("cell-rotation")
-            ),
+            &format!("{} {}", row_selector("checkout-eu"), testid("cell-rotation")),
         )
         .await;
         assert!(rotation.contains("every 30 days"), "{rotation}");
@@ -985,10 +811,7 @@ const UNLABELLED: &str = r#"
 "#;
 
 async fn assert_labelled(client: &Client, where_: &str) {
-    let bad = client
-        .execute(UNLABELLED, vec![])
-        .await
-        .expect("the check runs");
+    let bad = client.execute(UNLABELLED, vec![]).await.expect("the check runs");
     assert_eq!(
         bad,
         serde_json::json!([]),
@@ -1024,19 +847,38 @@ fn controls_are_labelled_keyboard_reachable_and_fit_800_by_600() {
 
     runtime().block_on(async {
         let client = driver.launch_app_with_args(&["--demo"]).await;
-        client.set_window_size(800, 600).await.expect("the window can be resized");
+        client
+            .set_window_size(800, 600)
+            .await
+            .expect("the window can be resized");
         wait_for(&client, &row_selector("demo-mypos")).await;
         assert_labelled(&client, "the dashboard").await;
         let overflow = client
-            .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![])
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+                vec![],
+            )
             .await
             .expect("measure");
-        assert!(overflow.as_i64().unwrap_or(1) <= 0, "the dashboard scrolls sideways at 800 × 600 ({overflow})");
+        assert!(
+            overflow.as_i64().unwrap_or(1) <= 0,
+            "the dashboard scrolls sideways at 800 × 600 ({overflow})"
+        );
 
         // The keyboard reaches the toolbar and every row's actions.
         let seen = tab_through(&client, 24).await;
-        for expected in ["open-settings", "test-all", "open-add-form", "search-input", "test-button", "copy-button"] {
-            assert!(seen.iter().any(|s| s == expected), "Tab never reached {expected}: {seen:?}");
+        for expected in [
+            "open-settings",
+            "test-all",
+            "open-add-form",
+            "search-input",
+            "test-button",
+            "copy-button",
+        ] {
+            assert!(
+                seen.iter().any(|s| s == expected),
+                "Tab never reached {expected}: {seen:?}"
+            );
         }
 
         // The add form, by keyboard: the picker's radio buttons take arrow keys.
@@ -1045,15 +887,37 @@ fn controls_are_labelled_keyboard_reachable_and_fit_800_by_600() {
         assert_labelled(&client, "the add form").await;
         let first = wait_for(&client, &format!("{} input", testid("provider-option-paysera-pos"))).await;
         first.send_keys(" ").await.expect("Space picks");
-        client.active_element().await.expect("focus").send_keys("\u{E015}").await.expect("ArrowDown");
-        wait_for(&client, &format!("{} input:checked", testid("provider-option-paysera-checkout"))).await;
+        client
+            .active_element()
+            .await
+            .expect("focus")
+            .send_keys("\u{E015}")
+            .await
+            .expect("ArrowDown");
+        wait_for(
+            &client,
+            &format!("{} input:checked", testid("provider-option-paysera-checkout")),
+        )
+        .await;
         assert_labelled(&client, "the generated form").await;
         let overflow = client
-            .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![])
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+                vec![],
+            )
             .await
             .expect("measure");
-        assert!(overflow.as_i64().unwrap_or(1) <= 0, "the form scrolls sideways at 800 × 600");
-        client.active_element().await.expect("focus").send_keys("\u{E00C}").await.expect("Escape");
+        assert!(
+            overflow.as_i64().unwrap_or(1) <= 0,
+            "the form scrolls sideways at 800 × 600"
+        );
+        client
+            .active_element()
+            .await
+            .expect("focus")
+            .send_keys("\u{E00C}")
+            .await
+            .expect("Escape");
         wait_gone(&client, &testid("add-form")).await;
 
         // The rotation wizard is a modal dialog that Escape closes.
@@ -1064,7 +928,13 @@ fn controls_are_labelled_keyboard_reachable_and_fit_800_by_600() {
             .await
             .expect("focus check");
         assert_eq!(focused_inside, serde_json::json!(true), "focus moves into the wizard");
-        client.active_element().await.expect("focus").send_keys("\u{E00C}").await.expect("Escape");
+        client
+            .active_element()
+            .await
+            .expect("focus")
+            .send_keys("\u{E00C}")
+            .await
+            .expect("Escape");
         wait_gone(&client, &testid("rotation-wizard")).await;
         client.close().await.expect("the session closes");
     });

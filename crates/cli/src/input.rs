@@ -10,7 +10,10 @@ use tillkey_core::{Error, ProviderSchema};
 const MAX_STDIN: u64 = 64 * 1024;
 
 fn invalid(field: &str, reason: impl Into<String>) -> Error {
-    Error::InvalidInput { field: field.into(), reason: reason.into() }
+    Error::InvalidInput {
+        field: field.into(),
+        reason: reason.into(),
+    }
 }
 
 /// Parses `--set FIELD=VALUE` arguments, refusing secret fields outright.
@@ -75,13 +78,25 @@ pub fn parse_secret_lines(schema: &ProviderSchema, text: &str) -> Result<BTreeMa
         match schema.field(field) {
             Some(f) if f.secret => {}
             Some(_) => {
-                return Err(invalid(field, format!("is not a secret field; pass it with --set {field}=VALUE")))
-            }
-            None => {
-                let secret: Vec<_> = schema.fields.iter().filter(|f| f.secret).map(|f| f.name.as_str()).collect();
                 return Err(invalid(
                     field,
-                    format!("{} has no secret field `{field}` (its secret fields: {})", schema.kind, secret.join(", ")),
+                    format!("is not a secret field; pass it with --set {field}=VALUE"),
+                ))
+            }
+            None => {
+                let secret: Vec<_> = schema
+                    .fields
+                    .iter()
+                    .filter(|f| f.secret)
+                    .map(|f| f.name.as_str())
+                    .collect();
+                return Err(invalid(
+                    field,
+                    format!(
+                        "{} has no secret field `{field}` (its secret fields: {})",
+                        schema.kind,
+                        secret.join(", ")
+                    ),
                 ));
             }
         }
@@ -130,8 +145,14 @@ mod tests {
 
     #[test]
     fn stdin_rejects_plain_and_unknown_fields_and_repeats() {
-        assert!(parse_secret_lines(&ereceipt(), "client_id=x\n").unwrap_err().to_string().contains("--set"));
-        assert!(parse_secret_lines(&ereceipt(), "nope=x\n").unwrap_err().to_string().contains("no secret field"));
+        assert!(parse_secret_lines(&ereceipt(), "client_id=x\n")
+            .unwrap_err()
+            .to_string()
+            .contains("--set"));
+        assert!(parse_secret_lines(&ereceipt(), "nope=x\n")
+            .unwrap_err()
+            .to_string()
+            .contains("no secret field"));
         assert!(parse_secret_lines(&ereceipt(), "presharedkey=a\npresharedkey=b\n").is_err());
         let e = parse_secret_lines(&ereceipt(), "hunter2\n").unwrap_err().to_string();
         assert!(e.contains("line 1") && !e.contains("hunter2"), "{e}");

@@ -158,7 +158,10 @@ where
     let mut waits = 0;
     loop {
         match op().await {
-            Err(Error::RateLimited { provider, retry_after_secs }) if wait && waits < 3 => {
+            Err(Error::RateLimited {
+                provider,
+                retry_after_secs,
+            }) if wait && waits < 3 => {
                 waits += 1;
                 let secs = retry_after_secs.clamp(1, 300);
                 eprintln!("{provider} rate limit reached; waiting {secs} s (--wait)");
@@ -172,13 +175,24 @@ where
 async fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Providers { json } => output::providers(&tillkey_core::providers::schemas(), json).map(|()| 0),
-        Command::Add { name, provider, env, set } => {
+        Command::Add {
+            name,
+            provider,
+            env,
+            set,
+        } => {
             let schema = tillkey_core::providers::schema(&provider)?;
             let environment = env.as_deref().map(str::parse::<Environment>).transpose()?;
             let fields = input::parse_set(&schema, &set)?;
             let secrets = input::read_secrets(&schema)?;
             let vault = Vault::open_default(cli.data_dir)?;
-            let added = vault.add(NewCredential { name, provider, environment, fields, secrets })?;
+            let added = vault.add(NewCredential {
+                name,
+                provider,
+                environment,
+                fields,
+                secrets,
+            })?;
             println!(
                 "Added {} ({}, {}); {} stored in the OS keyring.",
                 added.name,
@@ -189,7 +203,9 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             Ok(0)
         }
         Command::List { json } => output::list(&Vault::open_default(cli.data_dir)?.list()?, json).map(|()| 0),
-        Command::Show { name, json } => output::show(&Vault::open_default(cli.data_dir)?.show(&name)?, json).map(|()| 0),
+        Command::Show { name, json } => {
+            output::show(&Vault::open_default(cli.data_dir)?.show(&name)?, json).map(|()| 0)
+        }
         Command::Test { name, all, json, wait } => {
             let engine = engine(cli.data_dir)?;
             let mut reports = match (&name, all) {
@@ -224,17 +240,29 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Exec { name, var, wait, cmd } => {
-            if var.is_empty() || var.starts_with(|c: char| c.is_ascii_digit()) || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(Error::InvalidInput { field: "--var".into(), reason: format!("`{var}` is not an environment variable name") });
+            if var.is_empty()
+                || var.starts_with(|c: char| c.is_ascii_digit())
+                || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(Error::InvalidInput {
+                    field: "--var".into(),
+                    reason: format!("`{var}` is not an environment variable name"),
+                });
             }
             let engine = engine(cli.data_dir)?;
             let token = waiting(wait, || engine.token(&name)).await?;
-            let (program, args) = cmd.split_first().ok_or_else(|| Error::InvalidInput { field: "CMD".into(), reason: "no command given".into() })?;
+            let (program, args) = cmd.split_first().ok_or_else(|| Error::InvalidInput {
+                field: "CMD".into(),
+                reason: "no command given".into(),
+            })?;
             let status = std::process::Command::new(program)
                 .args(args)
                 .env(&var, token.value.expose_secret())
                 .status()
-                .map_err(|e| Error::InvalidInput { field: "CMD".into(), reason: format!("`{program}` could not be started: {e}") })?;
+                .map_err(|e| Error::InvalidInput {
+                    field: "CMD".into(),
+                    reason: format!("`{program}` could not be started: {e}"),
+                })?;
             Ok(output::child_exit_code(status))
         }
         Command::Rotate { name } => {
@@ -242,12 +270,25 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             let schema = tillkey_core::providers::schema(&engine.vault().record(&name)?.provider)?;
             let secrets = input::read_secrets(&schema)?;
             match engine.rotate(&name, secrets).await? {
-                RotateOutcome::Rotated { summary, report, old_token, retire_old } => {
-                    println!("Rotated {}: the new secret passed its test ({}) and is now in use.", summary.name, report.summary);
+                RotateOutcome::Rotated {
+                    summary,
+                    report,
+                    old_token,
+                    retire_old,
+                } => {
+                    println!(
+                        "Rotated {}: the new secret passed its test ({}) and is now in use.",
+                        summary.name, report.summary
+                    );
                     match old_token {
-                        Ok(RevokeOutcome::Revoked) => println!("The old secret's cached token was revoked at the provider."),
+                        Ok(RevokeOutcome::Revoked) => {
+                            println!("The old secret's cached token was revoked at the provider.")
+                        }
                         Ok(_) => {}
-                        Err(e) => eprintln!("warning: the old token could not be revoked ({}): {}", e.code, e.message),
+                        Err(e) => eprintln!(
+                            "warning: the old token could not be revoked ({}): {}",
+                            e.code, e.message
+                        ),
                     }
                     println!("Retire the old secret: {retire_old}");
                     Ok(0)

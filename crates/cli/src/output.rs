@@ -6,8 +6,10 @@ use tillkey_core::{CredentialSummary, Error, ProviderSchema, RotationStatus, Tes
 
 /// Prints `value` as pretty JSON.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), Error> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| Error::InvalidInput { field: "json".into(), reason: e.to_string() })?;
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::InvalidInput {
+        field: "json".into(),
+        reason: e.to_string(),
+    })?;
     println!("{text}");
     Ok(())
 }
@@ -48,7 +50,11 @@ pub fn providers(schemas: &[ProviderSchema], json: bool) -> Result<(), Error> {
             if let Some(n) = f.max_len {
                 tags.push(format!("max {n}"));
             }
-            let tags = if tags.is_empty() { String::new() } else { format!(" ({})", tags.join(", ")) };
+            let tags = if tags.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", tags.join(", "))
+            };
             println!("    {:<20} {}{tags}", f.name, f.label);
         }
     }
@@ -81,10 +87,18 @@ fn span(d: chrono::Duration) -> String {
 fn token_words(c: &CredentialSummary) -> String {
     let now = chrono::Utc::now();
     if let Some(t) = &c.token {
-        return if t.expires_at > now { format!("valid {}", span(t.expires_at - now)) } else { "expired".into() };
+        return if t.expires_at > now {
+            format!("valid {}", span(t.expires_at - now))
+        } else {
+            "expired".into()
+        };
     }
     if c.secret_fields.iter().any(|f| f == "token") {
-        return match c.fields.get("expires_at").and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok()) {
+        return match c
+            .fields
+            .get("expires_at")
+            .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
+        {
             Some(e) if e > now => format!("static, valid {}", span(e.with_timezone(&chrono::Utc) - now)),
             Some(_) => "static, expired".into(),
             None => "static".into(),
@@ -96,7 +110,13 @@ fn token_words(c: &CredentialSummary) -> String {
 /// Prints test reports, one block per credential.
 pub fn reports(reports: &[TestReport]) {
     for r in reports {
-        println!("{}  {}  {}  {}", r.credential, r.provider, if r.ok { "PASS" } else { "FAIL" }, r.summary);
+        println!(
+            "{}  {}  {}  {}",
+            r.credential,
+            r.provider,
+            if r.ok { "PASS" } else { "FAIL" },
+            r.summary
+        );
         for s in &r.stages {
             let stage = format!("{:?}", s.stage).to_lowercase();
             let status = s.status.map(|c| format!("HTTP {c} ")).unwrap_or_default();
@@ -135,21 +155,31 @@ pub fn reports(reports: &[TestReport]) {
 /// Seconds to wait if `r` failed only because of a rate limit.
 pub fn rate_limited_for(r: &TestReport) -> Option<u64> {
     let s = r.stages.iter().find(|s| !s.ok)?;
-    (s.code.as_deref() == Some("rate_limited"))
-        .then(|| s.rate_limit.as_ref().map(|rl| rl.wait_secs()).unwrap_or(60))
+    (s.code.as_deref() == Some("rate_limited")).then(|| s.rate_limit.as_ref().map(|rl| rl.wait_secs()).unwrap_or(60))
 }
 
 /// Exit code of a test run: 0 if all passed; 1 if any credential was rejected or failed;
 /// else 4 for network failures; else 5 for rate limits.
 pub fn test_exit_code(reports: &[TestReport]) -> u8 {
-    let failed: Vec<_> = reports.iter().filter(|r| !r.ok).filter_map(|r| r.stages.iter().find(|s| !s.ok)).collect();
+    let failed: Vec<_> = reports
+        .iter()
+        .filter(|r| !r.ok)
+        .filter_map(|r| r.stages.iter().find(|s| !s.ok))
+        .collect();
     if reports.iter().all(|r| r.ok) {
         return 0;
     }
     let code = |s: &&tillkey_core::StageResult| s.code.as_deref().unwrap_or("").to_string();
-    if failed.is_empty() || failed.iter().any(|s| !matches!(code(s).as_str(), "network_error" | "timeout" | "rate_limited")) {
+    if failed.is_empty()
+        || failed
+            .iter()
+            .any(|s| !matches!(code(s).as_str(), "network_error" | "timeout" | "rate_limited"))
+    {
         1
-    } else if failed.iter().any(|s| matches!(code(s).as_str(), "network_error" | "timeout")) {
+    } else if failed
+        .iter()
+        .any(|s| matches!(code(s).as_str(), "network_error" | "timeout"))
+    {
         4
     } else {
         5
@@ -181,7 +211,10 @@ pub fn list(items: &[CredentialSummary], json: bool) -> Result<(), Error> {
         return Ok(());
     }
     let w = items.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
-    println!("{:<w$}  {:<16}  {:<10}  {:<24}  ROTATION", "NAME", "PROVIDER", "ENV", "TOKEN");
+    println!(
+        "{:<w$}  {:<16}  {:<10}  {:<24}  ROTATION",
+        "NAME", "PROVIDER", "ENV", "TOKEN"
+    );
     for c in items {
         println!(
             "{:<w$}  {:<16}  {:<10}  {:<24}  {}",
@@ -212,13 +245,23 @@ pub fn show(c: &CredentialSummary, json: bool) -> Result<(), Error> {
     }
     println!("created:       {}", c.created_at.to_rfc3339());
     println!("rotated:       {}", c.rotated_at.to_rfc3339());
-    println!("rotation:      {} (every {} days, due {})", rotation_words(c), c.rotation_period_days, c.rotation.due_at.date_naive());
+    println!(
+        "rotation:      {} (every {} days, due {})",
+        rotation_words(c),
+        c.rotation_period_days,
+        c.rotation.due_at.date_naive()
+    );
     println!("token:         {}", token_words(c));
     if let Some(tags) = c.token.as_ref().and_then(|t| t.taxpayer_tags.as_ref()) {
         println!("taxpayer tags: {}", tags.join(", "));
     }
     if let Some(t) = &c.last_test {
-        println!("last test:     {} at {} ({})", if t.ok { "PASS" } else { "FAIL" }, t.tested_at.to_rfc3339(), t.summary);
+        println!(
+            "last test:     {} at {} ({})",
+            if t.ok { "PASS" } else { "FAIL" },
+            t.tested_at.to_rfc3339(),
+            t.summary
+        );
     }
     Ok(())
 }

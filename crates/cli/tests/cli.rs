@@ -18,7 +18,11 @@ fn tillkey(dir: &Path) -> Command {
 
 fn list_json(dir: &Path) -> Vec<Value> {
     let out = tillkey(dir).args(["list", "--json"]).output().expect("run list");
-    assert!(out.status.success(), "list failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "list failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice::<Vec<Value>>(&out.stdout).expect("list --json is a JSON array")
 }
 
@@ -61,8 +65,16 @@ fn add_reads_secret_from_stdin_into_the_keyring_only() {
     assert_eq!(v.secret("shop", "token").unwrap().expose_secret(), "abc123");
     // ... and in no file under the data dir, nor in list/show output.
     assert!(!files_text(dir.path()).contains("abc123"));
-    tillkey(dir.path()).args(["show", "shop", "--json"]).assert().success().stdout(predicate::str::contains("abc123").not());
-    tillkey(dir.path()).args(["show", "shop"]).assert().success().stdout(predicate::str::contains("(in the OS keyring)"));
+    tillkey(dir.path())
+        .args(["show", "shop", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("abc123").not());
+    tillkey(dir.path())
+        .args(["show", "shop"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(in the OS keyring)"));
 }
 
 #[test]
@@ -81,21 +93,60 @@ fn secret_given_with_set_is_refused_and_nothing_is_stored() {
 #[test]
 fn bad_input_gets_a_specific_error_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    tillkey(dir.path()).args(["add", "shop", "--provider", "bearer"]).write_stdin("token=first\n").assert().success();
+    tillkey(dir.path())
+        .args(["add", "shop", "--provider", "bearer"])
+        .write_stdin("token=first\n")
+        .assert()
+        .success();
     let before = std::fs::read(dir.path().join("vault.json")).unwrap();
     let cases: &[(&[&str], &str, &str)] = &[
-        (&["add", "shop", "--provider", "bearer"], "token=second\n", "already exists"),
-        (&["add", "y", "--provider", "nosuch"], "token=t\n", "unknown provider `nosuch`"),
-        (&["add", "y", "--provider", "bearer"], "", "missing required field `token`"),
         (
-            &["add", "y", "--provider", "bearer", "--set", "test_url=http://example.com/x"],
+            &["add", "shop", "--provider", "bearer"],
+            "token=second\n",
+            "already exists",
+        ),
+        (
+            &["add", "y", "--provider", "nosuch"],
+            "token=t\n",
+            "unknown provider `nosuch`",
+        ),
+        (
+            &["add", "y", "--provider", "bearer"],
+            "",
+            "missing required field `token`",
+        ),
+        (
+            &[
+                "add",
+                "y",
+                "--provider",
+                "bearer",
+                "--set",
+                "test_url=http://example.com/x",
+            ],
             "token=t\n",
             "plain http",
         ),
-        (&["add", "y", "--provider", "bearer", "--set", "test_url=not a url"], "token=t\n", "not a valid absolute URL"),
-        (&["add", "y", "--provider", "bearer", "--env", "staging"], "token=t\n", "not an environment"),
-        (&["add", "y", "--provider", "bearer", "--set", "colour=red"], "token=t\n", "no field `colour`"),
-        (&["add", "y", "--provider", "bearer"], "client_secret=t\n", "no secret field `client_secret`"),
+        (
+            &["add", "y", "--provider", "bearer", "--set", "test_url=not a url"],
+            "token=t\n",
+            "not a valid absolute URL",
+        ),
+        (
+            &["add", "y", "--provider", "bearer", "--env", "staging"],
+            "token=t\n",
+            "not an environment",
+        ),
+        (
+            &["add", "y", "--provider", "bearer", "--set", "colour=red"],
+            "token=t\n",
+            "no field `colour`",
+        ),
+        (
+            &["add", "y", "--provider", "bearer"],
+            "client_secret=t\n",
+            "no secret field `client_secret`",
+        ),
     ];
     for (args, stdin, expect) in cases {
         tillkey(dir.path())
@@ -105,15 +156,29 @@ fn bad_input_gets_a_specific_error_and_changes_nothing() {
             .code(2)
             .stderr(predicate::str::contains(*expect))
             .stderr(predicate::str::contains("hint:"));
-        assert_eq!(std::fs::read(dir.path().join("vault.json")).unwrap(), before, "{args:?} changed the vault");
+        assert_eq!(
+            std::fs::read(dir.path().join("vault.json")).unwrap(),
+            before,
+            "{args:?} changed the vault"
+        );
     }
-    assert_eq!(keyring_vault(dir.path()).secret("shop", "token").unwrap().expose_secret(), "first");
+    assert_eq!(
+        keyring_vault(dir.path())
+            .secret("shop", "token")
+            .unwrap()
+            .expose_secret(),
+        "first"
+    );
 }
 
 #[test]
 fn unknown_name_exits_2() {
     let dir = tempfile::tempdir().unwrap();
-    tillkey(dir.path()).args(["show", "ghost"]).assert().code(2).stderr(predicate::str::contains("no credential named `ghost`"));
+    tillkey(dir.path())
+        .args(["show", "ghost"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no credential named `ghost`"));
     tillkey(dir.path()).args(["remove", "ghost"]).assert().code(2);
 }
 
@@ -122,8 +187,20 @@ fn remove_deletes_every_keyring_entry() {
     let dir = tempfile::tempdir().unwrap();
     tillkey(dir.path())
         .args(["add", "er", "--provider", "ereceipt", "--env", "sandbox"])
-        .args(["--set", "identity_url=https://identity.example", "--set", "client_id=cid"])
-        .args(["--set", "posserial=1234567899", "--set", "pososversion=os", "--set", "posmodelframework=1"])
+        .args([
+            "--set",
+            "identity_url=https://identity.example",
+            "--set",
+            "client_id=cid",
+        ])
+        .args([
+            "--set",
+            "posserial=1234567899",
+            "--set",
+            "pososversion=os",
+            "--set",
+            "posmodelframework=1",
+        ])
         .write_stdin("client_secret=s3cret\npresharedkey=03ac674216f3e1\n")
         .assert()
         .success();
@@ -152,15 +229,38 @@ fn remove_deletes_every_keyring_entry() {
 
 #[test]
 fn providers_lists_every_kind_with_its_fields() {
-    let out = Command::cargo_bin("tillkey").unwrap().args(["providers", "--json"]).output().unwrap();
+    let out = Command::cargo_bin("tillkey")
+        .unwrap()
+        .args(["providers", "--json"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let kinds: Vec<_> = all.iter().map(|p| p["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["paysera-pos", "paysera-checkout", "mypos", "ereceipt", "chimpy", "oauth2", "bearer"]);
+    assert_eq!(
+        kinds,
+        [
+            "paysera-pos",
+            "paysera-checkout",
+            "mypos",
+            "ereceipt",
+            "chimpy",
+            "oauth2",
+            "bearer"
+        ]
+    );
     let pos = &all[0];
-    let token = pos["fields"].as_array().unwrap().iter().find(|f| f["name"] == "token").unwrap();
+    let token = pos["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "token")
+        .unwrap();
     assert_eq!(token["secret"], true);
-    assert_eq!(pos["fields"][1]["defaults"]["sandbox"], "https://pos-demo.paysera.com/eapi/v1");
+    assert_eq!(
+        pos["fields"][1]["defaults"]["sandbox"],
+        "https://pos-demo.paysera.com/eapi/v1"
+    );
 }
 
 #[test]
@@ -233,13 +333,18 @@ fn killed_writes_never_leave_a_torn_file_or_a_credential_without_its_secret() {
         }
         let vault = keyring_vault(dir.path());
         for c in vault.list().expect("list after kill") {
-            let s = vault.secret(&c.name, "token").unwrap_or_else(|e| panic!("{} lost its secret: {e}", c.name));
+            let s = vault
+                .secret(&c.name, "token")
+                .unwrap_or_else(|e| panic!("{} lost its secret: {e}", c.name));
             assert_eq!(s.expose_secret(), format!("tok-{}", &c.name[1..]));
         }
     }
     assert!(killed > 0, "no run was killed mid-way; the test proved nothing");
     // A normal write afterwards sweeps any orphan the kills left.
-    tillkey(dir.path()).args(["add", "final", "--provider", "bearer"]).write_stdin("token=f\n").assert().success();
+    tillkey(dir.path())
+        .args(["add", "final", "--provider", "bearer"])
+        .write_stdin("token=f\n")
+        .assert()
+        .success();
     assert_eq!(metadata(dir.path())["pending_cleanup"], serde_json::json!([]));
 }
-

@@ -98,7 +98,10 @@ mod tests {
     fn offset_clock_adds_its_offset() {
         let c = OffsetClock::new(Duration::days(3));
         let d = c.now() - Utc::now();
-        assert!(d > Duration::days(3) - Duration::seconds(5) && d <= Duration::days(3), "{d}");
+        assert!(
+            d > Duration::days(3) - Duration::seconds(5) && d <= Duration::days(3),
+            "{d}"
+        );
         assert_eq!(c.offset(), Duration::days(3));
     }
 

@@ -367,7 +367,12 @@ impl From<crate::rotation::RotateOutcome> for RotationResult {
         use crate::rotation::RotateOutcome;
         use crate::token::RevokeOutcome;
         match outcome {
-            RotateOutcome::Rotated { summary, report, old_token, retire_old } => {
+            RotateOutcome::Rotated {
+                summary,
+                report,
+                old_token,
+                retire_old,
+            } => {
                 let (status, error) = match old_token {
                     Ok(RevokeOutcome::Revoked) => (OldTokenStatus::Revoked, None),
                     Ok(RevokeOutcome::NothingCached) => (OldTokenStatus::NothingCached, None),
@@ -431,6 +436,12 @@ mod tests {
         assert!(e.environment.is_none());
         let s: VaultSettings =
             serde_json::from_str(r#"{"reminderLeadDays":7,"defaultRotationDays":60}"#).expect("parses");
-        assert_eq!(s, VaultSettings { reminder_lead_days: 7, default_rotation_days: 60 });
+        assert_eq!(
+            s,
+            VaultSettings {
+                reminder_lead_days: 7,
+                default_rotation_days: 60
+            }
+        );
     }
 }

@@ -285,14 +285,25 @@ impl Error {
 
     /// The sanitised form for front ends.
     pub fn info(&self) -> ErrorInfo {
-        ErrorInfo { code: self.code().into(), message: self.to_string(), hint: self.hint() }
+        ErrorInfo {
+            code: self.code().into(),
+            message: self.to_string(),
+            hint: self.hint(),
+        }
     }
 
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { action, path: path.into(), source }
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
     }
 
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::InvalidInput { field: field.into(), reason: reason.into() }
+        Error::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }

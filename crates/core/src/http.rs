@@ -43,7 +43,11 @@ pub struct RateLimit {
 
 impl RateLimit {
     fn from_headers(h: &HeaderMap) -> Option<Self> {
-        let num = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let num = |name: &str| {
+            h.get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
         let rl = RateLimit {
             limit: num("x-ratelimit-limit"),
             remaining: num("x-ratelimit-remaining"),
@@ -96,7 +100,12 @@ pub struct Request {
 impl Request {
     /// A request with no headers or body.
     pub fn new(method: reqwest::Method, url: Url) -> Self {
-        Self { method, url, headers: Vec::new(), body: Body::Empty }
+        Self {
+            method,
+            url,
+            headers: Vec::new(),
+            body: Body::Empty,
+        }
     }
 
     /// Adds a header.
@@ -164,7 +173,11 @@ impl Http {
         if !pooled {
             b = b.pool_max_idle_per_host(0);
         }
-        let client = b.build().map_err(|e| Error::Network { host: String::new(), detail: describe(&e), timeout: false })?;
+        let client = b.build().map_err(|e| Error::Network {
+            host: String::new(),
+            detail: describe(&e),
+            timeout: false,
+        })?;
         Ok(Self { client })
     }
 
@@ -176,7 +189,11 @@ impl Http {
     pub async fn send(&self, req: Request) -> Result<Captured> {
         check_url("url", &req.url)?;
         let host = req.url.host_str().unwrap_or_default().to_string();
-        let net = |e: reqwest::Error| Error::Network { host: host.clone(), detail: describe(&e), timeout: e.is_timeout() };
+        let net = |e: reqwest::Error| Error::Network {
+            host: host.clone(),
+            detail: describe(&e),
+            timeout: e.is_timeout(),
+        };
         let mut rb = self.client.request(req.method, req.url.clone());
         for (name, value) in &req.headers {
             let mut v = HeaderValue::from_str(value.expose_secret())
@@ -191,9 +208,12 @@ impl Http {
                 for (k, v) in &pairs {
                     ser.append_pair(k, v.expose_secret());
                 }
-                rb.header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(ser.finish())
+                rb.header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(ser.finish())
             }
-            Body::Json(doc) => rb.header(CONTENT_TYPE, "application/json").body(doc.expose_secret().to_string()),
+            Body::Json(doc) => rb
+                .header(CONTENT_TYPE, "application/json")
+                .body(doc.expose_secret().to_string()),
         };
         let started = Instant::now();
         let mut resp = rb.send().await.map_err(net)?;
@@ -207,7 +227,12 @@ impl Http {
                 break;
             }
         }
-        Ok(Captured { status, rate_limit, body, latency: started.elapsed() })
+        Ok(Captured {
+            status,
+            rate_limit,
+            body,
+            latency: started.elapsed(),
+        })
     }
 }
 

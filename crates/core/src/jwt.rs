@@ -33,7 +33,11 @@ impl TagList {
     pub fn to_vec(&self) -> Vec<String> {
         match self {
             TagList::List(v) => v.clone(),
-            TagList::Text(s) => s.split([' ', ',']).filter(|t| !t.is_empty()).map(str::to_string).collect(),
+            TagList::Text(s) => s
+                .split([' ', ','])
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect(),
         }
     }
 }
@@ -46,7 +50,9 @@ pub fn claims(token: &SecretString) -> Option<Claims> {
     if parts.next().is_some() {
         return None;
     }
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 

@@ -32,11 +32,11 @@ pub mod vault;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use dto::{
-    CredentialSummary, Environment, FieldInput, FieldSchema, NewCredential, ProviderSchema,
-    RotationInfo, RotationStatus, Stage, StageResult, TestReport, TokenInfo,
+    CredentialSummary, Environment, FieldInput, FieldSchema, NewCredential, ProviderSchema, RotationInfo,
+    RotationStatus, Stage, StageResult, TestReport, TokenInfo,
 };
 pub use error::{Error, ErrorClass, ErrorInfo, Result};
-pub use vault::secrets::{KeyringStore, MemoryStore, SecretKey, SecretStore};
 pub use rotation::RotateOutcome;
 pub use token::{AccessToken, Engine, RevokeOutcome, TokenSource};
+pub use vault::secrets::{KeyringStore, MemoryStore, SecretKey, SecretStore};
 pub use vault::Vault;

@@ -90,7 +90,11 @@ pub fn parse_grant(provider: &dyn Provider, resp: &Captured) -> Result<Grant> {
         }
     }
     if raw.access_token.is_empty() {
-        return Err(Error::InvalidResponse { provider: label, status: resp.status, detail: "empty access_token".into() });
+        return Err(Error::InvalidResponse {
+            provider: label,
+            status: resp.status,
+            detail: "empty access_token".into(),
+        });
     }
     let expires_in = match raw.expires_in {
         Some(NumberOrString::N(n)) => Some(n),
@@ -111,7 +115,10 @@ pub fn provider_error(provider: &dyn Provider, resp: &Captured) -> Error {
     let label = provider.schema().label;
     if resp.status == 429 {
         let wait = resp.rate_limit.as_ref().map(|r| r.wait_secs()).unwrap_or(60);
-        return Error::RateLimited { provider: label, retry_after_secs: wait };
+        return Error::RateLimited {
+            provider: label,
+            retry_after_secs: wait,
+        };
     }
     let body: ErrorBody = serde_json::from_slice(&resp.body).unwrap_or_default();
     let code = body
@@ -120,8 +127,16 @@ pub fn provider_error(provider: &dyn Provider, resp: &Captured) -> Error {
         .or(body.error.filter(|c| !c.is_empty()))
         .unwrap_or_else(|| resp.status.to_string());
     let description = body.error_description.map(|d| clean(&d));
-    let hint = provider.error_hint(&code, resp.status).unwrap_or_else(|| standard_hint(&code, resp.status));
-    Error::Provider { provider: label, status: resp.status, code: clean(&code), description, hint }
+    let hint = provider
+        .error_hint(&code, resp.status)
+        .unwrap_or_else(|| standard_hint(&code, resp.status));
+    Error::Provider {
+        provider: label,
+        status: resp.status,
+        code: clean(&code),
+        description,
+        hint,
+    }
 }
 
 /// Keeps provider text printable and short.

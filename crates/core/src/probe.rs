@@ -58,7 +58,11 @@ async fn connect_stage(url: &Url) -> StageResult {
     let started = Instant::now();
     let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_string();
     let port = url.port_or_known_default().unwrap_or(443);
-    let net = |detail: String, timeout: bool| Error::Network { host: host.clone(), detail, timeout };
+    let net = |detail: String, timeout: bool| Error::Network {
+        host: host.clone(),
+        detail,
+        timeout,
+    };
     let result: Result<String> = async {
         let addrs: Vec<_> = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::lookup_host((host.as_str(), port)))
             .await
@@ -66,14 +70,18 @@ async fn connect_stage(url: &Url) -> StageResult {
             .map_err(|e| net(format!("DNS lookup failed: {e}"), false))?
             .collect();
         let dns_ms = ms(started);
-        let addr = *addrs.first().ok_or_else(|| net("the name has no addresses".into(), false))?;
+        let addr = *addrs
+            .first()
+            .ok_or_else(|| net("the name has no addresses".into(), false))?;
         let tcp = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr))
             .await
             .map_err(|_| net(format!("TCP connect to {addr} timed out"), true))?
             .map_err(|e| net(format!("TCP connect to {addr} failed: {e}"), false))?;
         let tcp_ms = ms(started) - dns_ms;
         if url.scheme() != "https" {
-            return Ok(format!("{addr}: DNS {dns_ms} ms, TCP {tcp_ms} ms (plain http, loopback only)"));
+            return Ok(format!(
+                "{addr}: DNS {dns_ms} ms, TCP {tcp_ms} ms (plain http, loopback only)"
+            ));
         }
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -85,12 +93,23 @@ async fn connect_stage(url: &Url) -> StageResult {
         let name = rustls::pki_types::ServerName::try_from(host.clone())
             .map_err(|_| net("not a valid TLS server name".into(), false))?;
         let tls_started = Instant::now();
-        let tls = tokio::time::timeout(CONNECT_TIMEOUT, tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp))
-            .await
-            .map_err(|_| net("TLS handshake timed out".into(), true))?
-            .map_err(|e| net(format!("TLS handshake failed: {e}"), false))?;
-        let version = tls.get_ref().1.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default();
-        Ok(format!("{addr}: DNS {dns_ms} ms, TCP {tcp_ms} ms, TLS {} ms ({version})", ms(tls_started)))
+        let tls = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp),
+        )
+        .await
+        .map_err(|_| net("TLS handshake timed out".into(), true))?
+        .map_err(|e| net(format!("TLS handshake failed: {e}"), false))?;
+        let version = tls
+            .get_ref()
+            .1
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default();
+        Ok(format!(
+            "{addr}: DNS {dns_ms} ms, TCP {tcp_ms} ms, TLS {} ms ({version})",
+            ms(tls_started)
+        ))
     }
     .await;
     match result {
@@ -176,7 +195,10 @@ impl Engine {
                 .and_then(|u| Url::parse(u).ok())
                 .and_then(|u| u.host_str().map(str::to_string))
                 .unwrap_or_else(|| c.provider.clone());
-            let host_sem = per_host.entry(host).or_insert_with(|| Arc::new(Semaphore::new(MAX_PER_HOST))).clone();
+            let host_sem = per_host
+                .entry(host)
+                .or_insert_with(|| Arc::new(Semaphore::new(MAX_PER_HOST)))
+                .clone();
             let (global, engine, name) = (global.clone(), self.clone(), c.name.clone());
             tasks.push(tokio::spawn(async move {
                 let _g = global.acquire_owned().await;
@@ -186,14 +208,22 @@ impl Engine {
         }
         let mut out = Vec::with_capacity(tasks.len());
         for t in tasks {
-            out.push(t.await.map_err(|e| Error::io("test task failed", "", std::io::Error::other(e.to_string())))??);
+            out.push(
+                t.await
+                    .map_err(|e| Error::io("test task failed", "", std::io::Error::other(e.to_string())))??,
+            );
         }
         Ok(out)
     }
 
     /// Runs the stages against `creds`. With `record`, fetched tokens are cached for it;
     /// without (a rotation candidate), nothing is stored.
-    pub(crate) async fn run_test(&self, provider: &dyn Provider, creds: &Creds, record: Option<&CredentialRecord>) -> TestReport {
+    pub(crate) async fn run_test(
+        &self,
+        provider: &dyn Provider,
+        creds: &Creds,
+        record: Option<&CredentialRecord>,
+    ) -> TestReport {
         let schema = provider.schema();
         let mut stages = Vec::new();
         let mut tags = None;
@@ -213,7 +243,11 @@ impl Engine {
         let mut summary = summary;
         if let Some(t) = &tags {
             let b2c = t.iter().any(|t| t.eq_ignore_ascii_case("B2C"));
-            summary.push_str(if b2c { "; B2C tag present: may submit receipts" } else { "; no B2C tag: cannot submit receipts" });
+            summary.push_str(if b2c {
+                "; B2C tag present: may submit receipts"
+            } else {
+                "; no B2C tag: cannot submit receipts"
+            });
         }
         TestReport {
             credential: creds.name.clone(),
@@ -265,7 +299,10 @@ impl Engine {
         let token: SecretString = if let Some(field) = provider.static_token_field() {
             creds.secret(field)?.clone()
         } else {
-            let Some((url, resp)) = self.send_stage(Stage::Token, provider.token_request(creds)?, true, stages).await else {
+            let Some((url, resp)) = self
+                .send_stage(Stage::Token, provider.token_request(creds)?, true, stages)
+                .await
+            else {
                 return Ok(());
             };
             let stage = http_stage(Stage::Token, &url, &resp, String::new(), provider);
@@ -275,18 +312,28 @@ impl Engine {
             }
             match oauth::parse_grant(provider, &resp) {
                 Ok(g) => {
-                    let info = crate::token::token_info(&g, self.vault.clock().now(), g.refresh_token.is_some(), provider.reads_taxpayer_tags());
+                    let info = crate::token::token_info(
+                        &g,
+                        self.vault.clock().now(),
+                        g.refresh_token.is_some(),
+                        provider.reads_taxpayer_tags(),
+                    );
                     *tags = info.taxpayer_tags.clone();
                     let mut stage = stage;
                     stage.message = format!(
                         "token issued, valid for {} min{}",
                         (info.expires_at - info.obtained_at).num_minutes(),
-                        if g.refresh_token.is_some() { ", with a refresh token" } else { "" }
+                        if g.refresh_token.is_some() {
+                            ", with a refresh token"
+                        } else {
+                            ""
+                        }
                     );
                     stages.push(stage);
                     let value = g.access_token.clone();
                     if let Some(r) = record {
-                        self.keep(provider, r, g, None, crate::token::TokenSource::Fetched).await?;
+                        self.keep(provider, r, g, None, crate::token::TokenSource::Fetched)
+                            .await?;
                     }
                     value
                 }
@@ -327,16 +374,28 @@ impl Engine {
                 let (g, _) = self.fetch(provider, creds).await?;
                 let value = g.access_token.clone();
                 if let Some(r) = record {
-                    self.keep(provider, r, g, None, crate::token::TokenSource::Fetched).await?;
+                    self.keep(provider, r, g, None, crate::token::TokenSource::Fetched)
+                        .await?;
                 }
-                let req = provider.test_request(creds, &value)?.ok_or_else(|| Error::Unsupported("no test request".into()))?;
+                let req = provider
+                    .test_request(creds, &value)?
+                    .ok_or_else(|| Error::Unsupported("no test request".into()))?;
                 self.http.send(req).await
             }
             .await;
             match retried {
                 Ok(resp2) => {
-                    let mut s = http_stage(Stage::Api, &url, &resp2, "the API accepted the new token".into(), provider);
-                    s.message = format!("{} (the first token was rejected; re-authenticated and retried once)", s.message);
+                    let mut s = http_stage(
+                        Stage::Api,
+                        &url,
+                        &resp2,
+                        "the API accepted the new token".into(),
+                        provider,
+                    );
+                    s.message = format!(
+                        "{} (the first token was rejected; re-authenticated and retried once)",
+                        s.message
+                    );
                     stages.push(s);
                 }
                 Err(e) => stages.push(failed(Stage::Api, target(&url), 0, &e)),

@@ -23,7 +23,11 @@ pub fn status(rotated_at: DateTime<Utc>, period_days: u32, lead_days: u32, now: 
     let started_days = |d: Duration| (d + Duration::days(1) - Duration::nanoseconds(1)).num_days();
     // Due: days started ("due in 1 day" with an hour left). Overdue: whole days elapsed, at
     // least one ("overdue by 5 days" from day 95 until day 96).
-    let days_left = if left >= Duration::zero() { started_days(left) } else { -((-left).num_days().max(1)) };
+    let days_left = if left >= Duration::zero() {
+        started_days(left)
+    } else {
+        -((-left).num_days().max(1))
+    };
     let status = if left < Duration::zero() {
         RotationStatus::Overdue
     } else if left <= Duration::days(i64::from(lead_days)) {
@@ -31,7 +35,11 @@ pub fn status(rotated_at: DateTime<Utc>, period_days: u32, lead_days: u32, now: 
     } else {
         RotationStatus::Ok
     };
-    RotationInfo { status, due_at, days_left }
+    RotationInfo {
+        status,
+        due_at,
+        days_left,
+    }
 }
 
 /// The outcome of a rotation attempt.
@@ -85,7 +93,12 @@ impl Engine {
         let vault = self.vault.clone();
         let saved = report.clone();
         blocking(move || vault.record_test(&saved)).await?;
-        Ok(RotateOutcome::Rotated { summary, report, old_token, retire_old: provider.portal_steps().to_string() })
+        Ok(RotateOutcome::Rotated {
+            summary,
+            report,
+            old_token,
+            retire_old: provider.portal_steps().to_string(),
+        })
     }
 }
 
@@ -114,7 +127,10 @@ mod tests {
 
     #[test]
     fn lead_time_boundary_is_inclusive() {
-        assert_eq!(status(t0(), 90, 14, t0() + Duration::days(76)).status, RotationStatus::DueSoon);
+        assert_eq!(
+            status(t0(), 90, 14, t0() + Duration::days(76)).status,
+            RotationStatus::DueSoon
+        );
         assert_eq!(
             status(t0(), 90, 14, t0() + Duration::days(76) - Duration::seconds(1)).status,
             RotationStatus::Ok

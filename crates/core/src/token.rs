@@ -62,7 +62,9 @@ pub fn buffer_for(lifetime: Duration) -> Duration {
 
 /// Token metadata for a grant obtained at `now`.
 pub fn token_info(grant: &Grant, now: DateTime<Utc>, refreshable: bool, tags: bool) -> TokenInfo {
-    let from_expires_in = grant.expires_in.map(|s| now + Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 2_000)));
+    let from_expires_in = grant
+        .expires_in
+        .map(|s| now + Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 2_000)));
     let from_jwt = crate::jwt::expiry(&grant.access_token);
     let expires_at = match (from_expires_in, from_jwt) {
         (Some(a), Some(b)) => a.min(b),
@@ -71,11 +73,20 @@ pub fn token_info(grant: &Grant, now: DateTime<Utc>, refreshable: bool, tags: bo
     };
     let renew_at = expires_at - buffer_for(expires_at - now);
     let taxpayer_tags = if tags {
-        crate::jwt::claims(&grant.access_token).and_then(|c| c.tags).map(|t| t.to_vec())
+        crate::jwt::claims(&grant.access_token)
+            .and_then(|c| c.tags)
+            .map(|t| t.to_vec())
     } else {
         None
     };
-    TokenInfo { obtained_at: now, expires_at, renew_at, refreshable, scope: grant.scope.clone(), taxpayer_tags }
+    TokenInfo {
+        obtained_at: now,
+        expires_at,
+        renew_at,
+        refreshable,
+        scope: grant.scope.clone(),
+        taxpayer_tags,
+    }
 }
 
 /// Runs blocking vault work (file lock, keyring D-Bus) off the async runtime's threads.
@@ -109,7 +120,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("vault", &self.vault).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("vault", &self.vault)
+            .finish_non_exhaustive()
     }
 }
 
@@ -119,7 +132,10 @@ impl Engine {
     /// # Errors
     /// [`Error::Network`] if the HTTP client cannot start.
     pub fn new(vault: Arc<Vault>) -> Result<Self> {
-        Ok(Self { vault, http: Http::new()? })
+        Ok(Self {
+            vault,
+            http: Http::new()?,
+        })
     }
 
     /// The vault.
@@ -214,7 +230,9 @@ impl Engine {
         };
         let Some(req) = provider.revoke_request(creds, &token) else {
             self.invalidate(&record).await?;
-            return Ok(RevokeOutcome::NoEndpoint { portal_steps: provider.portal_steps().to_string() });
+            return Ok(RevokeOutcome::NoEndpoint {
+                portal_steps: provider.portal_steps().to_string(),
+            });
         };
         let resp = self.http.send(req?).await?;
         if !(200..300).contains(&resp.status) {
@@ -239,10 +257,18 @@ impl Engine {
                 status: 0,
                 code: "token_expired".into(),
                 description: Some(format!("the token expired at {}", exp.to_rfc3339())),
-                hint: format!("This token cannot be refreshed. {} Then run `tillkey rotate {}`.", provider.portal_steps(), r.name),
+                hint: format!(
+                    "This token cannot be refreshed. {} Then run `tillkey rotate {}`.",
+                    provider.portal_steps(),
+                    r.name
+                ),
             });
         }
-        Ok(AccessToken { value, expires_at, source: TokenSource::Static })
+        Ok(AccessToken {
+            value,
+            expires_at,
+            source: TokenSource::Static,
+        })
     }
 
     async fn cached_token(&self, r: &CredentialRecord) -> Result<Option<AccessToken>> {
@@ -252,7 +278,11 @@ impl Engine {
         let vault = self.vault.clone();
         let rec = r.clone();
         let value = blocking(move || vault.cached(&rec, ACCESS_TOKEN_FIELD)).await?;
-        Ok(value.map(|value| AccessToken { value, expires_at: Some(info.expires_at), source: TokenSource::Cached }))
+        Ok(value.map(|value| AccessToken {
+            value,
+            expires_at: Some(info.expires_at),
+            source: TokenSource::Cached,
+        }))
     }
 
     /// Renews with the refresh token where one is held (falling back to the full grant on
@@ -309,7 +339,11 @@ impl Engine {
         let access = g.access_token.clone();
         let new_refresh = g.refresh_token.clone();
         blocking(move || vault.store_token(&id, rev, &access, new_refresh.as_ref(), info)).await?;
-        Ok(AccessToken { value: g.access_token, expires_at, source })
+        Ok(AccessToken {
+            value: g.access_token,
+            expires_at,
+            source,
+        })
     }
 }
 
@@ -318,7 +352,12 @@ mod tests {
     use super::*;
 
     fn grant(token: &str, expires_in: Option<u64>) -> Grant {
-        Grant { access_token: SecretString::from(token), expires_in, refresh_token: None, scope: None }
+        Grant {
+            access_token: SecretString::from(token),
+            expires_in,
+            refresh_token: None,
+            scope: None,
+        }
     }
 
     #[test]

@@ -25,7 +25,10 @@ fn round_trip_through_the_os_keyring() {
     let v = vault(dir.path());
     v.add(bearer("shop", "real-keyring-secret")).unwrap();
     // A second handle (as the CLI and the app would have) sees the same secret.
-    assert_eq!(vault(dir.path()).secret("shop", "token").unwrap().expose_secret(), "real-keyring-secret");
+    assert_eq!(
+        vault(dir.path()).secret("shop", "token").unwrap().expose_secret(),
+        "real-keyring-secret"
+    );
     v.remove("shop").unwrap();
     assert_eq!(v.secret("shop", "token").unwrap_err().code(), "not_found");
 }
@@ -48,6 +51,9 @@ fn parallel_writers_lose_nothing() {
     let names: Vec<_> = v.list().unwrap().into_iter().map(|c| c.name).collect();
     assert_eq!(names.len(), 8, "{names:?}");
     for i in 0..8 {
-        assert_eq!(v.secret(&format!("c{i}"), "token").unwrap().expose_secret(), format!("t{i}"));
+        assert_eq!(
+            v.secret(&format!("c{i}"), "token").unwrap().expose_secret(),
+            format!("t{i}")
+        );
     }
 }

@@ -31,8 +31,7 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use crate::http::{
-    api_auth, has_content_type, host, json_response, limited, no_store, not_found, oauth_error,
-    read_body, scope_tokens,
+    api_auth, has_content_type, host, json_response, limited, no_store, not_found, oauth_error, read_body, scope_tokens,
 };
 use crate::issue::{issue, Format, Grant};
 use crate::jwt::opaque_token;
@@ -62,9 +61,7 @@ fn bad_request(description: &str) -> Response {
 
 async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Response {
     let body: Result<Map<String, Value>, &str> = match read_body(body, st.max_body()).await {
-        Ok(_) if !has_content_type(&headers, "application/json") => {
-            Err("Content-Type must be application/json")
-        }
+        Ok(_) if !has_content_type(&headers, "application/json") => Err("Content-Type must be application/json"),
         Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(map),
             _ => Err("Request body must be a JSON object"),
@@ -136,15 +133,10 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Re
                 return bad_request("Missing required parameter: username and password");
             };
             if !st.user_password_ok(&username, &password) {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "Wrong email or password.",
-                );
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Wrong email or password.");
             }
             let scope = scope.unwrap_or_default();
-            let allowed =
-                |s: &String| DEFAULT_SCOPES.contains(&s.as_str()) || client.scopes.contains(s);
+            let allowed = |s: &String| DEFAULT_SCOPES.contains(&s.as_str()) || client.scopes.contains(s);
             if !scope_tokens(&scope).iter().all(allowed) {
                 return oauth_error(
                     StatusCode::BAD_REQUEST,
@@ -179,10 +171,7 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Re
         };
         let offline = scope_tokens(&scope).iter().any(|s| s == "offline_access");
         let mut claims = Map::new();
-        claims.insert(
-            "iss".into(),
-            Value::from(format!("http://{}/", host(&headers))),
-        );
+        claims.insert("iss".into(), Value::from(format!("http://{}/", host(&headers))));
         claims.insert("aud".into(), Value::from(audience.clone()));
         claims.insert("azp".into(), Value::from(client.client_id.clone()));
         claims.insert("gty".into(), Value::from(grant_type.clone()));
@@ -207,13 +196,7 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Re
         });
         if offline {
             let refresh_token = opaque_token(48);
-            st.register_refresh(
-                &refresh_token,
-                &client.client_id,
-                &audience,
-                &username,
-                &scope,
-            );
+            st.register_refresh(&refresh_token, &client.client_id, &audience, &username, &scope);
             out["refresh_token"] = refresh_token.into();
             out["scope"] = scope.into();
         }

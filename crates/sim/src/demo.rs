@@ -206,14 +206,12 @@ fn seed(simulators: Vec<Simulator>) -> Demo {
             }
             ProviderSim::Ereceipt => {
                 sim.add_client_with(
-                    ClientConfig::new(ERECEIPT_CLIENT_ID, ERECEIPT_CLIENT_SECRET).with_pos_device(
-                        PosDevice::new(
-                            ERECEIPT_POSSERIAL,
-                            ERECEIPT_POSOSVERSION,
-                            ERECEIPT_POSMODELFRAMEWORK,
-                            ERECEIPT_PRESHAREDKEY,
-                        ),
-                    ),
+                    ClientConfig::new(ERECEIPT_CLIENT_ID, ERECEIPT_CLIENT_SECRET).with_pos_device(PosDevice::new(
+                        ERECEIPT_POSSERIAL,
+                        ERECEIPT_POSOSVERSION,
+                        ERECEIPT_POSMODELFRAMEWORK,
+                        ERECEIPT_PRESHAREDKEY,
+                    )),
                 );
                 credentials.push(
                     DemoCredential::new("ereceipt", "production")
@@ -230,9 +228,7 @@ fn seed(simulators: Vec<Simulator>) -> Demo {
                 );
             }
             ProviderSim::Chimpy => {
-                sim.add_client_with(
-                    ClientConfig::new(CHIMPY_CLIENT_ID, "").with_audience(CHIMPY_AUDIENCE),
-                );
+                sim.add_client_with(ClientConfig::new(CHIMPY_CLIENT_ID, "").with_audience(CHIMPY_AUDIENCE));
                 sim.add_user(CHIMPY_USERNAME, CHIMPY_PASSWORD);
                 credentials.push(
                     DemoCredential::new("chimpy", "production")

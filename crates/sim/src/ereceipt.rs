@@ -33,8 +33,7 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use crate::http::{
-    api_auth, has_content_type, host, json_response, limited, no_store, parse_form, read_body,
-    scope_tokens,
+    api_auth, has_content_type, host, json_response, limited, no_store, parse_form, read_body, scope_tokens,
 };
 use crate::issue::{issue, Format, Grant};
 use crate::state::{SimState, ANONYMOUS};
@@ -69,17 +68,12 @@ pub fn router(state: SimState) -> Router {
 }
 
 fn error(code: &str) -> Response {
-    no_store(json_response(
-        StatusCode::BAD_REQUEST,
-        json!({ "error": code }),
-    ))
+    no_store(json_response(StatusCode::BAD_REQUEST, json!({ "error": code })))
 }
 
 async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Response {
     let form = match read_body(body, st.max_body()).await {
-        Ok(bytes) if has_content_type(&headers, "application/x-www-form-urlencoded") => {
-            parse_form(&bytes).ok()
-        }
+        Ok(bytes) if has_content_type(&headers, "application/x-www-form-urlencoded") => parse_form(&bytes).ok(),
         Ok(_) => None,
         Err(_) => return limited(&st, ANONYMOUS, || error("invalid_request")),
     };
@@ -95,11 +89,9 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Re
         let too_long = BODY_LIMITS
             .iter()
             .any(|(name, max)| form.get(*name).is_some_and(|v| v.chars().count() > *max));
-        let (Some(grant_type), Some(client_id), Some(client_secret)) = (
-            form.get("grant_type"),
-            form.get("client_id"),
-            form.get("client_secret"),
-        ) else {
+        let (Some(grant_type), Some(client_id), Some(client_secret)) =
+            (form.get("grant_type"), form.get("client_id"), form.get("client_secret"))
+        else {
             return error("invalid_request");
         };
         if too_long {
@@ -116,10 +108,7 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Re
         }
         let device = client.pos_device.clone();
         for (name, max, code) in POS_HEADERS {
-            let value = headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim);
+            let value = headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
             let expected = device.as_ref().map(|d| match name {
                 "posserial" => d.posserial.as_str(),
                 "pososversion" => d.pososversion.as_str(),
@@ -128,9 +117,7 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Re
             });
             let ok = match value {
                 None => false,
-                Some(v) => {
-                    !v.is_empty() && v.chars().count() <= max && expected.is_none_or(|e| e == v)
-                }
+                Some(v) => !v.is_empty() && v.chars().count() <= max && expected.is_none_or(|e| e == v),
             };
             if !ok {
                 return error(code);
@@ -164,10 +151,7 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Re
             .trim()
             .to_owned();
         let mut claims = Map::new();
-        claims.insert(
-            "iss".into(),
-            Value::from(format!("http://{}", host(&headers))),
-        );
+        claims.insert("iss".into(), Value::from(format!("http://{}", host(&headers))));
         claims.insert("aud".into(), Value::from(scope.clone()));
         claims.insert("client_id".into(), Value::from(client.client_id.clone()));
         claims.insert("scope".into(), Value::from(scope.clone()));

@@ -164,9 +164,7 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Bearer {
         return Bearer::Malformed;
     };
     match value.trim().split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Bearer::Token(token.trim().to_owned())
         }
         _ => Bearer::Malformed,
@@ -257,10 +255,7 @@ pub(crate) fn host(headers: &HeaderMap) -> String {
     headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
-        })
+        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c)))
         .unwrap_or("127.0.0.1")
         .to_owned()
 }
@@ -274,24 +269,15 @@ pub(crate) fn scope_tokens(scope: &str) -> Vec<String> {
 /// rate-limit key (the token's client, or `"anonymous"`) and either the token or the 401
 /// response to send. The 401 descriptions say whether the token is missing, unknown,
 /// revoked or expired.
-pub(crate) fn api_auth(
-    st: &SimState,
-    headers: &HeaderMap,
-) -> (String, Result<TokenInfo, Response>) {
+pub(crate) fn api_auth(st: &SimState, headers: &HeaderMap) -> (String, Result<TokenInfo, Response>) {
     match bearer(headers) {
-        Bearer::Missing => (
-            ANONYMOUS.to_owned(),
-            Err(bearer_error("Missing bearer token")),
-        ),
+        Bearer::Missing => (ANONYMOUS.to_owned(), Err(bearer_error("Missing bearer token"))),
         Bearer::Malformed => (
             ANONYMOUS.to_owned(),
             Err(bearer_error("Malformed Authorization header")),
         ),
         Bearer::Token(t) => match st.check_token(&t) {
-            TokenCheck::Unknown => (
-                ANONYMOUS.to_owned(),
-                Err(bearer_error("Token is not active")),
-            ),
+            TokenCheck::Unknown => (ANONYMOUS.to_owned(), Err(bearer_error("Token is not active"))),
             TokenCheck::Revoked(i) => (i.client_id, Err(bearer_error("Token has been revoked"))),
             TokenCheck::Expired(i) => (i.client_id, Err(bearer_error("Token is expired"))),
             TokenCheck::Valid(i) => (i.client_id.clone(), Ok(i)),
@@ -302,10 +288,7 @@ pub(crate) fn api_auth(
 /// Authenticates HTTP Basic credential readings: the statistics key (the id of the
 /// registered client the credentials name, else the first reading's id) and the client
 /// when one reading matches.
-pub(crate) fn basic_client(
-    st: &SimState,
-    creds: &[(String, String)],
-) -> (String, Option<ClientConfig>) {
+pub(crate) fn basic_client(st: &SimState, creds: &[(String, String)]) -> (String, Option<ClientConfig>) {
     for (id, secret) in creds {
         if let Some(c) = st.authenticate(id, secret) {
             return (id.clone(), Some(c));

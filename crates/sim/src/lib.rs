@@ -59,9 +59,8 @@ use tokio::sync::{oneshot, Notify};
 
 pub use demo::{demo, demo_blocking, Demo, DemoCredential};
 pub use state::{
-    AuthMethod, ClientConfig, PatConfig, PosDevice, SimConfig, SimState, Stats, TokenInfo,
-    ANONYMOUS, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW,
-    DEFAULT_TOKEN_LIFETIME,
+    AuthMethod, ClientConfig, PatConfig, PosDevice, SimConfig, SimState, Stats, TokenInfo, ANONYMOUS,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW, DEFAULT_TOKEN_LIFETIME,
 };
 
 /// The provider a simulator imitates.
@@ -255,24 +254,16 @@ impl Simulator {
     /// Starts a simulator on its own thread with its own tokio runtime, for synchronous
     /// code (no runtime needed by the caller). Dropping it stops the server and joins the
     /// thread.
-    pub fn spawn_blocking_runtime(
-        provider: ProviderSim,
-        config: SimConfig,
-    ) -> io::Result<Simulator> {
+    pub fn spawn_blocking_runtime(provider: ProviderSim, config: SimConfig) -> io::Result<Simulator> {
         Simulator::spawn_blocking_runtime_with_state(provider, SimState::new(config))
     }
 
     /// Like [`Simulator::spawn_blocking_runtime`], over an existing state.
-    pub fn spawn_blocking_runtime_with_state(
-        provider: ProviderSim,
-        state: SimState,
-    ) -> io::Result<Simulator> {
+    pub fn spawn_blocking_runtime_with_state(provider: ProviderSim, state: SimState) -> io::Result<Simulator> {
         let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let (stop, stopped) = oneshot::channel();
         let app = provider.router(state.clone());
         let thread = std::thread::Builder::new()
@@ -315,9 +306,7 @@ impl Simulator {
 
     /// Full token endpoint URL (`None` for Paysera POS).
     pub fn token_url(&self) -> Option<String> {
-        self.provider
-            .token_path()
-            .map(|p| format!("{}{p}", self.base_url()))
+        self.provider.token_path().map(|p| format!("{}{p}", self.base_url()))
     }
 
     /// Full URL of the connectivity-test endpoint (`test_url`).
@@ -327,16 +316,12 @@ impl Simulator {
 
     /// Full revocation endpoint URL (myPOS, generic OAuth2).
     pub fn revoke_url(&self) -> Option<String> {
-        self.provider
-            .revoke_path()
-            .map(|p| format!("{}{p}", self.base_url()))
+        self.provider.revoke_path().map(|p| format!("{}{p}", self.base_url()))
     }
 
     /// API base URL (Paysera POS `api_base`, Chimpy `api_base`).
     pub fn api_base(&self) -> Option<String> {
-        self.provider
-            .api_base_path()
-            .map(|p| format!("{}{p}", self.base_url()))
+        self.provider.api_base_path().map(|p| format!("{}{p}", self.base_url()))
     }
 
     /// The shared state handle (also reachable through `Deref`).

@@ -51,10 +51,7 @@ fn parse_args() -> Result<Option<Args>, String> {
                 args.config.rate_limit = if v == "off" {
                     None
                 } else {
-                    Some(
-                        v.parse()
-                            .map_err(|_| format!("--rate-limit: not a number: {v}"))?,
-                    )
+                    Some(v.parse().map_err(|_| format!("--rate-limit: not a number: {v}"))?)
                 };
             }
             other => return Err(format!("unknown argument: {other}")),

@@ -27,9 +27,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::json;
 
-use crate::http::{revoke_own_token, 
-    api_auth, basic, basic_client, has_content_type, invalid_client_basic, json_response, limited,
-    no_store, oauth_error, parse_form, read_body, scope_tokens, Basic,
+use crate::http::{
+    api_auth, basic, basic_client, has_content_type, invalid_client_basic, json_response, limited, no_store,
+    oauth_error, parse_form, read_body, revoke_own_token, scope_tokens, Basic,
 };
 use crate::issue::{issue, Format, Grant};
 use crate::state::{ClientConfig, SimState, ANONYMOUS};
@@ -72,14 +72,8 @@ async fn prepare(st: &SimState, headers: &HeaderMap, body: Body) -> Result<Prepa
         Err("Content-Type must be application/x-www-form-urlencoded".to_owned())
     };
     let (key, client) = match basic(headers, true) {
-        Basic::Absent => (
-            ANONYMOUS.to_owned(),
-            Err("HTTP Basic client authentication required"),
-        ),
-        Basic::Malformed => (
-            ANONYMOUS.to_owned(),
-            Err("Malformed HTTP Basic credentials"),
-        ),
+        Basic::Absent => (ANONYMOUS.to_owned(), Err("HTTP Basic client authentication required")),
+        Basic::Malformed => (ANONYMOUS.to_owned(), Err("Malformed HTTP Basic credentials")),
         Basic::Credentials(creds) => match basic_client(st, &creds) {
             (key, Some(c)) => (key, Ok(c)),
             (key, None) => (key, Err("Client authentication failed")),

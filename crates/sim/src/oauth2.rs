@@ -29,9 +29,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use crate::http::{revoke_own_token, 
-    api_auth, basic, basic_client, has_content_type, host, invalid_client_basic, json_response,
-    limited, no_store, oauth_error, parse_form, read_body, scope_tokens, Basic,
+use crate::http::{
+    api_auth, basic, basic_client, has_content_type, host, invalid_client_basic, json_response, limited, no_store,
+    oauth_error, parse_form, read_body, revoke_own_token, scope_tokens, Basic,
 };
 use crate::issue::{issue, Format, Grant};
 use crate::state::{AuthMethod, ClientConfig, SimState, ANONYMOUS};
@@ -64,13 +64,9 @@ enum AuthFailure {
 impl AuthFailure {
     fn into_response(self) -> Response {
         match self {
-            AuthFailure::BadRequest(d) => {
-                oauth_error(StatusCode::BAD_REQUEST, "invalid_request", d)
-            }
+            AuthFailure::BadRequest(d) => oauth_error(StatusCode::BAD_REQUEST, "invalid_request", d),
             AuthFailure::Unauthorized(d, true) => invalid_client_basic(d, REALM),
-            AuthFailure::Unauthorized(d, false) => {
-                oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", d)
-            }
+            AuthFailure::Unauthorized(d, false) => oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", d),
         }
     }
 }
@@ -113,18 +109,12 @@ async fn prepare(st: &SimState, headers: &HeaderMap, body: Body) -> Result<Prepa
             (key, Some(c)) => (key, Ok(c)),
             (key, None) => (
                 key,
-                Err(AuthFailure::Unauthorized(
-                    "Client authentication failed",
-                    true,
-                )),
+                Err(AuthFailure::Unauthorized("Client authentication failed", true)),
             ),
         },
         Basic::Malformed => (
             ANONYMOUS.to_owned(),
-            Err(AuthFailure::Unauthorized(
-                "Malformed HTTP Basic credentials",
-                true,
-            )),
+            Err(AuthFailure::Unauthorized("Malformed HTTP Basic credentials", true)),
         ),
         Basic::Absent => match (body_id, body_secret) {
             (Some(id), Some(secret)) => match st.authenticate(id, secret) {
@@ -138,18 +128,12 @@ async fn prepare(st: &SimState, headers: &HeaderMap, body: Body) -> Result<Prepa
                 Some(c) => (id.clone(), Ok(c)),
                 None => (
                     id.clone(),
-                    Err(AuthFailure::Unauthorized(
-                        "Client authentication failed",
-                        false,
-                    )),
+                    Err(AuthFailure::Unauthorized("Client authentication failed", false)),
                 ),
             },
             (id, _) => (
                 id.cloned().unwrap_or_else(|| ANONYMOUS.to_owned()),
-                Err(AuthFailure::Unauthorized(
-                    "Client authentication required",
-                    false,
-                )),
+                Err(AuthFailure::Unauthorized("Client authentication required", false)),
             ),
         },
     };
@@ -200,10 +184,7 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Re
         }
         let scope = match form.get("scope") {
             Some(requested) => {
-                let ok = client.scopes.is_empty()
-                    || scope_tokens(requested)
-                        .iter()
-                        .all(|s| client.scopes.contains(s));
+                let ok = client.scopes.is_empty() || scope_tokens(requested).iter().all(|s| client.scopes.contains(s));
                 if !ok {
                     return oauth_error(
                         StatusCode::BAD_REQUEST,
@@ -227,10 +208,7 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Re
             }
         }
         let mut claims = Map::new();
-        claims.insert(
-            "iss".into(),
-            Value::from(format!("http://{}", host(&headers))),
-        );
+        claims.insert("iss".into(), Value::from(format!("http://{}", host(&headers))));
         claims.insert("client_id".into(), Value::from(client.client_id.clone()));
         if let Some(a) = &audience {
             claims.insert("aud".into(), Value::from(a.clone()));

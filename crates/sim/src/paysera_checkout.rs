@@ -28,8 +28,8 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use crate::http::{
-    api_auth, has_content_type, host, json_response, limited, no_store, oauth_error, parse_form,
-    read_body, scope_tokens,
+    api_auth, has_content_type, host, json_response, limited, no_store, oauth_error, parse_form, read_body,
+    scope_tokens,
 };
 use crate::issue::{issue, Format, Grant};
 use crate::state::{SimState, ANONYMOUS};
@@ -51,9 +51,7 @@ pub fn router(state: SimState) -> Router {
 
 async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Response {
     let form = match read_body(body, st.max_body()).await {
-        Ok(bytes) if has_content_type(&headers, "application/x-www-form-urlencoded") => {
-            parse_form(&bytes)
-        }
+        Ok(bytes) if has_content_type(&headers, "application/x-www-form-urlencoded") => parse_form(&bytes),
         Ok(_) => Err("Content-Type must be application/x-www-form-urlencoded".to_owned()),
         Err(resp) => return limited(&st, ANONYMOUS, || resp),
     };
@@ -87,11 +85,7 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Re
             _ => None,
         };
         let Some(client) = client else {
-            return oauth_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "Invalid client credentials",
-            );
+            return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client credentials");
         };
         let mut granted: Vec<String> = DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect();
         if let Some(requested) = form.get("scope") {

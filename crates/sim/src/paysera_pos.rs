@@ -91,23 +91,13 @@ fn authenticate(st: &SimState, headers: &HeaderMap) -> (String, Option<Response>
         Bearer::Token(t) => match st.check_pat(&t) {
             PatCheck::Unknown => (ANONYMOUS.to_owned(), Some(auth002())),
             PatCheck::Revoked(name) | PatCheck::Expired(name) => (name, Some(auth002())),
-            PatCheck::Valid {
-                name,
-                permitted: false,
-            } => (name, Some(auth003())),
-            PatCheck::Valid {
-                name,
-                permitted: true,
-            } => (name, None),
+            PatCheck::Valid { name, permitted: false } => (name, Some(auth003())),
+            PatCheck::Valid { name, permitted: true } => (name, None),
         },
     }
 }
 
-async fn orders(
-    State(st): State<SimState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn orders(State(st): State<SimState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let (key, error) = authenticate(&st, &headers);
     st.record_api_call(&key);
     limited(&st, &key, || match error {

@@ -607,19 +607,11 @@ impl SimState {
     }
     /// Registers a static access token for `client_id` (e.g. a generic bearer token),
     /// valid for `lifetime` from now, or forever when `None`.
-    pub fn insert_token(
-        &self,
-        token: impl Into<String>,
-        client_id: &str,
-        lifetime: Option<Duration>,
-    ) {
+    pub fn insert_token(&self, token: impl Into<String>, client_id: &str, lifetime: Option<Duration>) {
         let mut g = self.lock();
         let now = g.now_ms();
         let token = token.into();
-        g.issued
-            .entry(client_id.to_owned())
-            .or_default()
-            .push(token.clone());
+        g.issued.entry(client_id.to_owned()).or_default().push(token.clone());
         g.tokens.insert(
             token,
             TokenInfo {
@@ -687,18 +679,11 @@ impl SimState {
     }
     /// Access tokens issued to a client, oldest first.
     pub fn issued_tokens(&self, client_id: &str) -> Vec<String> {
-        self.lock()
-            .issued
-            .get(client_id)
-            .cloned()
-            .unwrap_or_default()
+        self.lock().issued.get(client_id).cloned().unwrap_or_default()
     }
     /// The most recent access token issued to a client.
     pub fn last_token(&self, client_id: &str) -> Option<String> {
-        self.lock()
-            .issued
-            .get(client_id)
-            .and_then(|v| v.last().cloned())
+        self.lock().issued.get(client_id).and_then(|v| v.last().cloned())
     }
     /// Access tokens of a client that are neither revoked nor expired.
     pub fn active_tokens(&self, client_id: &str) -> usize {
@@ -706,9 +691,7 @@ impl SimState {
         let now = g.now_ms();
         g.tokens
             .values()
-            .filter(|t| {
-                t.client_id == client_id && !t.revoked && t.expires_at_ms.is_none_or(|e| now < e)
-            })
+            .filter(|t| t.client_id == client_id && !t.revoked && t.expires_at_ms.is_none_or(|e| now < e))
             .count()
     }
     /// Valid Chimpy refresh tokens issued to a client.
@@ -818,10 +801,7 @@ impl SimState {
     }
 
     pub(crate) fn user_password_ok(&self, username: &str, password: &str) -> bool {
-        self.lock()
-            .users
-            .get(username)
-            .is_some_and(|p| p == password)
+        self.lock().users.get(username).is_some_and(|p| p == password)
     }
 
     pub(crate) fn user_exists(&self, username: &str) -> bool {
@@ -866,9 +846,7 @@ impl SimState {
         match g.pats.get(token) {
             None => PatCheck::Unknown,
             Some(p) if p.revoked => PatCheck::Revoked(p.config.name.clone()),
-            Some(p) if p.config.expires_at.is_some_and(|e| now >= e) => {
-                PatCheck::Expired(p.config.name.clone())
-            }
+            Some(p) if p.config.expires_at.is_some_and(|e| now >= e) => PatCheck::Expired(p.config.name.clone()),
             Some(p) => PatCheck::Valid {
                 name: p.config.name.clone(),
                 permitted: p.config.permitted,
@@ -876,14 +854,7 @@ impl SimState {
         }
     }
 
-    pub(crate) fn register_refresh(
-        &self,
-        token: &str,
-        client_id: &str,
-        audience: &str,
-        username: &str,
-        scope: &str,
-    ) {
+    pub(crate) fn register_refresh(&self, token: &str, client_id: &str, audience: &str, username: &str, scope: &str) {
         let mut g = self.lock();
         let now = g.now_ms();
         let expires_at_ms = g

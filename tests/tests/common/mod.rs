@@ -49,11 +49,7 @@ pub fn app_binary() -> PathBuf {
 fn locate_or_build_app() -> PathBuf {
     if let Some(bin) = std::env::var_os("TILLKEY_APP_BIN").filter(|v| !v.is_empty()) {
         let bin = PathBuf::from(bin);
-        assert!(
-            bin.is_file(),
-            "TILLKEY_APP_BIN={} is not a file",
-            bin.display()
-        );
+        assert!(bin.is_file(), "TILLKEY_APP_BIN={} is not a file", bin.display());
         return std::fs::canonicalize(&bin).unwrap_or(bin);
     }
     let name = format!("tillkey-app{}", std::env::consts::EXE_SUFFIX);
@@ -95,10 +91,7 @@ fn build_app(profile_dir: Option<&Path>) {
     };
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--quiet", "-p", "tillkey-app"]);
-    match profile_dir
-        .and_then(|d| d.file_name())
-        .and_then(|n| n.to_str())
-    {
+    match profile_dir.and_then(|d| d.file_name()).and_then(|n| n.to_str()) {
         Some("debug") | None => {}
         Some("release") => {
             cmd.arg("--release");
@@ -122,21 +115,13 @@ fn build_app(profile_dir: Option<&Path>) {
 pub fn tauri_driver_binary() -> PathBuf {
     let name = format!("tauri-driver{}", std::env::consts::EXE_SUFFIX);
     let on_path = std::env::var_os("PATH")
-        .map(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join(&name))
-                .collect::<Vec<_>>()
-        })
+        .map(|p| std::env::split_paths(&p).map(|d| d.join(&name)).collect::<Vec<_>>())
         .unwrap_or_default();
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
     let in_cargo_bin = cargo_home.map(|c| c.join("bin").join(&name));
-    match on_path
-        .into_iter()
-        .chain(in_cargo_bin)
-        .find(|p| p.is_file())
-    {
+    match on_path.into_iter().chain(in_cargo_bin).find(|p| p.is_file()) {
         Some(found) => found,
         None => panic!(
             "tauri-driver was not found on PATH or in ~/.cargo/bin. Install it with:\n  \
@@ -185,12 +170,7 @@ impl Driver {
         let out = File::create(&log).expect("the driver log file");
         let err = out.try_clone().expect("the driver log file, again");
         let child = Command::new(&binary)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("TILLKEY_DATA_DIR", data_dir)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -248,16 +228,9 @@ impl Driver {
             "browserName": "wry",
             "tauri:options": { "application": app, "args": args },
         });
-        let caps = caps
-            .as_object()
-            .cloned()
-            .expect("capabilities are a JSON object");
+        let caps = caps.as_object().cloned().expect("capabilities are a JSON object");
         let url = format!("http://127.0.0.1:{}", self.port);
-        match ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&url)
-            .await
-        {
+        match ClientBuilder::native().capabilities(caps).connect(&url).await {
             Ok(client) => client,
             Err(e) => panic!(
                 "cannot open a WebDriver session on {} (app {}): {e}\n{}",
@@ -306,12 +279,7 @@ pub fn row_selector(name: &str) -> String {
 
 /// Waits for an element matching `css`.
 pub async fn wait_for(client: &Client, css: &str) -> Element {
-    match client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::Css(css))
-        .await
-    {
+    match client.wait().at_most(UI_TIMEOUT).for_element(Locator::Css(css)).await {
         Ok(el) => el,
         Err(e) => {
             let page = client.source().await.unwrap_or_default();
@@ -330,10 +298,7 @@ pub async fn wait_for_list(client: &Client) {
     );
     wait_for(client, &css).await;
     if let Ok(err) = client.find(Locator::Css(&testid("list-error"))).await {
-        panic!(
-            "the vault did not open: {}",
-            err.text().await.unwrap_or_default()
-        );
+        panic!("the vault did not open: {}", err.text().await.unwrap_or_default());
     }
 }
 
@@ -345,35 +310,24 @@ pub async fn row_names(client: &Client) -> Vec<String> {
         .expect("rows can be listed");
     let mut names = Vec::new();
     for row in rows {
-        names.push(
-            row.attr("data-name")
-                .await
-                .expect("row attribute")
-                .unwrap_or_default(),
-        );
+        names.push(row.attr("data-name").await.expect("row attribute").unwrap_or_default());
     }
     names
 }
 
 /// Opens the "Add credential" form and picks `provider` in the provider picker.
 pub async fn open_add_form(client: &Client, provider: &str) -> Element {
-    wait_for(
-        client,
-        &format!("{}:not([disabled])", testid("open-add-form")),
-    )
-    .await
-    .click()
-    .await
-    .expect("the Add credential button can be clicked");
+    wait_for(client, &format!("{}:not([disabled])", testid("open-add-form")))
+        .await
+        .click()
+        .await
+        .expect("the Add credential button can be clicked");
     let form = wait_for(client, &testid("add-form")).await;
     let option = testid(&format!("provider-option-{provider}"));
     let checked = format!("{option} input:checked");
     let deadline = Instant::now() + UI_TIMEOUT;
     while client.find(Locator::Css(&checked)).await.is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "provider `{provider}` could not be picked"
-        );
+        assert!(Instant::now() < deadline, "provider `{provider}` could not be picked");
         form.find(Locator::Css(&option))
             .await
             .unwrap_or_else(|e| panic!("provider `{provider}` is not in the picker: {e}"))
@@ -494,11 +448,7 @@ pub async fn click(client: &Client, css: &str) {
 
 /// Clicks the button `button` (a data-testid) inside the row of credential `name`.
 pub async fn click_in_row(client: &Client, name: &str, button: &str) {
-    click(
-        client,
-        &format!("{} {}", row_selector(name), testid(button)),
-    )
-    .await;
+    click(client, &format!("{} {}", row_selector(name), testid(button))).await;
 }
 
 /// The text of the element matching `css` (waiting for it).
@@ -511,12 +461,7 @@ pub async fn text_of(client: &Client, css: &str) -> String {
 }
 
 /// Waits until the text of the element matching `css` satisfies `ok`; returns it.
-pub async fn wait_for_text(
-    client: &Client,
-    css: &str,
-    what: &str,
-    ok: impl Fn(&str) -> bool,
-) -> String {
+pub async fn wait_for_text(client: &Client, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + UI_TIMEOUT;
     let mut last = String::new();
     loop {
@@ -594,11 +539,8 @@ pub fn notifications() -> Vec<Notification> {
         "dunstctl history failed (is dunst running on this D-Bus session?): {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let json: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("dunstctl history prints JSON");
-    let field = |n: &serde_json::Value, name: &str| {
-        n[name]["data"].as_str().unwrap_or_default().to_string()
-    };
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("dunstctl history prints JSON");
+    let field = |n: &serde_json::Value, name: &str| n[name]["data"].as_str().unwrap_or_default().to_string();
     json["data"][0]
         .as_array()
         .map(|list| {
@@ -641,8 +583,7 @@ pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     let mut hits = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()));
+        let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()));
         for entry in entries {
             let path = entry.expect("a directory entry").path();
             if path.is_dir() {
@@ -720,9 +661,5 @@ pub fn clean_vault(data_dir: &Path) {
 /// Opens the rotation wizard of credential `name` and waits until the dialog is shown.
 pub async fn open_wizard(client: &Client, name: &str) {
     click_in_row(client, name, "rotate-button").await;
-    wait_for(
-        client,
-        &format!("dialog{}[open]", testid("rotation-wizard")),
-    )
-    .await;
+    wait_for(client, &format!("dialog{}[open]", testid("rotation-wizard"))).await;
 }

@@ -9,7 +9,14 @@ use tillkey_sim::demo::*;
 use tillkey_sim::{demo_blocking, Demo, ProviderSim, SimConfig};
 
 fn add_demo(tk: &Tk, c: &DemoCredential) {
-    let mut args = vec!["add".to_string(), c.name.clone(), "--provider".into(), c.kind.clone(), "--env".into(), c.env.clone()];
+    let mut args = vec![
+        "add".to_string(),
+        c.name.clone(),
+        "--provider".into(),
+        c.kind.clone(),
+        "--env".into(),
+        c.env.clone(),
+    ];
     for (k, v) in &c.fields {
         args.push("--set".into());
         args.push(format!("{k}={v}"));
@@ -45,12 +52,23 @@ fn test_all_passes_for_every_kind_then_names_the_broken_credential() {
     for c in &demo.credentials {
         add_demo(&tk, c);
     }
-    let kinds = ["paysera-pos", "paysera-checkout", "mypos", "ereceipt", "chimpy", "oauth2", "bearer"];
+    let kinds = [
+        "paysera-pos",
+        "paysera-checkout",
+        "mypos",
+        "ereceipt",
+        "chimpy",
+        "oauth2",
+        "bearer",
+    ];
 
     let out = tk.run(&["test", "--all", "--json"], "");
     out.code(0);
     let all = reports(&out);
-    assert_eq!(all.iter().map(|r| r["provider"].as_str().unwrap()).collect::<Vec<_>>(), kinds);
+    assert_eq!(
+        all.iter().map(|r| r["provider"].as_str().unwrap()).collect::<Vec<_>>(),
+        kinds
+    );
     for r in &all {
         assert_eq!(r["ok"], true, "{r:#}");
         assert!(r["stages"].as_array().unwrap().iter().all(|s| s["ok"] == true), "{r:#}");
@@ -77,8 +95,13 @@ fn test_all_passes_for_every_kind_then_names_the_broken_credential() {
         },
         Breakage {
             kind: "paysera-checkout",
-            brk: |d| assert!(sim(d, ProviderSim::PayseraCheckout).set_client_secret(PAYSERA_CHECKOUT_CLIENT_ID, "wrong")),
-            fix: |d| assert!(sim(d, ProviderSim::PayseraCheckout).set_client_secret(PAYSERA_CHECKOUT_CLIENT_ID, PAYSERA_CHECKOUT_CLIENT_SECRET)),
+            brk: |d| {
+                assert!(sim(d, ProviderSim::PayseraCheckout).set_client_secret(PAYSERA_CHECKOUT_CLIENT_ID, "wrong"))
+            },
+            fix: |d| {
+                assert!(sim(d, ProviderSim::PayseraCheckout)
+                    .set_client_secret(PAYSERA_CHECKOUT_CLIENT_ID, PAYSERA_CHECKOUT_CLIENT_SECRET))
+            },
             stage: "token",
             code: "invalid_client",
             status: 401,
@@ -96,7 +119,9 @@ fn test_all_passes_for_every_kind_then_names_the_broken_credential() {
         Breakage {
             kind: "ereceipt",
             brk: |d| assert!(sim(d, ProviderSim::Ereceipt).set_client_secret(ERECEIPT_CLIENT_ID, "wrong")),
-            fix: |d| assert!(sim(d, ProviderSim::Ereceipt).set_client_secret(ERECEIPT_CLIENT_ID, ERECEIPT_CLIENT_SECRET)),
+            fix: |d| {
+                assert!(sim(d, ProviderSim::Ereceipt).set_client_secret(ERECEIPT_CLIENT_ID, ERECEIPT_CLIENT_SECRET))
+            },
             stage: "token",
             code: "invalid_clientsecret",
             status: 400,

@@ -21,7 +21,15 @@ fn test_passes_and_token_is_the_static_one() {
 fn revoked_token_is_invalid_token_and_not_retried() {
     let s = Setup::new(KIND, SimConfig::default());
     assert!(s.sim.revoke_token(s.cred.secret("token")));
-    expect_test_failure(&s.tk, "c", "api", "invalid_token", Some(401), &["cannot be refreshed", "tillkey rotate"], 1);
+    expect_test_failure(
+        &s.tk,
+        "c",
+        "api",
+        "invalid_token",
+        Some(401),
+        &["cannot be refreshed", "tillkey rotate"],
+        1,
+    );
     assert_eq!(s.api_calls(), 2, "one call per run: a static token is not re-fetched");
     assert_eq!(s.sim.stats().token_requests_total(), 0);
 }
@@ -33,7 +41,13 @@ fn past_expiry_is_refused_by_token() {
     cred.set_field("expires_at", "2020-01-31T00:00:00Z");
     let tk = Tk::new();
     tk.add(&cred);
-    let out = expect_token_failure(&tk, "c", "token_expired", &["cannot be refreshed", "tillkey rotate c"], 1);
+    let out = expect_token_failure(
+        &tk,
+        "c",
+        "token_expired",
+        &["cannot be refreshed", "tillkey rotate c"],
+        1,
+    );
     assert!(out.stderr.contains("2020-01-31"), "{}", out.both());
     tk.run(&["exec", "c", "--", "true"], "").code(1);
 }

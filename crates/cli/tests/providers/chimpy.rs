@@ -22,7 +22,11 @@ fn test_passes_with_and_without_offline_access() {
         let (out, report) = s.tk.test_json("c");
         assert_passing(kind, &out, &report);
         let msg = report["stages"][1]["message"].as_str().unwrap();
-        assert_eq!(msg.ends_with(", with a refresh token"), kind == Kind::ChimpyOffline, "{report:#}");
+        assert_eq!(
+            msg.ends_with(", with a refresh token"),
+            kind == Kind::ChimpyOffline,
+            "{report:#}"
+        );
         assert_eq!(s.sim.stats().password_grants(&s.cred.key), 1);
         assert_eq!(s.tk.record_of("c")["token"]["refreshable"], kind == Kind::ChimpyOffline);
     }
@@ -35,17 +39,29 @@ fn refresh_grant_replaces_the_rotated_refresh_token() {
     s.tk.token("c");
     let r1 = s.sim.refresh_tokens(key);
     assert_eq!(r1.len(), 1, "offline_access gives one refresh token");
-    assert_eq!(s.tk.keyring("c", "_refresh_token"), Some(r1[0].clone()), "the refresh token is kept in the keyring");
+    assert_eq!(
+        s.tk.keyring("c", "_refresh_token"),
+        Some(r1[0].clone()),
+        "the refresh token is kept in the keyring"
+    );
     assert!(!s.tk.files_text().contains(&r1[0]));
     past_renewal();
     let t2 = s.tk.token("c");
     let st = s.sim.stats();
-    assert_eq!((st.password_grants(key), st.refresh_grants(key)), (1, 1), "renewed with the refresh token");
+    assert_eq!(
+        (st.password_grants(key), st.refresh_grants(key)),
+        (1, 1),
+        "renewed with the refresh token"
+    );
     assert_eq!(Some(t2), s.sim.last_token(key));
     let r2 = s.sim.refresh_tokens(key);
     assert_eq!(r2.len(), 1);
     assert_ne!(r2, r1, "the simulator rotates refresh tokens");
-    assert_eq!(s.tk.keyring("c", "_refresh_token"), Some(r2[0].clone()), "the rotated refresh token replaced the stored one");
+    assert_eq!(
+        s.tk.keyring("c", "_refresh_token"),
+        Some(r2[0].clone()),
+        "the rotated refresh token replaced the stored one"
+    );
     // A second renewal works with the new refresh token (the old one is burnt: using it
     // would fail and fall back to the password grant).
     past_renewal();
@@ -53,7 +69,10 @@ fn refresh_grant_replaces_the_rotated_refresh_token() {
     let st = s.sim.stats();
     assert_eq!((st.password_grants(key), st.refresh_grants(key)), (1, 2));
     assert_eq!(st.token_requests(key), 3);
-    assert_eq!(s.tk.keyring("c", "_refresh_token"), Some(s.sim.refresh_tokens(key)[0].clone()));
+    assert_eq!(
+        s.tk.keyring("c", "_refresh_token"),
+        Some(s.sim.refresh_tokens(key)[0].clone())
+    );
 }
 
 #[test]
@@ -87,7 +106,9 @@ fn refresh_fallback_with_a_wrong_password_fails_once_without_looping() {
     let key = &s.cred.key;
     s.tk.token("c");
     s.sim.revoke_user_refresh_tokens(s.cred.field("username").unwrap());
-    assert!(s.sim.set_user_password(s.cred.field("username").unwrap(), "changed-by-admin"));
+    assert!(s
+        .sim
+        .set_user_password(s.cred.field("username").unwrap(), "changed-by-admin"));
     past_renewal();
     expect_token_failure(&s.tk, "c", "invalid_grant", &["user name or password"], 1);
     let st = s.sim.stats();
@@ -118,7 +139,13 @@ fn wrong_password_is_invalid_grant() {
     tk.add(&cred);
     let hint = ["user name or password", "Chimpy onboarding"];
     let report = expect_test_failure(&tk, "c", "token", "invalid_grant", Some(400), &hint, 1);
-    assert!(failing_stage(&report)["message"].as_str().unwrap().contains("Wrong email or password."), "{report:#}");
+    assert!(
+        failing_stage(&report)["message"]
+            .as_str()
+            .unwrap()
+            .contains("Wrong email or password."),
+        "{report:#}"
+    );
     expect_token_failure(&tk, "c", "invalid_grant", &hint, 1);
 }
 
@@ -129,7 +156,15 @@ fn unknown_client_is_invalid_client() {
     cred.set_field("client_id", "no-such-client");
     let tk = Tk::new();
     tk.add(&cred);
-    expect_test_failure(&tk, "c", "token", "invalid_client", Some(401), &["client ID or client secret"], 1);
+    expect_test_failure(
+        &tk,
+        "c",
+        "token",
+        "invalid_client",
+        Some(401),
+        &["client ID or client secret"],
+        1,
+    );
     expect_token_failure(&tk, "c", "invalid_client", &["client ID"], 1);
 }
 
@@ -168,6 +203,9 @@ fn password_and_refresh_requests_are_json_with_client_id_and_audience() {
         json!({"grant_type": "password", "client_id": cred.key, "audience": AUDIENCE, "username": cred.field("username").unwrap(),
                "password": cred.secret("password"), "scope": "offline_access"})
     );
-    assert_eq!(body(1), json!({"grant_type": "refresh_token", "client_id": cred.key, "audience": AUDIENCE, "refresh_token": "rt-0"}));
+    assert_eq!(
+        body(1),
+        json!({"grant_type": "refresh_token", "client_id": cred.key, "audience": AUDIENCE, "refresh_token": "rt-0"})
+    );
     assert_eq!(tk.keyring("c", "_refresh_token").as_deref(), Some("rt-1"));
 }

@@ -32,7 +32,10 @@ pub struct Out {
 impl Out {
     /// stdout and stderr, for assertion messages.
     pub fn both(&self) -> String {
-        format!("args: {:?}\nexit: {}\n--- stdout\n{}--- stderr\n{}", self.args, self.code, self.stdout, self.stderr)
+        format!(
+            "args: {:?}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.args, self.code, self.stdout, self.stderr
+        )
     }
 
     /// Asserts the exit code, showing the output when it differs.
@@ -65,7 +68,10 @@ impl Default for Tk {
 
 impl Tk {
     pub fn new() -> Self {
-        Tk { dir: tempfile::tempdir().expect("temp dir"), transcript: Mutex::new(Vec::new()) }
+        Tk {
+            dir: tempfile::tempdir().expect("temp dir"),
+            transcript: Mutex::new(Vec::new()),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -158,7 +164,11 @@ impl Tk {
         let out = self.run(&["token", name], "");
         out.code(0);
         assert!(out.stderr.is_empty(), "token wrote to stderr\n{}", out.both());
-        assert!(out.stdout.ends_with('\n') && out.stdout.lines().count() == 1, "token prints one line\n{}", out.both());
+        assert!(
+            out.stdout.ends_with('\n') && out.stdout.lines().count() == 1,
+            "token prints one line\n{}",
+            out.both()
+        );
         out.stdout.trim_end_matches('\n').to_string()
     }
 
@@ -179,7 +189,13 @@ impl Tk {
     #[track_caller]
     pub fn record_of(&self, name: &str) -> Value {
         let m = self.meta();
-        m["credentials"].as_array().unwrap().iter().find(|c| c["name"] == name).cloned().unwrap_or_else(|| panic!("no record {name}"))
+        m["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no record {name}"))
     }
 
     /// A keyring entry of `name`'s current revision, read straight from the keyring.
@@ -193,7 +209,10 @@ impl Tk {
             rev: u32::try_from(r["secret_rev"].as_u64().unwrap()).unwrap(),
             field: field.into(),
         };
-        KeyringStore.get(&key).expect("keyring answers").map(|s| s.expose_secret().to_string())
+        KeyringStore
+            .get(&key)
+            .expect("keyring answers")
+            .map(|s| s.expose_secret().to_string())
     }
 
     /// Every file under the data dir, recursively, as lossy text.
@@ -311,7 +330,11 @@ impl Cred {
         self.fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str())
     }
     pub fn secret(&self, k: &str) -> &str {
-        self.secrets.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("no secret {k}"))
+        self.secrets
+            .iter()
+            .find(|(f, _)| f == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no secret {k}"))
     }
     pub fn set_field(&mut self, k: &str, v: impl Into<String>) {
         self.fields.retain(|(f, _)| f != k);
@@ -351,12 +374,24 @@ pub const OAUTH2_AUDIENCE: &str = "https://api.shop.test";
 pub fn register(kind: Kind, sim: &Simulator, name: &str) -> Cred {
     let id = format!("{}-{name}-client", kind.kind());
     let secret = format!("SECRET-{}-{name}-q7Zr4Kx2", kind.kind());
-    let mut c = Cred { kind, name: name.into(), env: None, key: id.clone(), fields: Vec::new(), secrets: Vec::new() };
+    let mut c = Cred {
+        kind,
+        name: name.into(),
+        env: None,
+        key: id.clone(),
+        fields: Vec::new(),
+        secrets: Vec::new(),
+    };
     match kind {
         Kind::PayseraPos => {
             let pat = format!("PAT-{name}-9f8e7d6c5b4a39281706f5e4d3c2b1a0");
             let key = format!("pat-{name}");
-            sim.add_pat_with(PatConfig { name: key.clone(), token: pat.clone(), permitted: true, expires_at: None });
+            sim.add_pat_with(PatConfig {
+                name: key.clone(),
+                token: pat.clone(),
+                permitted: true,
+                expires_at: None,
+            });
             c.key = key;
             c.env = Some("sandbox");
             c.set_field("api_base", sim.api_base().unwrap());
@@ -380,9 +415,12 @@ pub fn register(kind: Kind, sim: &Simulator, name: &str) -> Cred {
         }
         Kind::Ereceipt => {
             let psk = format!("PSK-{name}-03ac674216f3e15c761ee1a5e255f067");
-            sim.add_client_with(
-                ClientConfig::new(&id, &secret).with_pos_device(PosDevice::new(POSSERIAL, POSOSVERSION, POSMODELFRAMEWORK, &psk)),
-            );
+            sim.add_client_with(ClientConfig::new(&id, &secret).with_pos_device(PosDevice::new(
+                POSSERIAL,
+                POSOSVERSION,
+                POSMODELFRAMEWORK,
+                &psk,
+            )));
             c.env = Some("sandbox");
             // identity_url, not token_url: the token URL is derived as the document says.
             c.set_field("identity_url", sim.base_url());
@@ -401,7 +439,10 @@ pub fn register(kind: Kind, sim: &Simulator, name: &str) -> Cred {
             c.set_field("client_id", &id);
             c.set_field("audience", AUDIENCE);
             c.set_field("username", user);
-            c.set_field("offline_access", if kind == Kind::ChimpyOffline { "true" } else { "false" });
+            c.set_field(
+                "offline_access",
+                if kind == Kind::ChimpyOffline { "true" } else { "false" },
+            );
             c.set_field("api_base", sim.api_base().unwrap());
             // auth_host would mean https://{host}/oauth/token; the simulator is plain http.
             c.set_field("token_url", sim.token_url().unwrap());
@@ -409,11 +450,18 @@ pub fn register(kind: Kind, sim: &Simulator, name: &str) -> Cred {
             c.set_secret("password", secret);
         }
         Kind::Oauth2Post | Kind::Oauth2Basic => {
-            let (method, word) = if kind == Kind::Oauth2Post { (AuthMethod::Post, "post") } else { (AuthMethod::Basic, "basic") };
+            let (method, word) = if kind == Kind::Oauth2Post {
+                (AuthMethod::Post, "post")
+            } else {
+                (AuthMethod::Basic, "basic")
+            };
             // Characters that RFC 6749 §2.3.1 form-encodes inside HTTP Basic.
             let secret = format!("{secret}:+/=%41&x");
             sim.add_client_with(
-                ClientConfig::new(&id, &secret).with_auth_method(method).with_scopes([OAUTH2_SCOPE]).with_audience(OAUTH2_AUDIENCE),
+                ClientConfig::new(&id, &secret)
+                    .with_auth_method(method)
+                    .with_scopes([OAUTH2_SCOPE])
+                    .with_audience(OAUTH2_AUDIENCE),
             );
             c.set_field("client_id", &id);
             c.set_field("auth_method", word);
@@ -466,12 +514,22 @@ impl Setup {
 /// The first failing stage of a report.
 #[track_caller]
 pub fn failing_stage(report: &Value) -> &Value {
-    report["stages"].as_array().unwrap().iter().find(|s| s["ok"] == false).unwrap_or_else(|| panic!("no failing stage in {report:#}"))
+    report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["ok"] == false)
+        .unwrap_or_else(|| panic!("no failing stage in {report:#}"))
 }
 
 /// Stage names of a report.
 pub fn stage_names(report: &Value) -> Vec<String> {
-    report["stages"].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap().to_string()).collect()
+    report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Asserts a passing report: every stage ok, the expected stages, HTTP 200 and
@@ -491,9 +549,14 @@ pub fn assert_passing(kind: Kind, out: &Out, report: &Value) {
         }
         assert_eq!(s["status"], 200, "{report:#}");
         let rl = &s["rateLimit"];
-        let limit = rl["limit"].as_u64().unwrap_or_else(|| panic!("rate-limit headers missing: {report:#}"));
+        let limit = rl["limit"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("rate-limit headers missing: {report:#}"));
         assert!(rl["remaining"].as_u64().is_some_and(|r| r < limit), "{report:#}");
-        assert!(rl["resetSecs"].as_u64().is_some_and(|r| (1..=60).contains(&r)), "{report:#}");
+        assert!(
+            rl["resetSecs"].as_u64().is_some_and(|r| (1..=60).contains(&r)),
+            "{report:#}"
+        );
     }
 }
 
@@ -501,7 +564,15 @@ pub fn assert_passing(kind: Kind, out: &Out, report: &Value) {
 /// `code` (and HTTP `status`), a hint containing each of `hint_has`, and exit `exit`.
 /// Returns the JSON report.
 #[track_caller]
-pub fn expect_test_failure(tk: &Tk, name: &str, stage: &str, code: &str, status: Option<u16>, hint_has: &[&str], exit: i32) -> Value {
+pub fn expect_test_failure(
+    tk: &Tk,
+    name: &str,
+    stage: &str,
+    code: &str,
+    status: Option<u16>,
+    hint_has: &[&str],
+    exit: i32,
+) -> Value {
     let (out, report) = tk.test_json(name);
     out.code(exit);
     assert_eq!(report["ok"], false, "{report:#}");
@@ -531,9 +602,17 @@ pub fn expect_test_failure(tk: &Tk, name: &str, stage: &str, code: &str, status:
 pub fn expect_token_failure(tk: &Tk, name: &str, code: &str, hint_has: &[&str], exit: i32) -> Out {
     let out = tk.run(&["token", name], "");
     out.code(exit);
-    assert!(out.stdout.is_empty(), "token printed something on failure\n{}", out.both());
+    assert!(
+        out.stdout.is_empty(),
+        "token printed something on failure\n{}",
+        out.both()
+    );
     assert!(out.stderr.starts_with(&format!("error[{code}]: ")), "{}", out.both());
-    let hint = out.stderr.split("  hint: ").nth(1).unwrap_or_else(|| panic!("no hint\n{}", out.both()));
+    let hint = out
+        .stderr
+        .split("  hint: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no hint\n{}", out.both()));
     for h in hint_has {
         assert!(hint.contains(h), "hint lacks {h:?}\n{}", out.both());
     }
@@ -551,7 +630,10 @@ pub struct FakeRequest {
 
 impl FakeRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -586,7 +668,12 @@ impl FakeServer {
                 let _ = serve_one(conn, &handler, &r);
             }
         });
-        FakeServer { addr, stop, requests, thread: Some(thread) }
+        FakeServer {
+            addr,
+            stop,
+            requests,
+            thread: Some(thread),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -629,17 +716,29 @@ fn serve_one(conn: TcpStream, handler: &Arc<Handler>, log: &Arc<Mutex<Vec<FakeRe
             headers.push((k.trim().to_string(), v.trim().to_string()));
         }
     }
-    let len = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let len = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
     let mut body = vec![0; len];
     reader.read_exact(&mut body)?;
-    let req = FakeRequest { method, path, headers, body: String::from_utf8_lossy(&body).into_owned() };
+    let req = FakeRequest {
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
     let n = {
         let mut l = log.lock().unwrap();
         l.push(req.clone());
         l.len() - 1
     };
     let (status, extra, body) = handler(n, &req);
-    let mut resp = format!("HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    let mut resp = format!(
+        "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
     for (k, v) in extra {
         resp.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -694,5 +793,8 @@ pub fn http_get(url: &str, headers: &[(&str, &str)]) -> u16 {
     s.write_all(req.as_bytes()).expect("send");
     let mut resp = String::new();
     let _ = s.read_to_string(&mut resp);
-    resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("an HTTP status line")
+    resp.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("an HTTP status line")
 }

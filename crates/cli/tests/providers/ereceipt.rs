@@ -12,9 +12,18 @@ fn test_passes_and_shows_the_b2c_tag() {
     let s = Setup::new(KIND, SimConfig::default());
     let (out, report) = s.tk.test_json("c");
     assert_passing(KIND, &out, &report);
-    assert_eq!(report["stages"][1]["target"], "127.0.0.1/connect/token", "derived from identity_url: {report:#}");
+    assert_eq!(
+        report["stages"][1]["target"], "127.0.0.1/connect/token",
+        "derived from identity_url: {report:#}"
+    );
     assert_eq!(report["taxpayerTags"], json!(["B2B", "B2C"]));
-    assert!(report["summary"].as_str().unwrap().ends_with("; B2C tag present: may submit receipts"), "{report:#}");
+    assert!(
+        report["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with("; B2C tag present: may submit receipts"),
+        "{report:#}"
+    );
     assert_eq!(s.tk.record_of("c")["token"]["taxpayerTags"], json!(["B2B", "B2C"]));
     let show = s.tk.run(&["show", "c"], "");
     show.code(0);
@@ -25,15 +34,23 @@ fn test_passes_and_shows_the_b2c_tag() {
 fn taxpayer_without_b2c_is_told_it_cannot_submit_receipts() {
     let sim = start(KIND.sim(), SimConfig::default());
     let cred = register(KIND, &sim, "c");
-    sim.add_client_with(ClientConfig::new(&cred.key, cred.secret("client_secret")).with_pos_device(
-        PosDevice::new(POSSERIAL, POSOSVERSION, POSMODELFRAMEWORK, cred.secret("presharedkey")).with_tags(["B2B"]),
-    ));
+    sim.add_client_with(
+        ClientConfig::new(&cred.key, cred.secret("client_secret")).with_pos_device(
+            PosDevice::new(POSSERIAL, POSOSVERSION, POSMODELFRAMEWORK, cred.secret("presharedkey")).with_tags(["B2B"]),
+        ),
+    );
     let tk = Tk::new();
     tk.add(&cred);
     let (out, report) = tk.test_json("c");
     assert_passing(KIND, &out, &report);
     assert_eq!(report["taxpayerTags"], json!(["B2B"]));
-    assert!(report["summary"].as_str().unwrap().ends_with("; no B2C tag: cannot submit receipts"), "{report:#}");
+    assert!(
+        report["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with("; no B2C tag: cannot submit receipts"),
+        "{report:#}"
+    );
 }
 
 /// A credential that differs from the registration in one value: the token stage fails
@@ -51,39 +68,71 @@ fn rejected(change: impl FnOnce(&mut Cred), code: &str, hint: &[&str]) {
 
 #[test]
 fn unknown_client_is_unauthorized_client() {
-    rejected(|c| c.set_field("client_id", "no-such-client"), "unauthorized_client", &["client ID is unknown", "blocked or expired"]);
+    rejected(
+        |c| c.set_field("client_id", "no-such-client"),
+        "unauthorized_client",
+        &["client ID is unknown", "blocked or expired"],
+    );
 }
 
 #[test]
 fn blocked_system_user_is_unauthorized_client() {
     let s = Setup::new(KIND, SimConfig::default());
     assert!(s.sim.set_client_blocked(&s.cred.key, true));
-    expect_test_failure(&s.tk, "c", "token", "unauthorized_client", Some(400), &["blocked or expired"], 1);
+    expect_test_failure(
+        &s.tk,
+        "c",
+        "token",
+        "unauthorized_client",
+        Some(400),
+        &["blocked or expired"],
+        1,
+    );
 }
 
 #[test]
 fn wrong_secret_is_invalid_clientsecret() {
-    rejected(|c| c.set_secret("client_secret", "wrong-secret"), "invalid_clientsecret", &["client secret is wrong"]);
+    rejected(
+        |c| c.set_secret("client_secret", "wrong-secret"),
+        "invalid_clientsecret",
+        &["client secret is wrong"],
+    );
 }
 
 #[test]
 fn wrong_posserial_is_invalid_posserial() {
-    rejected(|c| c.set_field("posserial", "SN-other"), "invalid_posserial", &["POS serial number", "100"]);
+    rejected(
+        |c| c.set_field("posserial", "SN-other"),
+        "invalid_posserial",
+        &["POS serial number", "100"],
+    );
 }
 
 #[test]
 fn wrong_pososversion_is_invalid_pososversion() {
-    rejected(|c| c.set_field("pososversion", "ios-17"), "invalid_pososversion", &["POS OS version", "50"]);
+    rejected(
+        |c| c.set_field("pososversion", "ios-17"),
+        "invalid_pososversion",
+        &["POS OS version", "50"],
+    );
 }
 
 #[test]
 fn wrong_posmodelframework_is_invalid_posmodelframework() {
-    rejected(|c| c.set_field("posmodelframework", "fw9"), "invalid_posmodelframework", &["POS model framework", "10"]);
+    rejected(
+        |c| c.set_field("posmodelframework", "fw9"),
+        "invalid_posmodelframework",
+        &["POS model framework", "10"],
+    );
 }
 
 #[test]
 fn wrong_presharedkey_is_invalid_presharedkey() {
-    rejected(|c| c.set_secret("presharedkey", "PSK-wrong"), "invalid_presharedkey", &["pre-shared key is wrong", "200"]);
+    rejected(
+        |c| c.set_secret("presharedkey", "PSK-wrong"),
+        "invalid_presharedkey",
+        &["pre-shared key is wrong", "200"],
+    );
 }
 
 #[test]
@@ -100,7 +149,11 @@ fn documented_lengths_are_checked_before_anything_is_sent() {
         cred.set_field(field, "1".repeat(len));
         let out = tk.add_raw(&cred);
         out.code(2);
-        assert!(out.stderr.contains(&format!("invalid {field}")) && out.stderr.contains(&format!("at most {}", len - 1)), "{}", out.both());
+        assert!(
+            out.stderr.contains(&format!("invalid {field}")) && out.stderr.contains(&format!("at most {}", len - 1)),
+            "{}",
+            out.both()
+        );
     }
     let mut cred = register(KIND, &sim, "c");
     cred.set_secret("presharedkey", "k".repeat(201));
@@ -123,7 +176,11 @@ fn unreachable_codes_from_a_scripted_identity_service() {
         cred.set_field("identity_url", fake.url(""));
         let tk = Tk::new();
         tk.add(&cred);
-        let hint: &[&str] = if code == "invalid_request" { &["missing a parameter"] } else { &["grant type"] };
+        let hint: &[&str] = if code == "invalid_request" {
+            &["missing a parameter"]
+        } else {
+            &["grant type"]
+        };
         expect_test_failure(&tk, "c", "token", code, Some(400), hint, 1);
         expect_token_failure(&tk, "c", code, hint, 1);
         let r = &fake.requests()[0];
@@ -132,6 +189,10 @@ fn unreachable_codes_from_a_scripted_identity_service() {
         assert_eq!(r.header("pososversion"), Some(POSOSVERSION));
         assert_eq!(r.header("posmodelframework"), Some(POSMODELFRAMEWORK));
         assert_eq!(r.header("presharedkey"), Some(cred.secret("presharedkey")));
-        assert!(r.body.starts_with("grant_type=client_credentials&client_id="), "{}", r.body);
+        assert!(
+            r.body.starts_with("grant_type=client_credentials&client_id="),
+            "{}",
+            r.body
+        );
     }
 }

@@ -8,7 +8,13 @@ use std::collections::BTreeSet;
 use tillkey_sim::{PatConfig, SimConfig};
 
 /// Pieces of provider response bodies that must never be echoed.
-const BODY_MARKERS: [&str; 5] = ["\"access_token\":", "\"token_type\":", "itemsTotal", "Payment cards", "\"refresh_token\":"];
+const BODY_MARKERS: [&str; 5] = [
+    "\"access_token\":",
+    "\"token_type\":",
+    "itemsTotal",
+    "Payment cards",
+    "\"refresh_token\":",
+];
 
 fn workflow(kind: Kind) {
     let sim = start(kind.sim(), SimConfig::default());
@@ -34,8 +40,22 @@ fn workflow(kind: Kind) {
     tk.run(&["test", "c"], "").code(0);
     tk.run(&["test", "c", "--json"], "").code(0);
     collect(&mut refresh, &keys);
-    tk.run(&["exec", "c", "--", "sh", "-c", r#"test -n "$TILLKEY_TOKEN""#], "").code(0);
-    tk.run(&["exec", "c", "--var", "POS_TOKEN", "--", "sh", "-c", r#"test -n "$POS_TOKEN""#], "").code(0);
+    tk.run(&["exec", "c", "--", "sh", "-c", r#"test -n "$TILLKEY_TOKEN""#], "")
+        .code(0);
+    tk.run(
+        &[
+            "exec",
+            "c",
+            "--var",
+            "POS_TOKEN",
+            "--",
+            "sh",
+            "-c",
+            r#"test -n "$POS_TOKEN""#,
+        ],
+        "",
+    )
+    .code(0);
     tk.run(&["list"], "").code(0);
 
     // A credential the provider rejects: errors must not echo what was sent.
@@ -60,7 +80,12 @@ fn workflow(kind: Kind) {
     let new = format!("NEW-{}-secret-Hy62mw90", kind.kind());
     match kind {
         Kind::PayseraPos => {
-            sim.add_pat_with(PatConfig { name: "pat-new".into(), token: new.clone(), permitted: true, expires_at: None });
+            sim.add_pat_with(PatConfig {
+                name: "pat-new".into(),
+                token: new.clone(),
+                permitted: true,
+                expires_at: None,
+            });
             keys.push("pat-new".into());
         }
         Kind::Bearer => {
@@ -109,13 +134,22 @@ fn workflow(kind: Kind) {
 
     let printed = tk.transcript();
     let files = tk.files_text();
-    assert!(printed.contains("Rotated c") && files.contains("\"name\": \"c\""), "the workflow did not run as expected");
+    assert!(
+        printed.contains("Rotated c") && files.contains("\"name\": \"c\""),
+        "the workflow did not run as expected"
+    );
     for n in &needles {
-        assert!(!printed.contains(n.as_str()), "{kind:?}: output leaks {n:?}:\n{printed}");
+        assert!(
+            !printed.contains(n.as_str()),
+            "{kind:?}: output leaks {n:?}:\n{printed}"
+        );
         assert!(!files.contains(n.as_str()), "{kind:?}: data dir leaks {n:?}:\n{files}");
     }
     for m in BODY_MARKERS {
-        assert!(!printed.contains(m), "{kind:?}: output shows a response body ({m}):\n{printed}");
+        assert!(
+            !printed.contains(m),
+            "{kind:?}: output shows a response body ({m}):\n{printed}"
+        );
         assert!(!files.contains(m), "{kind:?}: data dir holds a response body ({m})");
     }
 }

@@ -31,7 +31,13 @@ fn webhooks_scope_is_requested_and_granted() {
 
 #[test]
 fn request_shape_is_basic_with_a_colon_and_a_form_body() {
-    let fake = FakeServer::start(|_, _| (200, vec![], json!({"access_token": "fake-token-1", "token_type": "Bearer", "expires_in": 3600}).to_string()));
+    let fake = FakeServer::start(|_, _| {
+        (
+            200,
+            vec![],
+            json!({"access_token": "fake-token-1", "token_type": "Bearer", "expires_in": 3600}).to_string(),
+        )
+    });
     let sim = start(KIND.sim(), SimConfig::default());
     let mut cred = register(KIND, &sim, "c");
     cred.set_field("token_url", fake.url("/oauth/token"));
@@ -43,7 +49,8 @@ fn request_shape_is_basic_with_a_colon_and_a_form_body() {
     assert_eq!(r.path, "/oauth/token");
     assert_eq!(r.header("content-type"), Some("application/x-www-form-urlencoded"));
     use base64::Engine as _;
-    let expected = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", cred.key, cred.secret("client_secret")));
+    let expected =
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", cred.key, cred.secret("client_secret")));
     assert_eq!(r.header("authorization"), Some(format!("Basic {expected}").as_str()));
     assert_eq!(r.body, "grant_type=client_credentials", "no secret in the body");
 }
@@ -84,7 +91,11 @@ fn revoke_revokes_at_mypos_and_the_next_token_is_new() {
     let t1 = s.tk.token("c");
     let out = s.tk.run(&["revoke", "c"], "");
     out.code(0);
-    assert!(out.stdout.contains("Revoked the cached access token of c"), "{}", out.both());
+    assert!(
+        out.stdout.contains("Revoked the cached access token of c"),
+        "{}",
+        out.both()
+    );
     assert!(s.sim.token_info(&t1).unwrap().revoked, "not revoked at the provider");
     assert_eq!(s.sim.stats().revocations(&s.cred.key), 1);
     assert!(s.tk.record_of("c")["token"].is_null());
@@ -102,12 +113,19 @@ fn rotate_with_a_wrong_new_secret_changes_nothing() {
     let before = s.tk.meta();
     let out = s.tk.run(&["rotate", "c"], "client_secret=not-the-new-secret\n");
     out.code(1);
-    assert!(out.stderr.contains("nothing changed, the old secret is still in use"), "{}", out.both());
+    assert!(
+        out.stderr.contains("nothing changed, the old secret is still in use"),
+        "{}",
+        out.both()
+    );
     assert!(out.stdout.contains("[invalid_client]"), "{}", out.both());
     let after = s.tk.meta();
     assert_eq!(after["credentials"], before["credentials"], "the credential changed");
     assert_eq!(after["pending_cleanup"], json!([]), "staged secrets left behind");
-    assert_eq!(s.tk.keyring("c", "client_secret").as_deref(), Some(s.cred.secret("client_secret")));
+    assert_eq!(
+        s.tk.keyring("c", "client_secret").as_deref(),
+        Some(s.cred.secret("client_secret"))
+    );
     assert!(!s.sim.token_info(&t1).unwrap().revoked);
     // The old secret and its cached token still work.
     assert_eq!(s.tk.token("c"), t1);
@@ -125,9 +143,16 @@ fn rotate_with_the_right_new_secret_swaps_it_in_and_revokes_the_old_token() {
     let out = s.tk.run(&["rotate", "c"], &format!("client_secret={new_secret}\n"));
     out.code(0);
     assert!(out.stdout.contains("Rotated c"), "{}", out.both());
-    assert!(out.stdout.contains("old secret's cached token was revoked"), "{}", out.both());
+    assert!(
+        out.stdout.contains("old secret's cached token was revoked"),
+        "{}",
+        out.both()
+    );
     assert!(!out.stderr.contains("warning"), "{}", out.both());
-    assert!(s.sim.token_info(&t1).unwrap().revoked, "the old secret's token is still valid at myPOS");
+    assert!(
+        s.sim.token_info(&t1).unwrap().revoked,
+        "the old secret's token is still valid at myPOS"
+    );
     assert_eq!(s.sim.stats().revocations(&s.cred.key), 1);
     assert_eq!(s.tk.keyring("c", "client_secret").as_deref(), Some(new_secret));
     let rec = s.tk.record_of("c");

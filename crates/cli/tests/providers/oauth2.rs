@@ -41,7 +41,15 @@ fn wrong_secret_is_invalid_client() {
     for kind in [Kind::Oauth2Post, Kind::Oauth2Basic] {
         let s = Setup::new(kind, SimConfig::default());
         assert!(s.sim.set_client_secret(&s.cred.key, "new-secret"));
-        expect_test_failure(&s.tk, "c", "token", "invalid_client", Some(401), &["client ID or client secret"], 1);
+        expect_test_failure(
+            &s.tk,
+            "c",
+            "token",
+            "invalid_client",
+            Some(401),
+            &["client ID or client secret"],
+            1,
+        );
     }
 }
 
@@ -91,7 +99,12 @@ fn missing_required_header_is_invalid_request_and_extra_headers_fix_it() {
 #[test]
 fn unsupported_grant_type_from_a_scripted_server() {
     let fake = FakeServer::start(|_, _| {
-        (400, vec![], json!({"error": "unsupported_grant_type", "error_description": "client_credentials is disabled"}).to_string())
+        (
+            400,
+            vec![],
+            json!({"error": "unsupported_grant_type", "error_description": "client_credentials is disabled"})
+                .to_string(),
+        )
     });
     let sim = start(Kind::Oauth2Post.sim(), SimConfig::default());
     let mut cred = register(Kind::Oauth2Post, &sim, "c");
@@ -110,8 +123,15 @@ fn revoke_uses_rfc_7009_with_either_client_authentication() {
         let t1 = s.tk.token("c");
         let out = s.tk.run(&["revoke", "c"], "");
         out.code(0);
-        assert!(out.stdout.contains("Revoked the cached access token of c"), "{kind:?}: {}", out.both());
-        assert!(s.sim.token_info(&t1).unwrap().revoked, "{kind:?}: not revoked at the server");
+        assert!(
+            out.stdout.contains("Revoked the cached access token of c"),
+            "{kind:?}: {}",
+            out.both()
+        );
+        assert!(
+            s.sim.token_info(&t1).unwrap().revoked,
+            "{kind:?}: not revoked at the server"
+        );
         assert_eq!(s.sim.stats().revocations(&s.cred.key), 1);
         assert_eq!(s.tk.keyring("c", "_access_token"), None);
         let t2 = s.tk.token("c");

@@ -14,7 +14,11 @@ fn token_is_cached_across_runs(kind: Kind) {
     let t1 = s.tk.token("c");
     let t2 = s.tk.token("c");
     assert_eq!(t1, t2);
-    assert_eq!(Some(t1.clone()), s.sim.last_token(&s.cred.key), "the token is the one the provider issued");
+    assert_eq!(
+        Some(t1.clone()),
+        s.sim.last_token(&s.cred.key),
+        "the token is the one the provider issued"
+    );
     assert_eq!(s.token_requests(), 1, "exactly one token request for two runs");
     assert_eq!(s.api_calls(), 0);
     // Cached in the keyring, never in the metadata file.
@@ -23,8 +27,15 @@ fn token_is_cached_across_runs(kind: Kind) {
     let info = &s.tk.record_of("c")["token"];
     let at = |k: &str| chrono::DateTime::parse_from_rfc3339(info[k].as_str().unwrap()).unwrap();
     let lifetime = (at("expiresAt") - at("obtainedAt")).num_milliseconds();
-    assert!((3_598_000..=3_600_000).contains(&lifetime), "expires_in 3600 s (a JWT exp rounds down): {info:#}");
-    assert_eq!((at("expiresAt") - at("renewAt")).num_seconds(), 300, "300 s buffer, once: {info:#}");
+    assert!(
+        (3_598_000..=3_600_000).contains(&lifetime),
+        "expires_in 3600 s (a JWT exp rounds down): {info:#}"
+    );
+    assert_eq!(
+        (at("expiresAt") - at("renewAt")).num_seconds(),
+        300,
+        "300 s buffer, once: {info:#}"
+    );
 }
 
 /// A token past its renewal time is replaced by a new one on the next run.
@@ -34,7 +45,10 @@ fn expired_token_is_renewed(kind: Kind) {
     let info = &s.tk.record_of("c")["token"];
     let at = |k: &str| chrono::DateTime::parse_from_rfc3339(info[k].as_str().unwrap()).unwrap();
     let buffer = (at("expiresAt") - at("renewAt")).num_milliseconds();
-    assert!((0..=100).contains(&buffer), "at most a tenth of a 1 s lifetime, not 300 s: {info:#}");
+    assert!(
+        (0..=100).contains(&buffer),
+        "at most a tenth of a 1 s lifetime, not 300 s: {info:#}"
+    );
     std::thread::sleep(Duration::from_millis(1100));
     let t2 = s.tk.token("c");
     assert_ne!(t1, t2, "the expired token was handed out again");
@@ -51,7 +65,10 @@ fn ten_parallel_runs_make_one_token_request(kind: Kind) {
     }
     let first = outs[0].stdout.trim().to_string();
     assert!(!first.is_empty());
-    assert!(outs.iter().all(|o| o.stdout.trim() == first), "every run printed the same token");
+    assert!(
+        outs.iter().all(|o| o.stdout.trim() == first),
+        "every run printed the same token"
+    );
     assert_eq!(Some(first), s.sim.last_token(&s.cred.key));
     assert_eq!(s.token_requests(), 1, "single flight across processes");
 }
@@ -84,8 +101,17 @@ fn rejected_token_is_retried_once_never_looped(kind: Kind) {
     assert_eq!(st["stage"], "api", "{report:#}");
     assert_eq!(st["code"], "invalid_token", "{report:#}");
     assert_eq!(st["status"], 401, "{report:#}");
-    assert!(st["message"].as_str().unwrap().contains("re-authenticated and retried once"), "{report:#}");
-    assert!(st["hint"].as_str().unwrap().contains("fetches a new one once"), "{report:#}");
+    assert!(
+        st["message"]
+            .as_str()
+            .unwrap()
+            .contains("re-authenticated and retried once"),
+        "{report:#}"
+    );
+    assert!(
+        st["hint"].as_str().unwrap().contains("fetches a new one once"),
+        "{report:#}"
+    );
     assert_eq!(s.token_requests(), 2, "token stage + one re-authentication");
     assert_eq!(s.api_calls(), 2, "first call + one retry");
 }
@@ -97,10 +123,17 @@ fn api_rejecting_a_token_gets_one_reauth_and_one_retry(kind: Kind) {
     let sim = start(kind.sim(), SimConfig::default());
     let state = sim.state().clone();
     let api = FakeServer::start(move |n, req| {
-        let token = req.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).unwrap_or_default();
+        let token = req
+            .header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .unwrap_or_default();
         let valid = state.token_info(token).is_some_and(|t| !t.revoked);
         if n == 0 || !valid {
-            (401, vec![], json!({"error": "invalid_token", "error_description": "Token has been revoked"}).to_string())
+            (
+                401,
+                vec![],
+                json!({"error": "invalid_token", "error_description": "Token has been revoked"}).to_string(),
+            )
         } else {
             (200, vec![], json!({"status": "ok"}).to_string())
         }
@@ -115,14 +148,26 @@ fn api_rejecting_a_token_gets_one_reauth_and_one_retry(kind: Kind) {
     let st = report["stages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(st["stage"], "api");
     assert_eq!(st["status"], 200);
-    assert!(st["message"].as_str().unwrap().contains("re-authenticated and retried once"), "{report:#}");
+    assert!(
+        st["message"]
+            .as_str()
+            .unwrap()
+            .contains("re-authenticated and retried once"),
+        "{report:#}"
+    );
     let issued = sim.issued_tokens(&cred.key);
     assert_eq!(issued.len(), 2, "token stage + one re-authentication");
     assert_eq!(sim.stats().token_requests(&cred.key), 2);
     let reqs = api.requests();
     assert_eq!(reqs.len(), 2, "first call + one retry");
-    assert_eq!(reqs[0].header("authorization"), Some(format!("Bearer {}", issued[0]).as_str()));
-    assert_eq!(reqs[1].header("authorization"), Some(format!("Bearer {}", issued[1]).as_str()));
+    assert_eq!(
+        reqs[0].header("authorization"),
+        Some(format!("Bearer {}", issued[0]).as_str())
+    );
+    assert_eq!(
+        reqs[1].header("authorization"),
+        Some(format!("Bearer {}", issued[1]).as_str())
+    );
     assert_eq!(tk.token("c"), issued[1], "the re-authenticated token is the cached one");
     assert_eq!(sim.stats().token_requests(&cred.key), 2);
 }
@@ -133,9 +178,16 @@ fn rate_limit_fails_fast_with_the_wait(kind: Kind) {
     let s = Setup::new(kind, SimConfig::default().with_rate_limit(Some(0)));
     let started = Instant::now();
     let out = expect_token_failure(&s.tk, "c", "rate_limited", &["Wait 60 s", "--wait"], 5);
-    assert!(started.elapsed() < Duration::from_secs(10), "it waited instead of failing fast");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "it waited instead of failing fast"
+    );
     assert!(out.stderr.contains("resets in 60 s"), "{}", out.both());
-    assert_eq!(s.sim.stats().rate_limited(&s.cred.key), 1, "exactly one request, no retries");
+    assert_eq!(
+        s.sim.stats().rate_limited(&s.cred.key),
+        1,
+        "exactly one request, no retries"
+    );
     assert_eq!(s.token_requests(), 1);
     let (out, report) = s.tk.test_json("c");
     out.code(5);
@@ -147,8 +199,15 @@ fn rate_limit_fails_fast_with_the_wait(kind: Kind) {
     let rl = &st["rateLimit"];
     let reset = rl["resetSecs"].as_u64().unwrap();
     assert!((59..=60).contains(&reset), "{report:#}");
-    assert_eq!(rl, &json!({"limit": 0, "remaining": 0, "resetSecs": reset, "retryAfterSecs": reset}), "{report:#}");
-    assert!(st["hint"].as_str().unwrap().contains(&format!("Wait {reset} s")), "{report:#}");
+    assert_eq!(
+        rl,
+        &json!({"limit": 0, "remaining": 0, "resetSecs": reset, "retryAfterSecs": reset}),
+        "{report:#}"
+    );
+    assert!(
+        st["hint"].as_str().unwrap().contains(&format!("Wait {reset} s")),
+        "{report:#}"
+    );
     assert_eq!(s.sim.stats().rate_limited(&s.cred.key), 2);
 }
 
@@ -156,7 +215,12 @@ fn rate_limit_fails_fast_with_the_wait(kind: Kind) {
 /// credential shares the first one's client, so its request falls in the window the
 /// first one's request opened.
 fn wait_waits_for_the_reset(kind: Kind) {
-    let sim = start(kind.sim(), SimConfig::default().with_rate_limit(Some(1)).with_rate_window(Duration::from_secs(2)));
+    let sim = start(
+        kind.sim(),
+        SimConfig::default()
+            .with_rate_limit(Some(1))
+            .with_rate_window(Duration::from_secs(2)),
+    );
     let cred = register(kind, &sim, "c");
     let mut twin = cred.clone();
     twin.name = "c2".into();
@@ -167,7 +231,11 @@ fn wait_waits_for_the_reset(kind: Kind) {
     let started = Instant::now();
     let out = tk.run(&["token", "c2", "--wait"], "");
     out.code(0);
-    assert!(out.stderr.contains("rate limit reached; waiting") && out.stderr.contains("(--wait)"), "{}", out.both());
+    assert!(
+        out.stderr.contains("rate limit reached; waiting") && out.stderr.contains("(--wait)"),
+        "{}",
+        out.both()
+    );
     assert!(started.elapsed() >= Duration::from_millis(500), "it did not wait");
     let t2 = out.stdout.trim();
     assert_ne!(t1, t2);
@@ -230,13 +298,23 @@ oauth_kind_tests! {
 #[test]
 fn exec_passes_the_token_and_the_exit_code() {
     let s = Setup::new(Kind::Mypos, SimConfig::default());
-    let out = s.tk.run(&["exec", "c", "--", "sh", "-c", r#"test -n "$TILLKEY_TOKEN""#], "");
+    let out =
+        s.tk.run(&["exec", "c", "--", "sh", "-c", r#"test -n "$TILLKEY_TOKEN""#], "");
     out.code(0);
     assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{}", out.both());
     let token = s.sim.last_token(&s.cred.key).unwrap();
     // --var: the token in another variable, and not in TILLKEY_TOKEN.
     let out = s.tk.run_with(
-        &["exec", "c", "--var", "SHOP_TOKEN", "--", "sh", "-c", r#"test -z "$TILLKEY_TOKEN" && printf %s "$SHOP_TOKEN""#],
+        &[
+            "exec",
+            "c",
+            "--var",
+            "SHOP_TOKEN",
+            "--",
+            "sh",
+            "-c",
+            r#"test -z "$TILLKEY_TOKEN" && printf %s "$SHOP_TOKEN""#,
+        ],
         "",
         false,
     );
@@ -247,7 +325,8 @@ fn exec_passes_the_token_and_the_exit_code() {
     s.tk.run(&["exec", "c", "--", "false"], "").code(1);
     assert_eq!(s.token_requests(), 1, "exec uses the cached token");
     // A bad variable name is a usage error, and no command runs.
-    let out = s.tk.run(&["exec", "c", "--var", "1BAD", "--", "sh", "-c", "exit 9"], "");
+    let out =
+        s.tk.run(&["exec", "c", "--var", "1BAD", "--", "sh", "-c", "exit 9"], "");
     out.code(2);
     assert!(out.stderr.contains("--var"), "{}", out.both());
     // A rejected credential: the provider's code and exit 1, and the command never runs.
@@ -280,5 +359,9 @@ fn unreachable_provider_is_a_network_error() {
     let st = failing_stage(&report);
     assert_eq!(st["stage"], "connect", "{report:#}");
     assert_eq!(st["code"], "network_error", "{report:#}");
-    assert_eq!(report["stages"].as_array().unwrap().len(), 1, "no token request after a failed connect: {report:#}");
+    assert_eq!(
+        report["stages"].as_array().unwrap().len(),
+        1,
+        "no token request after a failed connect: {report:#}"
+    );
 }

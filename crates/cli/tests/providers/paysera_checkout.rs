@@ -11,11 +11,20 @@ fn test_passes_with_every_stage() {
     let s = Setup::new(KIND, SimConfig::default());
     let (out, report) = s.tk.test_json("c");
     assert_passing(KIND, &out, &report);
-    assert_eq!(report["stages"][1]["target"], "127.0.0.1/auth/realms/Paysera/protocol/openid-connect/token");
+    assert_eq!(
+        report["stages"][1]["target"],
+        "127.0.0.1/auth/realms/Paysera/protocol/openid-connect/token"
+    );
     // 3600 s, less the fraction of a second a JWT `exp` (whole seconds) rounds away.
     let msg = report["stages"][1]["message"].as_str().unwrap();
-    assert!(["token issued, valid for 60 min", "token issued, valid for 59 min"].contains(&msg), "{msg}");
-    assert_eq!(report["stages"][2]["target"], "127.0.0.1/checkout-project/integration/v1/methods");
+    assert!(
+        ["token issued, valid for 60 min", "token issued, valid for 59 min"].contains(&msg),
+        "{msg}"
+    );
+    assert_eq!(
+        report["stages"][2]["target"],
+        "127.0.0.1/checkout-project/integration/v1/methods"
+    );
     assert_eq!(s.token_requests(), 1);
     assert_eq!(s.api_calls(), 1);
     // The test's token is cached: `token` asks nobody.
@@ -23,7 +32,11 @@ fn test_passes_with_every_stage() {
     assert_eq!(s.token_requests(), 1);
     let human = s.tk.run(&["test", "c"], "");
     human.code(0);
-    assert!(human.stdout.contains("PASS") && human.stdout.contains("rate limit: limit 50"), "{}", human.both());
+    assert!(
+        human.stdout.contains("PASS") && human.stdout.contains("rate limit: limit 50"),
+        "{}",
+        human.both()
+    );
 }
 
 #[test]

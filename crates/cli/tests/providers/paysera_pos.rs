@@ -17,7 +17,10 @@ fn test_passes_on_the_documented_endpoint_with_accept_json() {
     assert_passing(KIND, &out, &report);
     assert_eq!(report["provider"], "paysera-pos");
     let api = &report["stages"][1];
-    assert_eq!(api["target"], "127.0.0.1/eapi/v1/orders", "derived from api_base: {report:#}");
+    assert_eq!(
+        api["target"], "127.0.0.1/eapi/v1/orders",
+        "derived from api_base: {report:#}"
+    );
     let st = s.sim.stats();
     assert_eq!(st.hits("/eapi/v1/orders"), 1);
     assert_eq!(st.api_calls(&s.cred.key), 1);
@@ -59,9 +62,17 @@ fn revoked_pat_gives_the_portal_steps_to_make_a_new_one() {
 #[test]
 fn expired_and_unknown_pats_are_auth002() {
     let sim = start(KIND.sim(), SimConfig::default());
-    sim.add_pat_with(PatConfig { name: "old".into(), token: "PAT-expired-0123456789".into(), permitted: true, expires_at: Some(sim.now_unix() - 10) });
+    sim.add_pat_with(PatConfig {
+        name: "old".into(),
+        token: "PAT-expired-0123456789".into(),
+        permitted: true,
+        expires_at: Some(sim.now_unix() - 10),
+    });
     let tk = Tk::new();
-    for (name, token) in [("expired", "PAT-expired-0123456789"), ("unknown", "PAT-never-issued-0123456789")] {
+    for (name, token) in [
+        ("expired", "PAT-expired-0123456789"),
+        ("unknown", "PAT-never-issued-0123456789"),
+    ] {
         let mut cred = register(KIND, &sim, name);
         cred.set_secret("token", token);
         tk.add(&cred);
@@ -73,13 +84,33 @@ fn expired_and_unknown_pats_are_auth002() {
 fn auth003_is_reported_as_permission_missing_and_not_retried() {
     let sim = start(KIND.sim(), SimConfig::default());
     let cred = register(KIND, &sim, "c");
-    sim.add_pat_with(PatConfig { name: cred.key.clone(), token: cred.secret("token").into(), permitted: false, expires_at: None });
+    sim.add_pat_with(PatConfig {
+        name: cred.key.clone(),
+        token: cred.secret("token").into(),
+        permitted: false,
+        expires_at: None,
+    });
     let tk = Tk::new();
     tk.add(&cred);
-    let report = expect_test_failure(&tk, "c", "api", "AUTH003", Some(403), &["permission", "POS administrator"], 1);
+    let report = expect_test_failure(
+        &tk,
+        "c",
+        "api",
+        "AUTH003",
+        Some(403),
+        &["permission", "POS administrator"],
+        1,
+    );
     let msg = failing_stage(&report)["message"].as_str().unwrap().to_string();
-    assert!(msg.starts_with("the credential works, but permission is missing"), "{msg}");
-    assert_eq!(sim.stats().api_calls(&cred.key), 2, "one call per run: a 403 is not retried");
+    assert!(
+        msg.starts_with("the credential works, but permission is missing"),
+        "{msg}"
+    );
+    assert_eq!(
+        sim.stats().api_calls(&cred.key),
+        2,
+        "one call per run: a 403 is not retried"
+    );
 }
 
 /// AUTH001 (no Authorization header) cannot happen with Tillkey, which always sends one;
@@ -94,26 +125,51 @@ fn auth001_from_a_proxy_that_strips_the_header() {
     cred.set_field("api_base", api.url("/eapi/v1"));
     let tk = Tk::new();
     tk.add(&cred);
-    expect_test_failure(&tk, "c", "api", "AUTH001", Some(401), &["No Authorization header", "proxy"], 1);
+    expect_test_failure(
+        &tk,
+        "c",
+        "api",
+        "AUTH001",
+        Some(401),
+        &["No Authorization header", "proxy"],
+        1,
+    );
     let reqs = api.requests();
     assert_eq!(reqs.len(), 2, "one call per run");
     assert_eq!(reqs[0].method, "GET");
     assert_eq!(reqs[0].path, "/eapi/v1/orders?page=1&per_page=1");
     assert_eq!(reqs[0].header("accept"), Some("application/json"));
-    assert_eq!(reqs[0].header("authorization"), Some(format!("Bearer {}", cred.secret("token")).as_str()));
+    assert_eq!(
+        reqs[0].header("authorization"),
+        Some(format!("Bearer {}", cred.secret("token")).as_str())
+    );
 }
 
 #[test]
 fn rate_limit_exit_5_then_wait_succeeds() {
-    let s = Setup::new(KIND, SimConfig::default().with_rate_limit(Some(1)).with_rate_window(Duration::from_secs(2)));
+    let s = Setup::new(
+        KIND,
+        SimConfig::default()
+            .with_rate_limit(Some(1))
+            .with_rate_window(Duration::from_secs(2)),
+    );
     let (out, report) = s.tk.test_json("c");
     assert_passing(KIND, &out, &report);
-    assert_eq!(report["stages"][1]["rateLimit"], json!({"limit": 1, "remaining": 0, "resetSecs": 2, "retryAfterSecs": null}));
+    assert_eq!(
+        report["stages"][1]["rateLimit"],
+        json!({"limit": 1, "remaining": 0, "resetSecs": 2, "retryAfterSecs": null})
+    );
     // Use up a fresh window right before each run, so the run lands inside it.
     let pat = format!("Bearer {}", s.cred.secret("token"));
     let use_up_window = || {
         s.sim.reset_rate_limits();
-        assert_eq!(http_get(&s.sim.test_url(), &[("Authorization", &pat), ("Accept", "application/json")]), 200);
+        assert_eq!(
+            http_get(
+                &s.sim.test_url(),
+                &[("Authorization", &pat), ("Accept", "application/json")]
+            ),
+            200
+        );
     };
     use_up_window();
     let (out, report) = s.tk.test_json("c");
@@ -126,8 +182,15 @@ fn rate_limit_exit_5_then_wait_succeeds() {
     let wait = st["rateLimit"]["retryAfterSecs"].as_u64().unwrap();
     assert!((1..=2).contains(&wait), "{report:#}");
     assert_eq!(st["rateLimit"]["resetSecs"], wait, "{report:#}");
-    assert!(st["hint"].as_str().unwrap().contains(&format!("Wait {wait} s")), "{report:#}");
-    assert_eq!(s.sim.stats().rate_limited(&s.cred.key), 1, "one request, no retry without --wait");
+    assert!(
+        st["hint"].as_str().unwrap().contains(&format!("Wait {wait} s")),
+        "{report:#}"
+    );
+    assert_eq!(
+        s.sim.stats().rate_limited(&s.cred.key),
+        1,
+        "one request, no retry without --wait"
+    );
     use_up_window();
     let started = Instant::now();
     let out = s.tk.run(&["test", "c", "--json", "--wait"], "");
@@ -136,7 +199,11 @@ fn rate_limit_exit_5_then_wait_succeeds() {
     assert!(out.stderr.contains("c: rate limited; waiting"), "{}", out.both());
     assert_eq!(out.json()["ok"], true);
     assert_eq!(s.sim.stats().rate_limited(&s.cred.key), 2);
-    assert_eq!(s.api_calls(), 6, "3 runs + 2 by the test itself + 1 retry after the wait");
+    assert_eq!(
+        s.api_calls(),
+        6,
+        "3 runs + 2 by the test itself + 1 retry after the wait"
+    );
     assert_eq!(s.sim.stats().missing_accept_json(), 0);
 }
 
@@ -153,11 +220,20 @@ fn rotate_tests_the_new_pat_before_swapping_it_in() {
     // A new PAT made in the portal: tested, swapped in, and the old one's retirement
     // shown (only the portal can revoke a PAT).
     let new_pat = "PAT-c-rotated-00112233445566778899aabbccdd";
-    s.sim.add_pat_with(PatConfig { name: "pat-new".into(), token: new_pat.into(), permitted: true, expires_at: None });
+    s.sim.add_pat_with(PatConfig {
+        name: "pat-new".into(),
+        token: new_pat.into(),
+        permitted: true,
+        expires_at: None,
+    });
     let out = s.tk.run(&["rotate", "c"], &format!("token={new_pat}\n"));
     out.code(0);
     assert!(out.stdout.contains("Rotated c"), "{}", out.both());
-    assert!(out.stdout.contains("Retire the old secret:") && out.stdout.contains("/user/settings"), "{}", out.both());
+    assert!(
+        out.stdout.contains("Retire the old secret:") && out.stdout.contains("/user/settings"),
+        "{}",
+        out.both()
+    );
     assert_eq!(s.tk.keyring("c", "token").as_deref(), Some(new_pat));
     assert_eq!(s.tk.record_of("c")["secret_rev"], 2);
     let before = s.sim.stats().api_calls("pat-new");

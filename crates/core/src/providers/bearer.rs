@@ -17,8 +17,15 @@ impl Provider for Bearer {
             flow: "Static bearer token".into(),
             environments: vec![Environment::Production, Environment::Sandbox],
             fields: vec![
-                Field::secret("token", "Token", "The token exactly as the provider issued it.").required().build(),
-                Field::text("expires_at", "Expires at", "Optional expiry, RFC 3339 (e.g. 2027-01-31T00:00:00Z).").build(),
+                Field::secret("token", "Token", "The token exactly as the provider issued it.")
+                    .required()
+                    .build(),
+                Field::text(
+                    "expires_at",
+                    "Expires at",
+                    "Optional expiry, RFC 3339 (e.g. 2027-01-31T00:00:00Z).",
+                )
+                .build(),
                 test_url_field().build(),
             ],
         }
@@ -26,9 +33,8 @@ impl Provider for Bearer {
 
     fn check(&self, fields: &BTreeMap<String, String>) -> Result<()> {
         if let Some(v) = fields.get("expires_at") {
-            chrono::DateTime::parse_from_rfc3339(v).map_err(|e| {
-                Error::invalid("expires_at", format!("`{v}` is not an RFC 3339 date-time ({e})"))
-            })?;
+            chrono::DateTime::parse_from_rfc3339(v)
+                .map_err(|e| Error::invalid("expires_at", format!("`{v}` is not an RFC 3339 date-time ({e})")))?;
         }
         Ok(())
     }

@@ -7,8 +7,8 @@ use crate::error::{Error, Result};
 use crate::http::{Body, Request};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
-use url::Url;
 use std::collections::BTreeMap;
+use url::Url;
 
 /// Chimpy POS JWT password grant.
 pub struct Chimpy;
@@ -22,13 +22,36 @@ impl Provider for Chimpy {
             flow: "OAuth2 password grant, JSON body, refresh tokens".into(),
             environments: vec![Environment::Production, Environment::Sandbox],
             fields: vec![
-                Field::text("auth_host", "Authorization host", "Host name of the Chimpy authorization service (no https://).").build(),
-                Field::text("client_id", "Client ID", "AUTH_CLIENT_ID from your Chimpy onboarding.").required().build(),
-                Field::text("audience", "Audience", "AUTH_AUDIENCE from your Chimpy onboarding.").required().build(),
-                Field::text("username", "User name", "Your private API user name.").required().build(),
-                Field::secret("password", "Password", "Your private API password.").required().build(),
-                Field::boolean("offline_access", "Use refresh tokens", "Request `offline_access` so the token renews without the password.").build(),
-                Field::url("api_base", "PoS API base URL", "https://{POS_API_URI} from your onboarding.").build(),
+                Field::text(
+                    "auth_host",
+                    "Authorization host",
+                    "Host name of the Chimpy authorization service (no https://).",
+                )
+                .build(),
+                Field::text("client_id", "Client ID", "AUTH_CLIENT_ID from your Chimpy onboarding.")
+                    .required()
+                    .build(),
+                Field::text("audience", "Audience", "AUTH_AUDIENCE from your Chimpy onboarding.")
+                    .required()
+                    .build(),
+                Field::text("username", "User name", "Your private API user name.")
+                    .required()
+                    .build(),
+                Field::secret("password", "Password", "Your private API password.")
+                    .required()
+                    .build(),
+                Field::boolean(
+                    "offline_access",
+                    "Use refresh tokens",
+                    "Request `offline_access` so the token renews without the password.",
+                )
+                .build(),
+                Field::url(
+                    "api_base",
+                    "PoS API base URL",
+                    "https://{POS_API_URI} from your onboarding.",
+                )
+                .build(),
                 token_url_field().build(),
                 test_url_field().build(),
             ],
@@ -37,9 +60,8 @@ impl Provider for Chimpy {
 
     fn check(&self, fields: &BTreeMap<String, String>) -> Result<()> {
         if let Some(host) = fields.get("auth_host") {
-            let ok = !host.contains("://")
-                && !host.contains('/')
-                && url::Url::parse(&format!("https://{host}/")).is_ok();
+            let ok =
+                !host.contains("://") && !host.contains('/') && url::Url::parse(&format!("https://{host}/")).is_ok();
             if !ok {
                 return Err(Error::invalid(
                     "auth_host",

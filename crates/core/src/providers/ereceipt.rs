@@ -21,14 +21,59 @@ impl Provider for EReceipt {
             flow: "OAuth2 client credentials + POS headers".into(),
             environments: vec![Environment::Production, Environment::Sandbox],
             fields: vec![
-                Field::url("identity_url", "Identity service URL", "Base address of the eReceipt identity service (not the API host).").build(),
-                Field::text("client_id", "Client ID", "Issued with your POS system registration.").required().max_len(100).build(),
-                Field::secret("client_secret", "Client secret", "Issued with your POS system registration.").required().max_len(100).build(),
-                Field::text("posserial", "POS serial number", "The POS serial number registered for this taxpayer.").required().max_len(100).build(),
-                Field::text("pososversion", "POS OS version", "The POS version number as registered.").required().max_len(50).build(),
-                Field::text("posmodelframework", "POS model framework", "The POS model framework number as registered.").required().max_len(10).build(),
-                Field::secret("presharedkey", "Pre-shared key", "The POS pre-shared key from your registration.").required().max_len(200).build(),
-                Field::text("scope", "Scope", "Optional, e.g. InvoicingAPI.").max_len(200).build(),
+                Field::url(
+                    "identity_url",
+                    "Identity service URL",
+                    "Base address of the eReceipt identity service (not the API host).",
+                )
+                .build(),
+                Field::text("client_id", "Client ID", "Issued with your POS system registration.")
+                    .required()
+                    .max_len(100)
+                    .build(),
+                Field::secret(
+                    "client_secret",
+                    "Client secret",
+                    "Issued with your POS system registration.",
+                )
+                .required()
+                .max_len(100)
+                .build(),
+                Field::text(
+                    "posserial",
+                    "POS serial number",
+                    "The POS serial number registered for this taxpayer.",
+                )
+                .required()
+                .max_len(100)
+                .build(),
+                Field::text(
+                    "pososversion",
+                    "POS OS version",
+                    "The POS version number as registered.",
+                )
+                .required()
+                .max_len(50)
+                .build(),
+                Field::text(
+                    "posmodelframework",
+                    "POS model framework",
+                    "The POS model framework number as registered.",
+                )
+                .required()
+                .max_len(10)
+                .build(),
+                Field::secret(
+                    "presharedkey",
+                    "Pre-shared key",
+                    "The POS pre-shared key from your registration.",
+                )
+                .required()
+                .max_len(200)
+                .build(),
+                Field::text("scope", "Scope", "Optional, e.g. InvoicingAPI.")
+                    .max_len(200)
+                    .build(),
                 token_url_field().build(),
                 test_url_field().build(),
             ],
@@ -61,9 +106,15 @@ impl Provider for EReceipt {
             &[("grant_type", Some("client_credentials")), ("scope", c.field("scope"))],
         );
         for h in ["posserial", "pososversion", "posmodelframework"] {
-            req = req.header(HeaderName::from_static(h), SecretString::from(c.require("ereceipt", h)?));
+            req = req.header(
+                HeaderName::from_static(h),
+                SecretString::from(c.require("ereceipt", h)?),
+            );
         }
-        Ok(req.header(HeaderName::from_static("presharedkey"), c.secret("presharedkey")?.clone()))
+        Ok(req.header(
+            HeaderName::from_static("presharedkey"),
+            c.secret("presharedkey")?.clone(),
+        ))
     }
 
     fn error_hint(&self, code: &str, _status: u16) -> Option<String> {

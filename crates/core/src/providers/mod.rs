@@ -51,7 +51,10 @@ pub trait Provider: Send + Sync {
     /// [`Error::Unsupported`] for static-token kinds; field errors.
     fn token_request(&self, c: &Creds) -> Result<Request> {
         let _ = c;
-        Err(Error::Unsupported(format!("{} uses a static token; there is nothing to request", self.schema().label)))
+        Err(Error::Unsupported(format!(
+            "{} uses a static token; there is nothing to request",
+            self.schema().label
+        )))
     }
 
     /// The request that renews an access token with `refresh_token`, for kinds that use
@@ -119,7 +122,12 @@ impl Creds {
             .filter_map(|f| f.defaults.get(&environment).map(|d| (f.name.clone(), d.clone())))
             .collect();
         fields.extend(stored.iter().map(|(k, v)| (k.clone(), v.clone())));
-        Self { name: name.into(), environment, fields, secrets }
+        Self {
+            name: name.into(),
+            environment,
+            fields,
+            secrets,
+        }
     }
 
     /// A non-secret field's value.
@@ -132,7 +140,10 @@ impl Creds {
     /// # Errors
     /// [`Error::MissingField`].
     pub fn require(&self, kind: &str, name: &str) -> Result<&str> {
-        self.field(name).ok_or_else(|| Error::MissingField { field: name.into(), provider: kind.into() })
+        self.field(name).ok_or_else(|| Error::MissingField {
+            field: name.into(),
+            provider: kind.into(),
+        })
     }
 
     /// A secret field's value.
@@ -140,7 +151,10 @@ impl Creds {
     /// # Errors
     /// [`Error::SecretMissing`].
     pub fn secret(&self, name: &str) -> Result<&SecretString> {
-        self.secrets.get(name).ok_or_else(|| Error::SecretMissing { credential: self.name.clone(), field: name.into() })
+        self.secrets.get(name).ok_or_else(|| Error::SecretMissing {
+            credential: self.name.clone(),
+            field: name.into(),
+        })
     }
 
     /// A URL field, checked (https, or http to loopback).
@@ -173,7 +187,10 @@ pub(crate) fn basic(id: &str, secret: &SecretString, rfc: bool) -> SecretString 
         }
     };
     let joined = format!("{}:{}", enc(id), enc(secret.expose_secret()));
-    SecretString::from(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(joined)))
+    SecretString::from(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(joined)
+    ))
 }
 
 /// A form-encoded POST to `url` with client authentication and `params` (empty values
@@ -187,7 +204,10 @@ pub(crate) fn form_post(
 ) -> Request {
     let mut form: Vec<(String, SecretString)> = params
         .iter()
-        .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k.to_string(), SecretString::from(v))))
+        .filter_map(|(k, v)| {
+            v.filter(|v| !v.is_empty())
+                .map(|v| (k.to_string(), SecretString::from(v)))
+        })
         .collect();
     let mut req = Request::new(Method::POST, url);
     match auth {
@@ -208,22 +228,24 @@ pub(crate) fn form_post(
 /// # Errors
 /// [`Error::UnknownProvider`] listing the known kinds.
 pub fn find(kind: &str) -> Result<&'static dyn Provider> {
-    ALL.iter().copied().find(|p| p.schema().kind == kind).ok_or_else(|| Error::UnknownProvider {
-        kind: kind.to_string(),
-        known: ALL.iter().map(|p| p.schema().kind).collect::<Vec<_>>().join(", "),
-    })
+    ALL.iter()
+        .copied()
+        .find(|p| p.schema().kind == kind)
+        .ok_or_else(|| Error::UnknownProvider {
+            kind: kind.to_string(),
+            known: ALL.iter().map(|p| p.schema().kind).collect::<Vec<_>>().join(", "),
+        })
 }
 
 /// Requires `field` unless `token_url` is set (for kinds whose token URL derives from a host).
-pub(crate) fn require_unless_token_url(
-    kind: &str,
-    field: &str,
-    fields: &BTreeMap<String, String>,
-) -> Result<()> {
+pub(crate) fn require_unless_token_url(kind: &str, field: &str, fields: &BTreeMap<String, String>) -> Result<()> {
     if fields.contains_key(field) || fields.contains_key("token_url") {
         Ok(())
     } else {
-        Err(Error::MissingField { field: field.into(), provider: kind.into() })
+        Err(Error::MissingField {
+            field: field.into(),
+            provider: kind.into(),
+        })
     }
 }
 
@@ -360,7 +382,10 @@ pub fn validate_url(field: &str, value: &str) -> Result<url::Url> {
         }
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::invalid(field, "the URL must not contain a user name or password"));
+        return Err(Error::invalid(
+            field,
+            "the URL must not contain a user name or password",
+        ));
     }
     Ok(url)
 }
@@ -384,14 +409,26 @@ pub(crate) fn validate(
         None => schema.environments[0],
         Some(e) if schema.environments.contains(&e) => e,
         Some(e) => {
-            let offered = schema.environments.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
+            let offered = schema
+                .environments
+                .iter()
+                .map(|e| e.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             return Err(Error::invalid(
                 "env",
                 format!("{} has no {e} environment (it offers: {offered})", schema.label),
             ));
         }
     };
-    let known = || schema.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ");
+    let known = || {
+        schema
+            .fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     for name in fields.keys().chain(secrets.keys()) {
         if schema.field(name).is_none() {
             return Err(Error::invalid(
@@ -434,14 +471,20 @@ pub(crate) fn validate(
             out.insert(f.name.clone(), value);
         }
     }
-    Ok(Validated { environment, fields: out })
+    Ok(Validated {
+        environment,
+        fields: out,
+    })
 }
 
 /// Presence (required and no default) and length checks shared by secret and plain fields.
 fn check_value(f: &FieldSchema, value: &str, schema: &ProviderSchema) -> Result<()> {
     if value.is_empty() {
         if f.required && f.defaults.is_empty() {
-            return Err(Error::MissingField { field: f.name.clone(), provider: schema.kind.clone() });
+            return Err(Error::MissingField {
+                field: f.name.clone(),
+                provider: schema.kind.clone(),
+            });
         }
         return Ok(());
     }

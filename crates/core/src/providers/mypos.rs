@@ -26,14 +26,29 @@ impl Provider for MyPos {
             flow: "OAuth2 client credentials, HTTP Basic".into(),
             environments: vec![Environment::Production, Environment::Sandbox],
             fields: vec![
-                Field::text("client_id", "Client ID", "myPOS Account → oAuth Credentials.").required().build(),
-                Field::secret("client_secret", "Client secret", "myPOS Account → oAuth Credentials (generate a new set to rotate).")
+                Field::text("client_id", "Client ID", "myPOS Account → oAuth Credentials.")
                     .required()
                     .build(),
-                Field::text("scope", "Scope", "`webhooks` when the token is for the Webhook API; otherwise empty.").build(),
-                Field::url("revoke_url", "Revoke URL", "Token revocation endpoint (production only).")
-                    .default_for(Environment::Production, REVOKE_URL)
-                    .build(),
+                Field::secret(
+                    "client_secret",
+                    "Client secret",
+                    "myPOS Account → oAuth Credentials (generate a new set to rotate).",
+                )
+                .required()
+                .build(),
+                Field::text(
+                    "scope",
+                    "Scope",
+                    "`webhooks` when the token is for the Webhook API; otherwise empty.",
+                )
+                .build(),
+                Field::url(
+                    "revoke_url",
+                    "Revoke URL",
+                    "Token revocation endpoint (production only).",
+                )
+                .default_for(Environment::Production, REVOKE_URL)
+                .build(),
                 token_url_field()
                     .default_for(Environment::Production, PRODUCTION_TOKEN_URL)
                     .default_for(Environment::Sandbox, SANDBOX_TOKEN_URL)
@@ -46,7 +61,10 @@ impl Provider for MyPos {
     /// HTTP Basic with `client_id:client_secret` joined by a colon, as the document's
     /// examples do; `grant_type=client_credentials` and optional `scope` in the body.
     fn token_request(&self, c: &Creds) -> Result<Request> {
-        let url = c.url("token_url")?.ok_or_else(|| Error::MissingField { field: "token_url".into(), provider: "mypos".into() })?;
+        let url = c.url("token_url")?.ok_or_else(|| Error::MissingField {
+            field: "token_url".into(),
+            provider: "mypos".into(),
+        })?;
         Ok(form_post(
             url,
             c.require("mypos", "client_id")?,
@@ -64,7 +82,13 @@ impl Provider for MyPos {
             Err(e) => return Some(Err(e)),
         };
         Some((|| {
-            let mut req = form_post(url, c.require("mypos", "client_id")?, c.secret("client_secret")?, ClientAuth::BasicRaw, &[]);
+            let mut req = form_post(
+                url,
+                c.require("mypos", "client_id")?,
+                c.secret("client_secret")?,
+                ClientAuth::BasicRaw,
+                &[],
+            );
             req.body = crate::http::Body::Form(vec![("token".into(), token.clone())]);
             Ok(req)
         })())

@@ -22,16 +22,39 @@ impl Provider for OAuth2 {
             environments: vec![Environment::Production, Environment::Sandbox],
             fields: vec![
                 token_url_field().required().build(),
-                Field::text("client_id", "Client ID", "From the provider's developer console.").required().build(),
-                Field::secret("client_secret", "Client secret", "From the provider's developer console.").required().build(),
-                Field::choice("auth_method", "Client authentication", "`post`: credentials in the body; `basic`: HTTP Basic.", &["post", "basic"])
-                    .default_for(Environment::Production, "post")
-                    .default_for(Environment::Sandbox, "post")
+                Field::text("client_id", "Client ID", "From the provider's developer console.")
+                    .required()
                     .build(),
+                Field::secret(
+                    "client_secret",
+                    "Client secret",
+                    "From the provider's developer console.",
+                )
+                .required()
+                .build(),
+                Field::choice(
+                    "auth_method",
+                    "Client authentication",
+                    "`post`: credentials in the body; `basic`: HTTP Basic.",
+                    &["post", "basic"],
+                )
+                .default_for(Environment::Production, "post")
+                .default_for(Environment::Sandbox, "post")
+                .build(),
                 Field::text("scope", "Scope", "Space-separated scopes, if the server wants them.").build(),
                 Field::text("audience", "Audience", "Sent as `audience` when set.").build(),
-                Field::url("revoke_url", "Revoke URL", "RFC 7009 revocation endpoint, if the server has one.").build(),
-                Field::text("extra_headers", "Extra token-request headers", "`Name: value` pairs separated by `;`.").build(),
+                Field::url(
+                    "revoke_url",
+                    "Revoke URL",
+                    "RFC 7009 revocation endpoint, if the server has one.",
+                )
+                .build(),
+                Field::text(
+                    "extra_headers",
+                    "Extra token-request headers",
+                    "`Name: value` pairs separated by `;`.",
+                )
+                .build(),
                 test_url_field().build(),
             ],
         }
@@ -44,7 +67,10 @@ impl Provider for OAuth2 {
                     !n.trim().is_empty() && n.trim().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 });
                 if !valid {
-                    return Err(Error::invalid("extra_headers", format!("`{pair}` is not `Name: value`")));
+                    return Err(Error::invalid(
+                        "extra_headers",
+                        format!("`{pair}` is not `Name: value`"),
+                    ));
                 }
             }
         }
@@ -53,16 +79,31 @@ impl Provider for OAuth2 {
 
     /// RFC 6749 §4.4 with client_secret_post or client_secret_basic (§2.3.1 encoding).
     fn token_request(&self, c: &Creds) -> Result<Request> {
-        let url = c.url("token_url")?.ok_or_else(|| Error::MissingField { field: "token_url".into(), provider: "oauth2".into() })?;
+        let url = c.url("token_url")?.ok_or_else(|| Error::MissingField {
+            field: "token_url".into(),
+            provider: "oauth2".into(),
+        })?;
         let mut req = form_post(
             url,
             c.require("oauth2", "client_id")?,
             c.secret("client_secret")?,
             auth(c),
-            &[("grant_type", Some("client_credentials")), ("scope", c.field("scope")), ("audience", c.field("audience"))],
+            &[
+                ("grant_type", Some("client_credentials")),
+                ("scope", c.field("scope")),
+                ("audience", c.field("audience")),
+            ],
         );
-        for pair in c.field("extra_headers").unwrap_or("").split(';').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, value) = pair.split_once(':').ok_or_else(|| Error::invalid("extra_headers", format!("`{pair}` is not `Name: value`")))?;
+        for pair in c
+            .field("extra_headers")
+            .unwrap_or("")
+            .split(';')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let (name, value) = pair
+                .split_once(':')
+                .ok_or_else(|| Error::invalid("extra_headers", format!("`{pair}` is not `Name: value`")))?;
             let name = HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes())
                 .map_err(|_| Error::invalid("extra_headers", format!("`{}` is not a header name", name.trim())))?;
             req = req.header(name, SecretString::from(value.trim()));
@@ -79,7 +120,13 @@ impl Provider for OAuth2 {
             Err(e) => return Some(Err(e)),
         };
         Some((|| {
-            let mut req = form_post(url, c.require("oauth2", "client_id")?, c.secret("client_secret")?, auth(c), &[]);
+            let mut req = form_post(
+                url,
+                c.require("oauth2", "client_id")?,
+                c.secret("client_secret")?,
+                auth(c),
+                &[],
+            );
             if let Body::Form(pairs) = &mut req.body {
                 pairs.push(("token".into(), token.clone()));
                 pairs.push(("token_type_hint".into(), SecretString::from("access_token")));

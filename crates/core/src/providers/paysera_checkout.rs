@@ -23,14 +23,24 @@ impl Provider for PayseraCheckout {
             flow: "OAuth2 client credentials, credentials in the form body".into(),
             environments: vec![Environment::Production],
             fields: vec![
-                Field::text("client_id", "Client ID", "Paysera Checkout project settings → API credentials.")
-                    .required()
-                    .build(),
-                Field::secret("client_secret", "Client secret", "Shown next to the client ID in your Paysera project.")
-                    .required()
-                    .build(),
+                Field::text(
+                    "client_id",
+                    "Client ID",
+                    "Paysera Checkout project settings → API credentials.",
+                )
+                .required()
+                .build(),
+                Field::secret(
+                    "client_secret",
+                    "Client secret",
+                    "Shown next to the client ID in your Paysera project.",
+                )
+                .required()
+                .build(),
                 Field::text("scope", "Scope", "Optional OAuth2 scope; leave empty for the default.").build(),
-                token_url_field().default_for(Environment::Production, TOKEN_URL).build(),
+                token_url_field()
+                    .default_for(Environment::Production, TOKEN_URL)
+                    .build(),
                 test_url_field().default_for(Environment::Production, TEST_URL).build(),
             ],
         }
@@ -38,7 +48,10 @@ impl Provider for PayseraCheckout {
 
     /// `grant_type=client_credentials` with `client_id` and `client_secret` in the form body.
     fn token_request(&self, c: &Creds) -> Result<Request> {
-        let url = c.url("token_url")?.ok_or_else(|| crate::Error::MissingField { field: "token_url".into(), provider: "paysera-checkout".into() })?;
+        let url = c.url("token_url")?.ok_or_else(|| crate::Error::MissingField {
+            field: "token_url".into(),
+            provider: "paysera-checkout".into(),
+        })?;
         Ok(form_post(
             url,
             c.require("paysera-checkout", "client_id")?,

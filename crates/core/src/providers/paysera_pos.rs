@@ -60,7 +60,9 @@ impl Provider for PayseraPos {
                     .map_err(|_| Error::invalid("api_base", "cannot take a path"))?
                     .pop_if_empty()
                     .push("orders");
-                u.query_pairs_mut().append_pair("page", "1").append_pair("per_page", "1");
+                u.query_pairs_mut()
+                    .append_pair("page", "1")
+                    .append_pair("per_page", "1");
                 u
             }
         };

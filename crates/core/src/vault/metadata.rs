@@ -144,7 +144,10 @@ impl MetadataFile {
     /// [`Error::Io`] if the directory cannot be created.
     pub fn open(dir: &Path) -> Result<Self> {
         create_private_dir(dir)?;
-        Ok(Self { dir: dir.to_path_buf(), path: dir.join(FILE_NAME) })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            path: dir.join(FILE_NAME),
+        })
     }
 
     /// Path of the metadata file.
@@ -180,7 +183,11 @@ impl MetadataFile {
         serde_json::from_slice::<Metadata>(&bytes).map_err(|e| {
             let detail = format!("line {}, column {}: {:?} error", e.line(), e.column(), e.classify());
             match self.back_up_corrupt(&bytes) {
-                Ok(backup) => Error::CorruptMetadata { path: self.path.clone(), backup, detail },
+                Ok(backup) => Error::CorruptMetadata {
+                    path: self.path.clone(),
+                    backup,
+                    detail,
+                },
                 Err(io) => io,
             }
         })
@@ -191,7 +198,10 @@ impl MetadataFile {
         let plain = self.dir.join(format!("{FILE_NAME}.corrupt"));
         let target = match fs::read(&plain) {
             Ok(existing) if existing == bytes => return Ok(plain),
-            Ok(_) => self.dir.join(format!("{FILE_NAME}.corrupt-{}", Utc::now().format("%Y%m%dT%H%M%S%.3f"))),
+            Ok(_) => self.dir.join(format!(
+                "{FILE_NAME}.corrupt-{}",
+                Utc::now().format("%Y%m%dT%H%M%S%.3f")
+            )),
             Err(_) => plain,
         };
         write_private(&target, bytes)?;
@@ -208,7 +218,9 @@ impl MetadataFile {
         opts.create(true).truncate(false).write(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let f = opts.open(&lock_path).map_err(|e| Error::io("cannot open", &lock_path, e))?;
+        let f = opts
+            .open(&lock_path)
+            .map_err(|e| Error::io("cannot open", &lock_path, e))?;
         f.lock().map_err(|e| Error::io("cannot lock", &lock_path, e))?;
         Ok(WriteLock { file: self, _lock: f })
     }
@@ -229,17 +241,21 @@ impl WriteLock<'_> {
     /// [`Error::Io`]; the previous file is then untouched.
     pub fn save(&self, meta: &Metadata) -> Result<()> {
         let path = &self.file.path;
-        let mut bytes = serde_json::to_vec_pretty(meta)
-            .map_err(|e| Error::io("cannot encode", path, std::io::Error::other(e)))?;
+        let mut bytes =
+            serde_json::to_vec_pretty(meta).map_err(|e| Error::io("cannot encode", path, std::io::Error::other(e)))?;
         bytes.push(b'\n');
         let mut tmp = tempfile::Builder::new()
             .prefix(".vault.json.")
             .suffix(".tmp")
             .tempfile_in(&self.file.dir)
             .map_err(|e| Error::io("cannot create a temp file in", &self.file.dir, e))?;
-        tmp.write_all(&bytes).map_err(|e| Error::io("cannot write", tmp.path().to_path_buf(), e))?;
-        tmp.as_file().sync_all().map_err(|e| Error::io("cannot sync", tmp.path().to_path_buf(), e))?;
-        tmp.persist(path).map_err(|e| Error::io("cannot replace", path, e.error))?;
+        tmp.write_all(&bytes)
+            .map_err(|e| Error::io("cannot write", tmp.path().to_path_buf(), e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io("cannot sync", tmp.path().to_path_buf(), e))?;
+        tmp.persist(path)
+            .map_err(|e| Error::io("cannot replace", path, e.error))?;
         sync_dir(&self.file.dir);
         Ok(())
     }

@@ -15,9 +15,9 @@ pub mod secrets;
 
 use crate::clock::{Clock, SystemClock};
 use crate::dto::{CredentialEdit, CredentialSummary, NewCredential, RotationStatus, VaultSettings};
-use chrono::NaiveDate;
 use crate::error::{Error, Result};
 use crate::providers;
+use chrono::NaiveDate;
 use metadata::{CredentialRecord, Metadata, MetadataFile, PendingCleanup, Settings, WriteLock};
 use secrecy::{ExposeSecret, SecretString};
 use secrets::{KeyringStore, SecretKey, SecretStore};
@@ -52,7 +52,9 @@ pub struct Vault {
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Vault").field("data_dir", &self.data_dir()).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("data_dir", &self.data_dir())
+            .finish_non_exhaustive()
     }
 }
 
@@ -62,7 +64,11 @@ impl Vault {
     /// # Errors
     /// [`Error::Io`] if the directory cannot be created.
     pub fn open(data_dir: impl AsRef<Path>, secrets: Arc<dyn SecretStore>, clock: Arc<dyn Clock>) -> Result<Self> {
-        Ok(Self { meta: MetadataFile::open(data_dir.as_ref())?, secrets, clock })
+        Ok(Self {
+            meta: MetadataFile::open(data_dir.as_ref())?,
+            secrets,
+            clock,
+        })
     }
 
     /// Opens the vault in the resolved data dir (see [`resolve_data_dir`]) with the OS keyring
@@ -71,7 +77,11 @@ impl Vault {
     /// # Errors
     /// [`Error::NoDataDir`], [`Error::Io`].
     pub fn open_default(data_dir: Option<PathBuf>) -> Result<Self> {
-        Self::open(resolve_data_dir(data_dir)?, Arc::new(KeyringStore), Arc::new(SystemClock))
+        Self::open(
+            resolve_data_dir(data_dir)?,
+            Arc::new(KeyringStore),
+            Arc::new(SystemClock),
+        )
     }
 
     /// The data directory.
@@ -123,7 +133,10 @@ impl Vault {
         }
         self.secrets
             .get(&key(&m, &r.id, r.secret_rev, field))?
-            .ok_or_else(|| Error::SecretMissing { credential: name.into(), field: field.into() })
+            .ok_or_else(|| Error::SecretMissing {
+                credential: name.into(),
+                field: field.into(),
+            })
     }
 
     /// Adds a credential: validates it against its provider's schema, writes its secrets to
@@ -148,7 +161,11 @@ impl Vault {
         let masked: BTreeMap<String, String> = secrets
             .iter()
             .map(|(k, v)| {
-                let mask = v.expose_secret().chars().map(|c| if c.is_control() { c } else { 'x' }).collect();
+                let mask = v
+                    .expose_secret()
+                    .chars()
+                    .map(|c| if c.is_control() { c } else { 'x' })
+                    .collect();
                 (k.clone(), mask)
             })
             .collect();
@@ -192,7 +209,11 @@ impl Vault {
     pub fn remove(&self, name: &str) -> Result<()> {
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
-        let idx = m.credentials.iter().position(|c| c.name == name).ok_or_else(|| Error::NotFound(name.into()))?;
+        let idx = m
+            .credentials
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| Error::NotFound(name.into()))?;
         let r = &m.credentials[idx];
         // Make sure the keyring answers before the metadata changes, so a missing keyring
         // is an error that changes nothing.
@@ -200,7 +221,11 @@ impl Vault {
             self.secrets.get(&key(&m, &r.id, r.secret_rev, f))?;
         }
         let r = m.credentials.remove(idx);
-        m.pending_cleanup.push(PendingCleanup { fields: all_fields(&r), credential_id: r.id, rev: r.secret_rev });
+        m.pending_cleanup.push(PendingCleanup {
+            fields: all_fields(&r),
+            credential_id: r.id,
+            rev: r.secret_rev,
+        });
         lock.save(&m)?;
         self.sweep(&lock, &mut m);
         Ok(())
@@ -211,7 +236,11 @@ impl Vault {
     /// # Errors
     /// [`Error::NotFound`], and as [`Vault::list`].
     pub fn record(&self, name: &str) -> Result<CredentialRecord> {
-        self.meta.load()?.find(name).cloned().ok_or_else(|| Error::NotFound(name.into()))
+        self.meta
+            .load()?
+            .find(name)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(name.into()))
     }
 
     /// The clock this vault reads.
@@ -231,10 +260,19 @@ impl Vault {
             let v = self
                 .secrets
                 .get(&key(&m, &r.id, r.secret_rev, f))?
-                .ok_or_else(|| Error::SecretMissing { credential: r.name.clone(), field: f.clone() })?;
+                .ok_or_else(|| Error::SecretMissing {
+                    credential: r.name.clone(),
+                    field: f.clone(),
+                })?;
             secrets.insert(f.clone(), v);
         }
-        Ok(providers::Creds::new(&schema, &r.name, r.environment, &r.fields, secrets))
+        Ok(providers::Creds::new(
+            &schema,
+            &r.name,
+            r.environment,
+            &r.fields,
+            secrets,
+        ))
     }
 
     /// A cached token field (`ACCESS_TOKEN_FIELD` or `REFRESH_TOKEN_FIELD`) of a record.
@@ -339,7 +377,12 @@ impl Vault {
         for (k, v) in new {
             match schema.field(&k) {
                 Some(f) if f.secret => {}
-                _ => return Err(Error::invalid(k.as_str(), format!("{} has no secret field `{k}`", schema.kind))),
+                _ => {
+                    return Err(Error::invalid(
+                        k.as_str(),
+                        format!("{} has no secret field `{k}`", schema.kind),
+                    ))
+                }
             }
             let v = providers::trim_secret(v.expose_secret()).to_string();
             if v.is_empty() {
@@ -353,8 +396,16 @@ impl Vault {
             fresh.insert(k, SecretString::from(v));
         }
         if fresh.is_empty() {
-            let names: Vec<_> = schema.fields.iter().filter(|f| f.secret).map(|f| f.name.as_str()).collect();
-            return Err(Error::invalid("secrets", format!("no new secret given (expected one of: {})", names.join(", "))));
+            let names: Vec<_> = schema
+                .fields
+                .iter()
+                .filter(|f| f.secret)
+                .map(|f| f.name.as_str())
+                .collect();
+            return Err(Error::invalid(
+                "secrets",
+                format!("no new secret given (expected one of: {})", names.join(", ")),
+            ));
         }
         let old = self.creds(&current)?;
         let mut all = old.secrets;
@@ -363,7 +414,10 @@ impl Vault {
         let mut m = lock.load()?;
         let live = m.find(name).ok_or_else(|| Error::NotFound(name.into()))?;
         if live.secret_rev != current.secret_rev {
-            return Err(Error::invalid(name, "was rotated by another process meanwhile; try again"));
+            return Err(Error::invalid(
+                name,
+                "was rotated by another process meanwhile; try again",
+            ));
         }
         let mut record = current.clone();
         record.secret_rev = current.secret_rev + 1;
@@ -378,7 +432,11 @@ impl Vault {
         });
         lock.save(&m)?;
         let creds = providers::Creds::new(&schema, &record.name, record.environment, &record.fields, all);
-        Ok(StagedRotation { record, creds, previous_rev: current.secret_rev })
+        Ok(StagedRotation {
+            record,
+            creds,
+            previous_rev: current.secret_rev,
+        })
     }
 
     /// Swaps staged secrets in: the record points at the new revision, its rotation date is
@@ -393,14 +451,24 @@ impl Vault {
             .credentials
             .iter()
             .position(|c| c.id == staged.record.id && c.secret_rev == staged.previous_rev)
-            .ok_or_else(|| Error::invalid(staged.record.name.as_str(), "was changed by another process meanwhile; try again"))?;
+            .ok_or_else(|| {
+                Error::invalid(
+                    staged.record.name.as_str(),
+                    "was changed by another process meanwhile; try again",
+                )
+            })?;
         let old = m.credentials[idx].clone();
         let mut record = staged.record;
         record.rotated_at = self.clock.now();
         // The new secrets start with no cached token (tokens from the old ones are deleted).
         record.token = None;
-        m.pending_cleanup.retain(|p| !(p.credential_id == record.id && p.rev == record.secret_rev));
-        m.pending_cleanup.push(PendingCleanup { credential_id: old.id.clone(), rev: old.secret_rev, fields: all_fields(&old) });
+        m.pending_cleanup
+            .retain(|p| !(p.credential_id == record.id && p.rev == record.secret_rev));
+        m.pending_cleanup.push(PendingCleanup {
+            credential_id: old.id.clone(),
+            rev: old.secret_rev,
+            fields: all_fields(&old),
+        });
         m.credentials[idx] = record;
         lock.save(&m)?;
         self.sweep(&lock, &mut m);
@@ -426,7 +494,11 @@ impl Vault {
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
         let now = self.clock.now();
-        let idx = m.credentials.iter().position(|c| c.name == name).ok_or_else(|| Error::NotFound(name.into()))?;
+        let idx = m
+            .credentials
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| Error::NotFound(name.into()))?;
         m.credentials[idx].rotated_at = now;
         lock.save(&m)?;
         Ok(self.summary(&m.settings, &m.credentials[idx]))
@@ -438,7 +510,10 @@ impl Vault {
     /// As [`Vault::list`].
     pub fn vault_settings(&self) -> Result<VaultSettings> {
         let s = self.settings()?;
-        Ok(VaultSettings { reminder_lead_days: s.reminder_lead_days, default_rotation_days: s.default_rotation_days })
+        Ok(VaultSettings {
+            reminder_lead_days: s.reminder_lead_days,
+            default_rotation_days: s.default_rotation_days,
+        })
     }
 
     /// Changes the shared settings: the reminder lead time (0–365 days) and the rotation
@@ -449,7 +524,12 @@ impl Vault {
     /// [`Error::InvalidInput`] for a value out of range (nothing changes); file errors.
     pub fn set_settings(&self, settings: VaultSettings) -> Result<VaultSettings> {
         check_days("reminder_lead_days", settings.reminder_lead_days, 0, MAX_LEAD_DAYS)?;
-        check_days("default_rotation_days", settings.default_rotation_days, 1, MAX_PERIOD_DAYS)?;
+        check_days(
+            "default_rotation_days",
+            settings.default_rotation_days,
+            1,
+            MAX_PERIOD_DAYS,
+        )?;
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
         m.settings.reminder_lead_days = settings.reminder_lead_days;
@@ -464,7 +544,10 @@ impl Vault {
     /// As [`Vault::set_settings`].
     pub fn set_reminder_lead_days(&self, days: u32) -> Result<VaultSettings> {
         let current = self.vault_settings()?;
-        self.set_settings(VaultSettings { reminder_lead_days: days, ..current })
+        self.set_settings(VaultSettings {
+            reminder_lead_days: days,
+            ..current
+        })
     }
 
     /// Changes one credential's rotation period (1–3650 days).
@@ -472,7 +555,13 @@ impl Vault {
     /// # Errors
     /// As [`Vault::edit`].
     pub fn set_rotation_period(&self, name: &str, days: u32) -> Result<CredentialSummary> {
-        self.edit(name, CredentialEdit { rotation_period_days: Some(days), ..CredentialEdit::default() })
+        self.edit(
+            name,
+            CredentialEdit {
+                rotation_period_days: Some(days),
+                ..CredentialEdit::default()
+            },
+        )
     }
 
     /// Changes a credential's non-secret parts: name, environment, non-secret fields,
@@ -488,7 +577,11 @@ impl Vault {
     pub fn edit(&self, name: &str, edit: CredentialEdit) -> Result<CredentialSummary> {
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
-        let idx = m.credentials.iter().position(|c| c.name == name).ok_or_else(|| Error::NotFound(name.into()))?;
+        let idx = m
+            .credentials
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| Error::NotFound(name.into()))?;
         let current = m.credentials[idx].clone();
         let provider = providers::find(&current.provider)?;
         let schema = provider.schema();
@@ -503,8 +596,11 @@ impl Vault {
         if edit.fields.is_some() || edit.environment.is_some() {
             let fields = edit.fields.unwrap_or_else(|| current.fields.clone());
             // The stored secrets count as present; their values are not needed to validate.
-            let present: BTreeMap<String, String> =
-                current.secret_fields.iter().map(|f| (f.clone(), "x".to_string())).collect();
+            let present: BTreeMap<String, String> = current
+                .secret_fields
+                .iter()
+                .map(|f| (f.clone(), "x".to_string()))
+                .collect();
             let env = Some(edit.environment.unwrap_or(current.environment));
             let valid = providers::validate(&schema, env, &fields, &present)?;
             provider.check(&valid.fields)?;
@@ -519,8 +615,10 @@ impl Vault {
         if endpoints_changed {
             // Keyring first: if the metadata write then fails, the record still claims a
             // token the keyring no longer has, which only means a fresh token request.
-            self.secrets.delete(&key(&m, &current.id, current.secret_rev, ACCESS_TOKEN_FIELD))?;
-            self.secrets.delete(&key(&m, &current.id, current.secret_rev, REFRESH_TOKEN_FIELD))?;
+            self.secrets
+                .delete(&key(&m, &current.id, current.secret_rev, ACCESS_TOKEN_FIELD))?;
+            self.secrets
+                .delete(&key(&m, &current.id, current.secret_rev, REFRESH_TOKEN_FIELD))?;
             next.token = None;
         }
         m.credentials[idx] = next;
@@ -601,12 +699,16 @@ impl Vault {
             return;
         }
         let live = |p: &PendingCleanup| {
-            m.credentials.iter().any(|c| c.id == p.credential_id && c.secret_rev == p.rev)
+            m.credentials
+                .iter()
+                .any(|c| c.id == p.credential_id && c.secret_rev == p.rev)
         };
         let mut keep = Vec::new();
         for p in &m.pending_cleanup {
             let done = live(p)
-                || p.fields.iter().all(|f| self.secrets.delete(&key(m, &p.credential_id, p.rev, f)).is_ok());
+                || p.fields
+                    .iter()
+                    .all(|f| self.secrets.delete(&key(m, &p.credential_id, p.rev, f)).is_ok());
             if !done {
                 keep.push(p.clone());
             }
@@ -618,7 +720,9 @@ impl Vault {
     }
 
     fn summary(&self, settings: &Settings, r: &CredentialRecord) -> CredentialSummary {
-        let provider_label = providers::schema(&r.provider).map(|s| s.label).unwrap_or_else(|_| r.provider.clone());
+        let provider_label = providers::schema(&r.provider)
+            .map(|s| s.label)
+            .unwrap_or_else(|_| r.provider.clone());
         CredentialSummary {
             id: r.id.clone(),
             name: r.name.clone(),
@@ -665,7 +769,12 @@ pub struct StagedRotation {
 }
 
 fn key(m: &Metadata, credential_id: &str, rev: u32, field: &str) -> SecretKey {
-    SecretKey { vault_id: m.vault_id.clone(), credential_id: credential_id.into(), rev, field: field.into() }
+    SecretKey {
+        vault_id: m.vault_id.clone(),
+        credential_id: credential_id.into(),
+        rev,
+        field: field.into(),
+    }
 }
 
 /// Longest reminder lead time accepted.
@@ -675,7 +784,10 @@ pub const MAX_PERIOD_DAYS: u32 = 3650;
 
 fn check_days(field: &str, days: u32, min: u32, max: u32) -> Result<()> {
     if days < min || days > max {
-        return Err(Error::invalid(field, format!("{days} days is out of range: use {min} to {max} days")));
+        return Err(Error::invalid(
+            field,
+            format!("{days} days is out of range: use {min} to {max} days"),
+        ));
     }
     Ok(())
 }
@@ -683,7 +795,9 @@ fn check_days(field: &str, days: u32, min: u32, max: u32) -> Result<()> {
 /// Names: 1–64 of letters, digits, `.`, `_`, `-`, starting with a letter or digit (they
 /// appear in shell scripts as `tillkey token NAME`).
 fn validate_name(name: &str) -> Result<()> {
-    let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     let starts_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
     if name.is_empty() || name.len() > 64 || !ok_chars || !starts_ok {
         return Err(Error::invalid(

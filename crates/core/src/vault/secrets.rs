@@ -108,9 +108,7 @@ fn map_keyring_error(e: keyring::Error) -> Error {
                 Error::KeyringUnavailable(msg)
             }
         }
-        keyring::Error::BadEncoding(_) => {
-            Error::KeyringUnavailable("a keyring entry is not valid UTF-8".into())
-        }
+        keyring::Error::BadEncoding(_) => Error::KeyringUnavailable("a keyring entry is not valid UTF-8".into()),
         other => Error::KeyringUnavailable(other.to_string()),
     }
 }
@@ -204,7 +202,9 @@ impl SecretStore for MemoryStore {
     }
 
     fn get(&self, key: &SecretKey) -> Result<Option<SecretString>> {
-        Ok(lock(&self.entries).get(&key.account()).map(|v| SecretString::from(v.expose_secret())))
+        Ok(lock(&self.entries)
+            .get(&key.account())
+            .map(|v| SecretString::from(v.expose_secret())))
     }
 
     fn delete(&self, key: &SecretKey) -> Result<()> {

@@ -16,7 +16,12 @@ fn fixture() -> Fixture {
     let store = Arc::new(MemoryStore::new());
     let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()));
     let vault = Vault::open(dir.path().join("data"), store.clone(), clock.clone()).expect("open");
-    Fixture { dir, store, clock, vault }
+    Fixture {
+        dir,
+        store,
+        clock,
+        vault,
+    }
 }
 
 fn bearer(name: &str, token: &str) -> NewCredential {
@@ -42,7 +47,10 @@ fn ereceipt(name: &str, presharedkey: &str) -> NewCredential {
         name: name.into(),
         provider: "ereceipt".into(),
         environment: None,
-        fields: fields.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        fields: fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         secrets: [
             ("client_secret".to_string(), SecretString::from("s")),
             ("presharedkey".to_string(), SecretString::from(presharedkey)),
@@ -62,7 +70,11 @@ fn add_stores_secret_in_keyring_and_only_metadata_on_disk() {
     assert_eq!(s.name, "shop");
     assert_eq!(s.environment, Environment::Production);
     assert_eq!(s.secret_fields, vec!["token"]);
-    assert_eq!(f.vault.secret("shop", "token").unwrap().expose_secret(), "abc123", "trimmed");
+    assert_eq!(
+        f.vault.secret("shop", "token").unwrap().expose_secret(),
+        "abc123",
+        "trimmed"
+    );
     assert_eq!(f.store.len(), 1);
     for entry in std::fs::read_dir(f.vault.data_dir()).unwrap() {
         let text = std::fs::read(entry.unwrap().path()).unwrap();
@@ -95,11 +107,16 @@ fn invalid_input_changes_nothing() {
     assert_eq!(f.vault.add(unknown).unwrap_err().code(), "unknown_provider");
     assert_eq!(f.vault.add(bearer("x", "  \n")).unwrap_err().code(), "missing_field");
     let mut bad_url = bearer("x", "t");
-    bad_url.fields.insert("test_url".into(), "http://example.com/ping".into());
+    bad_url
+        .fields
+        .insert("test_url".into(), "http://example.com/ping".into());
     let e = f.vault.add(bad_url).unwrap_err();
     assert_eq!(e.code(), "invalid_input");
     assert!(e.to_string().contains("test_url"), "{e}");
-    assert_eq!(f.vault.add(bearer("bad name!", "t")).unwrap_err().code(), "invalid_input");
+    assert_eq!(
+        f.vault.add(bearer("bad name!", "t")).unwrap_err().code(),
+        "invalid_input"
+    );
     let mut env = bearer("x", "t");
     env.provider = "paysera-checkout".into();
     env.environment = Some(Environment::Sandbox);
@@ -132,7 +149,15 @@ fn remove_deletes_metadata_and_every_keyring_entry() {
     f.vault.add(bearer("b", "2")).unwrap();
     f.vault.remove("a").unwrap();
     assert_eq!(f.store.len(), 1);
-    assert_eq!(f.vault.list().unwrap().iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["b"]);
+    assert_eq!(
+        f.vault
+            .list()
+            .unwrap()
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["b"]
+    );
     assert_eq!(f.vault.remove("a").unwrap_err().code(), "not_found");
     assert!(metadata_text(&f).contains("\"pending_cleanup\": []"));
 }
@@ -251,13 +276,25 @@ fn edit_changes_non_secret_fields_and_keeps_the_secret() {
         )
         .expect("edit");
     assert_eq!(s.name, "shop-2");
-    assert_eq!(s.fields.get("test_url").map(String::as_str), Some("https://api.example/ping"));
+    assert_eq!(
+        s.fields.get("test_url").map(String::as_str),
+        Some("https://api.example/ping")
+    );
     assert_eq!(s.rotation_period_days, 30);
     assert_eq!(s.rotation.days_left, 30);
     assert_eq!(f.vault.secret("shop-2", "token").unwrap().expose_secret(), "tok");
     assert_eq!(f.vault.show("shop").unwrap_err().code(), "not_found");
     // Clearing a field: left out of the complete set.
-    let s = f.vault.edit("shop-2", CredentialEdit { fields: edit_fields(&[]), ..Default::default() }).unwrap();
+    let s = f
+        .vault
+        .edit(
+            "shop-2",
+            CredentialEdit {
+                fields: edit_fields(&[]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert!(s.fields.is_empty());
 }
 
@@ -267,18 +304,39 @@ fn invalid_edit_changes_nothing() {
     f.vault.add(bearer("shop", "tok")).unwrap();
     f.vault.add(bearer("other", "tok2")).unwrap();
     let before = metadata_text(&f);
-    let bad_url = CredentialEdit { fields: edit_fields(&[("test_url", "http://example.com/x")]), ..Default::default() };
+    let bad_url = CredentialEdit {
+        fields: edit_fields(&[("test_url", "http://example.com/x")]),
+        ..Default::default()
+    };
     let e = f.vault.edit("shop", bad_url).unwrap_err();
     assert_eq!(e.code(), "invalid_input");
     assert!(e.to_string().contains("plain http"), "{e}");
-    let secret_as_field = CredentialEdit { fields: edit_fields(&[("token", "x")]), ..Default::default() };
-    assert_eq!(f.vault.edit("shop", secret_as_field).unwrap_err().code(), "invalid_input");
-    let taken = CredentialEdit { name: Some("other".into()), ..Default::default() };
+    let secret_as_field = CredentialEdit {
+        fields: edit_fields(&[("token", "x")]),
+        ..Default::default()
+    };
+    assert_eq!(
+        f.vault.edit("shop", secret_as_field).unwrap_err().code(),
+        "invalid_input"
+    );
+    let taken = CredentialEdit {
+        name: Some("other".into()),
+        ..Default::default()
+    };
     assert_eq!(f.vault.edit("shop", taken).unwrap_err().code(), "already_exists");
-    let bad_name = CredentialEdit { name: Some("no spaces".into()), ..Default::default() };
+    let bad_name = CredentialEdit {
+        name: Some("no spaces".into()),
+        ..Default::default()
+    };
     assert_eq!(f.vault.edit("shop", bad_name).unwrap_err().code(), "invalid_input");
-    assert_eq!(f.vault.set_rotation_period("shop", 0).unwrap_err().code(), "invalid_input");
-    assert_eq!(f.vault.edit("nope", CredentialEdit::default()).unwrap_err().code(), "not_found");
+    assert_eq!(
+        f.vault.set_rotation_period("shop", 0).unwrap_err().code(),
+        "invalid_input"
+    );
+    assert_eq!(
+        f.vault.edit("nope", CredentialEdit::default()).unwrap_err().code(),
+        "not_found"
+    );
     assert_eq!(metadata_text(&f), before);
 }
 
@@ -296,14 +354,19 @@ fn editing_endpoints_discards_cached_tokens() {
         scope: None,
         taxpayer_tags: None,
     };
-    f.vault.store_token(&r.id, r.secret_rev, &SecretString::from("cached"), None, info).unwrap();
+    f.vault
+        .store_token(&r.id, r.secret_rev, &SecretString::from("cached"), None, info)
+        .unwrap();
     assert!(f.vault.show("shop").unwrap().token.is_some());
     // A rotation-period change keeps the token …
     f.vault.set_rotation_period("shop", 45).unwrap();
     assert!(f.vault.show("shop").unwrap().token.is_some());
     assert!(f.vault.cached(&r, ACCESS_TOKEN_FIELD).unwrap().is_some());
     // … an endpoint change drops it, in the keyring too.
-    let e = CredentialEdit { fields: edit_fields(&[("test_url", "https://api.example/ping")]), ..Default::default() };
+    let e = CredentialEdit {
+        fields: edit_fields(&[("test_url", "https://api.example/ping")]),
+        ..Default::default()
+    };
     f.vault.edit("shop", e).unwrap();
     assert!(f.vault.show("shop").unwrap().token.is_none());
     assert!(f.vault.cached(&r, ACCESS_TOKEN_FIELD).unwrap().is_none());
@@ -315,19 +378,39 @@ fn settings_are_shared_through_the_metadata_file() {
     let f = fixture();
     assert_eq!(
         f.vault.vault_settings().unwrap(),
-        VaultSettings { reminder_lead_days: 14, default_rotation_days: 90 }
+        VaultSettings {
+            reminder_lead_days: 14,
+            default_rotation_days: 90
+        }
     );
-    f.vault.set_settings(VaultSettings { reminder_lead_days: 7, default_rotation_days: 60 }).unwrap();
+    f.vault
+        .set_settings(VaultSettings {
+            reminder_lead_days: 7,
+            default_rotation_days: 60,
+        })
+        .unwrap();
     // Another handle on the same data dir (the CLI) sees the same values.
     let other = Vault::open(f.vault.data_dir(), f.store.clone(), f.clock.clone()).unwrap();
     assert_eq!(other.settings().unwrap().reminder_lead_days, 7);
     assert_eq!(other.add(bearer("new", "t")).unwrap().rotation_period_days, 60);
     assert_eq!(other.set_reminder_lead_days(20).unwrap().default_rotation_days, 60);
     assert_eq!(f.vault.settings().unwrap().reminder_lead_days, 20);
-    let e = f.vault.set_settings(VaultSettings { reminder_lead_days: 400, default_rotation_days: 60 }).unwrap_err();
+    let e = f
+        .vault
+        .set_settings(VaultSettings {
+            reminder_lead_days: 400,
+            default_rotation_days: 60,
+        })
+        .unwrap_err();
     assert_eq!(e.code(), "invalid_input");
     assert_eq!(f.vault.set_reminder_lead_days(0).unwrap().reminder_lead_days, 0);
-    assert!(f.vault.set_settings(VaultSettings { reminder_lead_days: 1, default_rotation_days: 0 }).is_err());
+    assert!(f
+        .vault
+        .set_settings(VaultSettings {
+            reminder_lead_days: 1,
+            default_rotation_days: 0
+        })
+        .is_err());
 }
 
 #[test]
@@ -356,7 +439,9 @@ fn reminders_are_due_once_a_day_per_credential() {
     assert_eq!(names, vec!["old", "newer"]);
     assert_eq!(due[0].rotation.status, RotationStatus::Overdue);
     assert_eq!(due[1].rotation.status, RotationStatus::DueSoon);
-    f.vault.mark_reminded(&due.iter().map(|c| c.id.clone()).collect::<Vec<_>>()).unwrap();
+    f.vault
+        .mark_reminded(&due.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
+        .unwrap();
     assert!(f.vault.reminders_due().unwrap().is_empty(), "not twice the same day");
     f.clock.advance(Duration::days(1));
     assert_eq!(f.vault.reminders_due().unwrap().len(), 2, "again the next day");

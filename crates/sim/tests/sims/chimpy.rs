@@ -58,10 +58,7 @@ async fn password_grant_without_offline_access() {
     assert_eq!(claims["aud"], AUD);
     assert_eq!(claims["sub"], "merchant@example.com");
     let (status, body) = get_bearer(&sim.test_url(), &access).await;
-    assert_eq!(
-        (status, body["user"].as_str()),
-        (200, Some("merchant@example.com"))
-    );
+    assert_eq!((status, body["user"].as_str()), (200, Some("merchant@example.com")));
     assert_eq!(sim.test_url(), format!("{}/api/v2/ping", sim.base_url()));
     assert_eq!(sim.stats().password_grants("chimpy-app"), 1);
 }
@@ -98,10 +95,7 @@ async fn refresh_rotation() {
     // Server-side revocation of the refresh token.
     assert!(sim.revoke_token(&r3));
     let (status, body) = post(&sim, refresh_body(&r3)).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
 }
 
 #[tokio::test]
@@ -115,33 +109,25 @@ async fn refresh_requires_client_id_and_audience_and_matching_client() {
         json!({"client_id": "chimpy-app", "grant_type": "refresh_token", "refresh_token": r1}),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
     let (status, body) = post(
         &sim,
         json!({"audience": AUD, "grant_type": "refresh_token", "refresh_token": r1}),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
-    let (status, body) = post(&sim, json!({"client_id": "other-app", "audience": AUD, "grant_type": "refresh_token", "refresh_token": r1})).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
+    let (status, body) = post(
+        &sim,
+        json!({"client_id": "other-app", "audience": AUD, "grant_type": "refresh_token", "refresh_token": r1}),
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
     let (status, body) = post(
         &sim,
         json!({"client_id": "chimpy-app", "audience": AUD, "grant_type": "refresh_token"}),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
     // None of these burned it.
     assert_eq!(post(&sim, refresh_body(&r1)).await.0, 200);
 }
@@ -163,32 +149,20 @@ async fn token_errors() {
     let mut b = password_body(None);
     b["client_id"] = "unknown".into();
     let (status, body) = post(&sim, b).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client"))
-    );
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
     let mut b = password_body(None);
     b["audience"] = "https://elsewhere".into();
     let (status, body) = post(&sim, b).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (403, Some("access_denied"))
-    );
+    assert_eq!((status, body["error"].as_str()), (403, Some("access_denied")));
     let mut b = password_body(None);
     b.as_object_mut().unwrap().remove("audience");
     assert_eq!(post(&sim, b).await.1["error"], "invalid_request");
     let mut b = password_body(None);
     b["grant_type"] = "client_credentials".into();
     let (status, body) = post(&sim, b).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("unsupported_grant_type"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("unsupported_grant_type")));
     let (status, body) = post(&sim, password_body(Some("admin"))).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_scope"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")));
     // A form body is refused: the document uses JSON.
     let resp = http()
         .post(sim.token_url().unwrap())
@@ -197,10 +171,7 @@ async fn token_errors() {
         .await
         .unwrap();
     let (status, body) = split(resp).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
     assert_eq!(sim.stats().token_requests("chimpy-app"), 6);
 }
 
@@ -212,10 +183,7 @@ async fn api_rejects_expired_and_revoked_tokens() {
     assert_eq!(get_bearer(&sim.test_url(), &access).await.0, 200);
     sim.advance_clock(Duration::from_secs(3601));
     let (status, body) = get_bearer(&sim.test_url(), &access).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_token"))
-    );
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
     sim.reset_clock();
     assert_eq!(get_bearer(&sim.test_url(), &access).await.0, 200);
     sim.revoke_token(&access);

@@ -35,13 +35,5 @@ pub fn header(resp: &Response, name: &str) -> Option<String> {
 }
 
 pub async fn get_bearer(url: &str, token: &str) -> (u16, Value) {
-    split(
-        http()
-            .get(url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await
+    split(http().get(url).bearer_auth(token).send().await.expect("send")).await
 }

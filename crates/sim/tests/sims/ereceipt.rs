@@ -35,11 +35,7 @@ fn good_form() -> Pairs {
     ]
 }
 
-async fn token(
-    sim: &Simulator,
-    headers: &[(&str, String)],
-    form: &[(&str, String)],
-) -> (u16, serde_json::Value) {
+async fn token(sim: &Simulator, headers: &[(&str, String)], form: &[(&str, String)]) -> (u16, serde_json::Value) {
     let mut req = http().post(sim.token_url().unwrap()).form(form);
     for (k, v) in headers {
         req = req.header(*k, v);
@@ -58,10 +54,7 @@ fn with(mut list: Pairs, name: &'static str, value: Option<String>) -> Pairs {
 #[tokio::test]
 async fn success_with_taxpayer_tags() {
     let sim = setup().await;
-    assert_eq!(
-        sim.token_url(),
-        Some(format!("{}/connect/token", sim.base_url()))
-    );
+    assert_eq!(sim.token_url(), Some(format!("{}/connect/token", sim.base_url())));
     let (status, body) = token(&sim, &good_headers(), &good_form()).await;
     assert_eq!(status, 200);
     assert_eq!(body["token_type"], "Bearer");
@@ -72,19 +65,13 @@ async fn success_with_taxpayer_tags() {
     assert_eq!(claims["tags"], json!(["B2B", "B2C"]));
     assert_eq!(claims["client_id"], ID);
     assert_eq!(claims["posserial"], "1234567899");
-    assert_eq!(
-        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
-        3600
-    );
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
     let (status, body) = get_bearer(&sim.test_url(), &access).await;
     assert_eq!((status, &body["b2c"]), (200, &json!(true)));
 
     let form = with(good_form(), "scope", Some("InvoicingAPI".into()));
     let (status, body) = token(&sim, &good_headers(), &form).await;
-    assert_eq!(
-        (status, body["scope"].as_str()),
-        (200, Some("InvoicingAPI"))
-    );
+    assert_eq!((status, body["scope"].as_str()), (200, Some("InvoicingAPI")));
 }
 
 #[tokio::test]
@@ -97,10 +84,7 @@ async fn b2b_only_taxpayer() {
     assert_eq!(jwt::decode_claims(&access).unwrap()["tags"], json!(["B2B"]));
     let (_, body) = get_bearer(&sim.test_url(), &access).await;
     assert_eq!(body["b2c"], json!(false));
-    assert_eq!(
-        sim.token_info(&access).unwrap().tags,
-        vec!["B2B".to_owned()]
-    );
+    assert_eq!(sim.token_info(&access).unwrap().tags, vec!["B2B".to_owned()]);
 }
 
 #[tokio::test]
@@ -130,16 +114,8 @@ async fn every_documented_error_is_400_with_error_only() {
             with(f(), "client_secret", Some("wrong".into())),
         ),
         ("invalid_posserial", with(h(), "posserial", None), f()),
-        (
-            "invalid_posserial",
-            with(h(), "posserial", Some("999".into())),
-            f(),
-        ),
-        (
-            "invalid_posserial",
-            with(h(), "posserial", Some("1".repeat(101))),
-            f(),
-        ),
+        ("invalid_posserial", with(h(), "posserial", Some("999".into())), f()),
+        ("invalid_posserial", with(h(), "posserial", Some("1".repeat(101))), f()),
         (
             "invalid_pososversion",
             with(h(), "pososversion", Some("android".into())),
@@ -167,11 +143,7 @@ async fn every_documented_error_is_400_with_error_only() {
             h(),
             with(f(), "grant_type", Some("password".into())),
         ),
-        (
-            "invalid_scope",
-            h(),
-            with(f(), "scope", Some("AdminAPI".into())),
-        ),
+        ("invalid_scope", h(), with(f(), "scope", Some("AdminAPI".into()))),
         ("invalid_request", h(), with(f(), "client_secret", None)),
         ("invalid_request", h(), with(f(), "grant_type", None)),
         (
@@ -208,10 +180,7 @@ async fn without_registered_device_only_lengths_are_checked() {
     assert_eq!(status, 200);
     let headers = with(good_headers(), "presharedkey", Some("k".repeat(201)));
     let (status, body) = token(&sim, &headers, &good_form()).await;
-    assert_eq!(
-        (status, body),
-        (400, json!({"error": "invalid_presharedkey"}))
-    );
+    assert_eq!((status, body), (400, json!({"error": "invalid_presharedkey"})));
     let headers = with(good_headers(), "presharedkey", Some("k".repeat(200)));
     assert_eq!(token(&sim, &headers, &good_form()).await.0, 200);
 }
@@ -228,9 +197,6 @@ async fn expiry_and_revocation() {
     let access = body["access_token"].as_str().unwrap().to_owned();
     assert!(sim.revoke_token(&access));
     let (status, body) = get_bearer(&sim.test_url(), &access).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_token"))
-    );
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
     assert_eq!(sim.stats().token_requests(ID), 2);
 }

@@ -29,8 +29,7 @@ const CC: [(&str, &str); 1] = [("grant_type", "client_credentials")];
 async fn basic_colon_and_semicolon_and_scope() {
     let sim = start(ProviderSim::Mypos).await;
     sim.add_client("client-a", "secret-a");
-    let (status, body) =
-        split(token(&sim, Some(basic("client-a", "secret-a", ':')), &CC).await).await;
+    let (status, body) = split(token(&sim, Some(basic("client-a", "secret-a", ':')), &CC).await).await;
     assert_eq!(status, 200);
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
@@ -38,25 +37,17 @@ async fn basic_colon_and_semicolon_and_scope() {
     assert!(body.get("scope").is_none());
     let access = body["access_token"].as_str().unwrap().to_owned();
     let (status, body) = get_bearer(&sim.test_url(), &access).await;
-    assert_eq!(
-        (status, body["client_id"].as_str()),
-        (200, Some("client-a"))
-    );
+    assert_eq!((status, body["client_id"].as_str()), (200, Some("client-a")));
 
     let (status, _) = split(token(&sim, Some(basic("client-a", "secret-a", ';')), &CC).await).await;
     assert_eq!(status, 200);
 
     let form = [("grant_type", "client_credentials"), ("scope", "webhooks")];
-    let (status, body) =
-        split(token(&sim, Some(basic("client-a", "secret-a", ':')), &form).await).await;
+    let (status, body) = split(token(&sim, Some(basic("client-a", "secret-a", ':')), &form).await).await;
     assert_eq!((status, body["scope"].as_str()), (200, Some("webhooks")));
     let form = [("grant_type", "client_credentials"), ("scope", "payments")];
-    let (status, body) =
-        split(token(&sim, Some(basic("client-a", "secret-a", ':')), &form).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_scope"))
-    );
+    let (status, body) = split(token(&sim, Some(basic("client-a", "secret-a", ':')), &form).await).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")));
     assert_eq!(sim.stats().token_requests("client-a"), 4);
     assert_eq!(sim.stats().tokens_issued("client-a"), 3);
 }
@@ -72,9 +63,7 @@ async fn token_errors() {
         None,
     ] {
         let resp = token(&sim, auth.clone(), &CC).await;
-        assert!(header(&resp, "www-authenticate")
-            .unwrap()
-            .starts_with("Basic"));
+        assert!(header(&resp, "www-authenticate").unwrap().starts_with("Basic"));
         let (status, body) = split(resp).await;
         assert_eq!(
             (status, body["error"].as_str()),
@@ -90,20 +79,15 @@ async fn token_errors() {
     assert_eq!(token(&sim, None, &form).await.status(), 401);
     for grant in ["authorization_code", "refresh_token", "password"] {
         let form = [("grant_type", grant)];
-        let (status, body) =
-            split(token(&sim, Some(basic("client-a", "secret-a", ':')), &form).await).await;
+        let (status, body) = split(token(&sim, Some(basic("client-a", "secret-a", ':')), &form).await).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (400, Some("unsupported_grant_type")),
             "{grant}"
         );
     }
-    let (status, body) =
-        split(token(&sim, Some(basic("client-a", "secret-a", ':')), &[]).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    let (status, body) = split(token(&sim, Some(basic("client-a", "secret-a", ':')), &[]).await).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
 }
 
 #[tokio::test]
@@ -116,34 +100,17 @@ async fn revoke_endpoint() {
     assert_eq!(get_bearer(&sim.test_url(), &access).await.0, 200);
 
     // Another client cannot revoke it (200 per RFC 7009, but nothing happens).
-    let resp = revoke(
-        &sim,
-        basic("client-b", "secret-b", ':'),
-        &[("token", &access)],
-    )
-    .await;
+    let resp = revoke(&sim, basic("client-b", "secret-b", ':'), &[("token", &access)]).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(get_bearer(&sim.test_url(), &access).await.0, 200);
     // Bad credentials.
-    let (status, body) =
-        split(revoke(&sim, basic("client-a", "bad", ':'), &[("token", &access)]).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client"))
-    );
+    let (status, body) = split(revoke(&sim, basic("client-a", "bad", ':'), &[("token", &access)]).await).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
     // Missing token.
     let (status, body) = split(revoke(&sim, basic("client-a", "secret-a", ':'), &[]).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
     // Revoked with the semicolon separator.
-    let resp = revoke(
-        &sim,
-        basic("client-a", "secret-a", ';'),
-        &[("token", &access)],
-    )
-    .await;
+    let resp = revoke(&sim, basic("client-a", "secret-a", ';'), &[("token", &access)]).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), "");
     let (status, body) = get_bearer(&sim.test_url(), &access).await;
@@ -154,13 +121,9 @@ async fn revoke_endpoint() {
     );
     // Unknown token: still 200.
     assert_eq!(
-        revoke(
-            &sim,
-            basic("client-a", "secret-a", ':'),
-            &[("token", "unknown")]
-        )
-        .await
-        .status(),
+        revoke(&sim, basic("client-a", "secret-a", ':'), &[("token", "unknown")])
+            .await
+            .status(),
         200
     );
     assert_eq!(sim.stats().revocations("client-a"), 3);

@@ -51,8 +51,7 @@ async fn basic_credentials_are_form_urldecoded() {
     sim.add_client("client:a", "s3cr t+%");
     // RFC 6749 §2.3.1: id and secret form-urlencoded before Basic.
     let auth = basic("client%3Aa", "s3cr+t%2B%25", ':');
-    let (status, _) =
-        split(token(&sim, Some(auth), &[("grant_type", "client_credentials")]).await).await;
+    let (status, _) = split(token(&sim, Some(auth), &[("grant_type", "client_credentials")]).await).await;
     assert_eq!(status, 200);
 }
 
@@ -65,23 +64,15 @@ async fn client_authentication_errors() {
     let cc = [("grant_type", "client_credentials")];
 
     let resp = token(&sim, Some(basic("client-a", "wrong", ':')), &cc).await;
-    assert!(header(&resp, "www-authenticate")
-        .unwrap()
-        .starts_with("Basic"));
+    assert!(header(&resp, "www-authenticate").unwrap().starts_with("Basic"));
     let (status, body) = split(resp).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client"))
-    );
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
     let form = [
         ("grant_type", "client_credentials"),
         ("client_id", "client-a"),
         ("client_secret", "wrong"),
     ];
-    assert_eq!(
-        split(token(&sim, None, &form).await).await.1["error"],
-        "invalid_client"
-    );
+    assert_eq!(split(token(&sim, None, &form).await).await.1["error"], "invalid_client");
     assert_eq!(split(token(&sim, None, &cc).await).await.0, 401);
     // Both methods at once.
     let form = [
@@ -89,12 +80,8 @@ async fn client_authentication_errors() {
         ("client_id", "client-a"),
         ("client_secret", "secret-a"),
     ];
-    let (status, body) =
-        split(token(&sim, Some(basic("client-a", "secret-a", ':')), &form).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    let (status, body) = split(token(&sim, Some(basic("client-a", "secret-a", ':')), &form).await).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
     // Registered methods.
     let form = [
         ("grant_type", "client_credentials"),
@@ -103,17 +90,10 @@ async fn client_authentication_errors() {
     ];
     assert_eq!(token(&sim, None, &form).await.status(), 401);
     assert_eq!(
-        token(&sim, Some(basic("basic-only", "s", ':')), &cc)
-            .await
-            .status(),
+        token(&sim, Some(basic("basic-only", "s", ':')), &cc).await.status(),
         200
     );
-    assert_eq!(
-        token(&sim, Some(basic("post-only", "s", ':')), &cc)
-            .await
-            .status(),
-        401
-    );
+    assert_eq!(token(&sim, Some(basic("post-only", "s", ':')), &cc).await.status(), 401);
     let form = [
         ("grant_type", "client_credentials"),
         ("client_id", "post-only"),
@@ -132,15 +112,9 @@ async fn grant_scope_audience_and_header_errors() {
     );
     let auth = || Some(basic("client-a", "secret-a", ':'));
     let (status, body) = split(token(&sim, auth(), &[("grant_type", "password")]).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("unsupported_grant_type"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("unsupported_grant_type")));
     let (status, body) = split(token(&sim, auth(), &[]).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
     let (status, body) = split(
         token(
             &sim,
@@ -150,26 +124,17 @@ async fn grant_scope_audience_and_header_errors() {
         .await,
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_scope"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")));
     let (status, body) = split(
         token(
             &sim,
             auth(),
-            &[
-                ("grant_type", "client_credentials"),
-                ("audience", "https://other"),
-            ],
+            &[("grant_type", "client_credentials"), ("audience", "https://other")],
         )
         .await,
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_target"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_target")));
     let (status, body) = split(
         token(
             &sim,
@@ -192,12 +157,8 @@ async fn grant_scope_audience_and_header_errors() {
     assert_eq!(body["scope"], "read write");
 
     sim.require_token_header("X-Tenant", "shop-1");
-    let (status, body) =
-        split(token(&sim, auth(), &[("grant_type", "client_credentials")]).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    let (status, body) = split(token(&sim, auth(), &[("grant_type", "client_credentials")]).await).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
     let resp = http()
         .post(sim.token_url().unwrap())
         .header("Authorization", basic("client-a", "secret-a", ':'))
@@ -235,23 +196,9 @@ async fn rfc7009_revocation() {
         .await,
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client"))
-    );
-    let (status, body) = split(
-        post(
-            revoke.clone(),
-            Some(basic("client-a", "secret-a", ':')),
-            &[],
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    let (status, body) = split(post(revoke.clone(), Some(basic("client-a", "secret-a", ':')), &[]).await).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
     assert_eq!(get_bearer(&sim.test_url(), &access).await.0, 200);
 
     let form = [

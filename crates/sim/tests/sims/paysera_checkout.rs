@@ -30,10 +30,7 @@ async fn token_then_methods() {
         .ends_with("/auth/realms/Paysera/protocol/openid-connect/token"));
     let resp = token(&sim, &GOOD).await;
     assert_eq!(header(&resp, "x-ratelimit-limit").as_deref(), Some("50"));
-    assert_eq!(
-        header(&resp, "x-ratelimit-remaining").as_deref(),
-        Some("49")
-    );
+    assert_eq!(header(&resp, "x-ratelimit-remaining").as_deref(), Some("49"));
     assert!(header(&resp, "x-ratelimit-reset").is_some());
     assert_eq!(header(&resp, "cache-control").as_deref(), Some("no-store"));
     let (status, body) = split(resp).await;
@@ -51,22 +48,11 @@ async fn token_then_methods() {
         })
     );
     let claims = jwt::decode_claims(&access).unwrap();
-    assert_eq!(
-        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
-        3600
-    );
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
     assert_eq!(claims["azp"], "client-a");
 
-    let resp = http()
-        .get(sim.test_url())
-        .bearer_auth(&access)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        header(&resp, "x-ratelimit-remaining").as_deref(),
-        Some("48")
-    );
+    let resp = http().get(sim.test_url()).bearer_auth(&access).send().await.unwrap();
+    assert_eq!(header(&resp, "x-ratelimit-remaining").as_deref(), Some("48"));
     let (status, body) = split(resp).await;
     assert_eq!(status, 200);
     assert!(body["items"].is_array());
@@ -81,8 +67,7 @@ async fn token_then_methods() {
 async fn invalid_client_and_request_errors() {
     let sim = start(ProviderSim::PayseraCheckout).await;
     sim.add_client("client-a", "secret-a");
-    let invalid_client =
-        json!({"error": "invalid_client", "error_description": "Invalid client credentials"});
+    let invalid_client = json!({"error": "invalid_client", "error_description": "Invalid client credentials"});
     for form in [
         vec![
             ("grant_type", "client_credentials"),
@@ -94,10 +79,7 @@ async fn invalid_client_and_request_errors() {
             ("client_id", "nobody"),
             ("client_secret", "secret-a"),
         ],
-        vec![
-            ("grant_type", "client_credentials"),
-            ("client_id", "client-a"),
-        ],
+        vec![("grant_type", "client_credentials"), ("client_id", "client-a")],
     ] {
         let (status, body) = split(token(&sim, &form).await).await;
         assert_eq!((status, &body), (401, &invalid_client), "{form:?}");
@@ -119,15 +101,9 @@ async fn invalid_client_and_request_errors() {
         .await,
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("unsupported_grant_type"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("unsupported_grant_type")));
     let (status, body) = split(token(&sim, &GOOD[1..]).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
     let (status, body) = split(
         http()
             .post(sim.token_url().unwrap())
@@ -137,17 +113,11 @@ async fn invalid_client_and_request_errors() {
             .unwrap(),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
     let mut scoped = GOOD.to_vec();
     scoped.push(("scope", "admin"));
     let (status, body) = split(token(&sim, &scoped).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_scope"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")));
     assert_eq!(sim.stats().token_requests("client-a"), 6);
     assert_eq!(sim.stats().token_requests("anonymous"), 1);
 }
@@ -172,10 +142,7 @@ async fn expired_and_revoked_tokens_get_invalid_token() {
     assert_eq!(get_bearer(&sim.test_url(), &access).await.0, 200);
     assert_eq!(sim.revoke_client_tokens("client-a"), 2);
     let (status, body) = get_bearer(&sim.test_url(), &access).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_token"))
-    );
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
     let (status, _) = split(http().get(sim.test_url()).send().await.unwrap()).await;
     assert_eq!(status, 401);
 }

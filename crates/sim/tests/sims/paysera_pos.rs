@@ -26,10 +26,7 @@ async fn orders_success_shape_and_headers() {
     assert_eq!(sim.token_url(), None);
     let resp = get(&sim.test_url(), Some(&format!("Bearer {PAT}"))).await;
     assert_eq!(header(&resp, "x-ratelimit-limit").as_deref(), Some("50"));
-    assert_eq!(
-        header(&resp, "x-ratelimit-remaining").as_deref(),
-        Some("49")
-    );
+    assert_eq!(header(&resp, "x-ratelimit-remaining").as_deref(), Some("49"));
     assert_eq!(header(&resp, "x-ratelimit-reset").as_deref(), Some("60"));
     let (status, body) = split(resp).await;
     assert_eq!(status, 200);
@@ -111,20 +108,12 @@ async fn auth003_without_permission() {
 async fn counts_missing_accept_header_and_404s_other_paths() {
     let sim = start(ProviderSim::PayseraPos).await;
     sim.add_pat(PAT, true);
-    let resp = http()
-        .get(sim.test_url())
-        .bearer_auth(PAT)
-        .send()
-        .await
-        .unwrap();
+    let resp = http().get(sim.test_url()).bearer_auth(PAT).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(sim.stats().missing_accept_json(), 1);
     let url = format!("{}/eapi/v1/cash-registers/1/status", sim.base_url());
     assert_eq!(get(&url, None).await.status(), 401);
-    assert_eq!(
-        get(&url, Some(&format!("Bearer {PAT}"))).await.status(),
-        404
-    );
+    assert_eq!(get(&url, Some(&format!("Bearer {PAT}"))).await.status(), 404);
 }
 
 #[tokio::test]
@@ -137,10 +126,7 @@ async fn rate_limit_429_and_window_reset() {
     for remaining in ["2", "1", "0"] {
         let resp = get(&sim.test_url(), Some(&auth)).await;
         assert_eq!(resp.status(), 200);
-        assert_eq!(
-            header(&resp, "x-ratelimit-remaining").as_deref(),
-            Some(remaining)
-        );
+        assert_eq!(header(&resp, "x-ratelimit-remaining").as_deref(), Some(remaining));
     }
     sim.advance_clock(Duration::from_secs(20));
     let resp = get(&sim.test_url(), Some(&auth)).await;
@@ -150,10 +136,7 @@ async fn rate_limit_429_and_window_reset() {
     assert_eq!(header(&resp, "x-ratelimit-remaining").as_deref(), Some("0"));
     assert_eq!(header(&resp, "x-ratelimit-limit").as_deref(), Some("3"));
     // Another token has its own window.
-    assert_eq!(
-        get(&sim.test_url(), Some("Bearer other")).await.status(),
-        200
-    );
+    assert_eq!(get(&sim.test_url(), Some("Bearer other")).await.status(), 200);
     assert_eq!(sim.stats().rate_limited(PAT), 1);
     sim.advance_clock(Duration::from_secs(40));
     let resp = get(&sim.test_url(), Some(&auth)).await;

@@ -23,17 +23,13 @@ fn raw_get(addr: std::net::SocketAddr, path: &str, token: &str) -> std::io::Resu
 
 #[test]
 fn blocking_runtime_serves_sync_callers_and_stops_on_drop() {
-    let sim =
-        Simulator::spawn_blocking_runtime(ProviderSim::PayseraPos, SimConfig::default()).unwrap();
+    let sim = Simulator::spawn_blocking_runtime(ProviderSim::PayseraPos, SimConfig::default()).unwrap();
     sim.add_pat("pat", true);
     let addr = sim.addr();
     let resp = raw_get(addr, "/eapi/v1/orders?page=1&per_page=1", "pat").unwrap();
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     let resp = raw_get(addr, "/eapi/v1/orders", "bad").unwrap();
-    assert!(
-        resp.starts_with("HTTP/1.1 401") && resp.contains("AUTH002"),
-        "{resp}"
-    );
+    assert!(resp.starts_with("HTTP/1.1 401") && resp.contains("AUTH002"), "{resp}");
     assert_eq!(sim.stats().hits("/eapi/v1/orders"), 2);
     drop(sim);
     assert!(TcpStream::connect(addr).is_err());
@@ -56,24 +52,9 @@ async fn unknown_paths_and_methods() {
     let sim = Simulator::start(ProviderSim::Mypos, SimConfig::default())
         .await
         .unwrap();
-    let (status, body) = split(
-        http()
-            .get(format!("{}/nope", sim.base_url()))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = split(http().get(format!("{}/nope", sim.base_url())).send().await.unwrap()).await;
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
-    assert_eq!(
-        http()
-            .get(sim.token_url().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        405
-    );
+    assert_eq!(http().get(sim.token_url().unwrap()).send().await.unwrap().status(), 405);
     assert_eq!(sim.stats().hits("/nope"), 1);
     sim.reset_stats();
     assert_eq!(sim.stats().hits_total(), 0);
@@ -111,10 +92,7 @@ async fn demo_credentials_all_work() {
                     .send()
                     .await
                     .unwrap();
-                split(resp).await.1["access_token"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
+                split(resp).await.1["access_token"].as_str().unwrap().to_owned()
             }
             "mypos" | "oauth2" => {
                 let mut form = vec![("grant_type", "client_credentials".to_owned())];
@@ -125,18 +103,12 @@ async fn demo_credentials_all_work() {
                 }
                 let resp = c
                     .post(f("token_url"))
-                    .header(
-                        "Authorization",
-                        basic(&f("client_id"), &s("client_secret"), ':'),
-                    )
+                    .header("Authorization", basic(&f("client_id"), &s("client_secret"), ':'))
                     .form(&form)
                     .send()
                     .await
                     .unwrap();
-                split(resp).await.1["access_token"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
+                split(resp).await.1["access_token"].as_str().unwrap().to_owned()
             }
             "ereceipt" => {
                 let resp = c
@@ -154,10 +126,7 @@ async fn demo_credentials_all_work() {
                     .send()
                     .await
                     .unwrap();
-                split(resp).await.1["access_token"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
+                split(resp).await.1["access_token"].as_str().unwrap().to_owned()
             }
             "chimpy" => {
                 let body = serde_json::json!({
