@@ -534,8 +534,7 @@ fn reminders_notify_once_a_day_and_summarise_in_the_window() {
         wait_for(&client, &format!("dialog{}[open]", testid("settings-dialog"))).await;
         let lead = wait_for(&client, &format!("{}:not([disabled])", testid("settings-lead"))).await;
         assert_eq!(lead.prop("value").await.expect("value").as_deref(), Some("14"));
-        clear_input(&lead).await;
-        lead.send_keys("3").await.expect("typed");
+        type_into(&client, &format!("{}:not([disabled])", testid("settings-lead")), "3").await;
         click(&client, &testid("settings-save")).await;
         wait_gone(&client, &testid("settings-dialog")).await;
         wait_for_text(&client, &cell(&due_soon), "Up to date", |t| t.contains("Up to date")).await;
@@ -615,23 +614,21 @@ fn demo_vault_is_offered_on_first_run_and_never_mixes_with_the_real_one() {
         );
 
         // Search, filter and sort.
-        let search = wait_for(&client, &testid("search-input")).await;
-        search.send_keys("mypos").await.expect("typed");
+        let search = testid("search-input");
+        type_into(&client, &search, "mypos").await;
         wait_for_text(&client, &testid("filter-note"), "1 of 7", |t| {
             t.contains("1 credential of 7")
         })
         .await;
         assert_eq!(row_names(&client).await, vec!["demo-mypos".to_string()]);
-        clear_input(&search).await;
-        search.send_keys("sandbox").await.expect("typed");
+        type_into(&client, &search, "sandbox").await;
         wait_for_text(&client, &testid("filter-note"), "the sandbox ones", |t| {
             t.contains("of 7")
         })
         .await;
         let sandbox = row_names(&client).await;
         assert_eq!(sandbox, vec!["demo-mypos".to_string(), "demo-paysera-pos".to_string()]);
-        clear_input(&search).await;
-        search.send_keys(" ").await.expect("typed");
+        type_into(&client, &search, " ").await;
         wait_for(&client, &testid("provider-filter"))
             .await
             .select_by_value("chimpy")
@@ -750,16 +747,13 @@ fn edit_changes_non_secret_fields_and_the_rotation_period() {
             Some(sim_demo::PAYSERA_CHECKOUT_CLIENT_ID)
         );
         fill_field(&client, "test_url", "http://shop.example/ping").await;
-        let period = wait_for(&client, &testid("period-input")).await;
-        clear_input(&period).await;
-        period.send_keys("0").await.expect("typed");
+        type_into(&client, &testid("period-input"), "0").await;
         click(&client, &testid("add-submit")).await;
         assert!(text_of(&client, &testid("problem-test_url"))
             .await
             .contains("Use https://"));
         assert!(text_of(&client, &testid("problem-period")).await.contains("1 to 3650"));
-        clear_input(&period).await;
-        period.send_keys("30").await.expect("typed");
+        type_into(&client, &testid("period-input"), "30").await;
         fill_field(
             &client,
             "test_url",
