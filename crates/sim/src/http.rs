@@ -348,3 +348,17 @@ pub(crate) fn revoke_own_token(st: &SimState, client_id: &str, form: &HashMap<St
     }
     StatusCode::OK.into_response()
 }
+
+/// A plain RFC 6749 §5.1 success: `access_token`, `token_type: Bearer`, `expires_in`, and
+/// `scope` when one was granted; not cacheable.
+pub(crate) fn bearer_token_response(
+    access_token: String,
+    expires_in: impl Into<Value>,
+    scope: Option<String>,
+) -> Response {
+    let mut body = json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": expires_in.into() });
+    if let Some(s) = scope {
+        body["scope"] = s.into();
+    }
+    no_store(json_response(StatusCode::OK, body))
+}

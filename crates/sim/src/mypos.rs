@@ -28,8 +28,8 @@ use axum::Router;
 use serde_json::json;
 
 use crate::http::{
-    api_auth, basic, basic_client, has_content_type, invalid_client_basic, json_response, limited, no_store,
-    oauth_error, parse_form, read_body, revoke_own_token, scope_tokens, Basic,
+    api_auth, basic, basic_client, bearer_token_response, has_content_type, invalid_client_basic, json_response,
+    limited, oauth_error, parse_form, read_body, revoke_own_token, scope_tokens, Basic,
 };
 use crate::issue::{issue, Format, Grant};
 use crate::state::{ClientConfig, SimState, ANONYMOUS};
@@ -139,15 +139,7 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Re
             },
             Format::Opaque(42),
         );
-        let mut body = json!({
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": expires_in,
-        });
-        if let Some(s) = scope {
-            body["scope"] = s.into();
-        }
-        no_store(json_response(StatusCode::OK, body))
+        bearer_token_response(access_token, expires_in, scope)
     })
 }
 

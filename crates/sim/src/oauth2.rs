@@ -30,8 +30,8 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use crate::http::{
-    api_auth, basic, basic_client, has_content_type, host, invalid_client_basic, json_response, limited, no_store,
-    oauth_error, parse_form, read_body, revoke_own_token, scope_tokens, Basic,
+    api_auth, basic, basic_client, bearer_token_response, has_content_type, host, invalid_client_basic, json_response,
+    limited, oauth_error, parse_form, read_body, revoke_own_token, scope_tokens, Basic,
 };
 use crate::issue::{issue, Format, Grant};
 use crate::state::{AuthMethod, ClientConfig, SimState, ANONYMOUS};
@@ -227,15 +227,7 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Body) -> Re
             },
             Format::Jwt(claims),
         );
-        let mut out = json!({
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": expires_in,
-        });
-        if let Some(s) = scope {
-            out["scope"] = s.into();
-        }
-        no_store(json_response(StatusCode::OK, out))
+        bearer_token_response(access_token, expires_in, scope)
     })
 }
 
