@@ -20,10 +20,13 @@ fn locked_keyring_is_a_clear_error_not_a_hang() {
         export XDG_DATA_HOME="$HOME_DIR/data" XDG_CACHE_HOME="$HOME_DIR/cache"
         mkdir -p "$XDG_DATA_HOME" "$XDG_CACHE_HOME"
         printf pw | gnome-keyring-daemon --unlock --components=secrets --control-directory="$HOME_DIR" >/dev/null 2>&1
-        for _ in $(seq 50); do
-          dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
-            org.freedesktop.DBus.Peer.Ping >/dev/null 2>&1 && break
-          sleep 0.1
+        # Ask the bus whether the name is taken; a call to the name itself would make D-Bus
+        # activate a second, unprimed daemon if ours has not registered yet.
+        for _ in $(seq 100); do
+          dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+            org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
+            grep -q 'boolean true' && break
+          sleep 0.05
         done
         # Works while unlocked ...
         printf 'token=first\n' | "$BIN" --data-dir "$DATA" add open --provider bearer >/dev/null || exit 90
