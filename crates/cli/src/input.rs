@@ -120,6 +120,51 @@ fn prompt_secrets(schema: &ProviderSchema) -> Result<BTreeMap<String, SecretStri
     Ok(out)
 }
 
+/// Reads this machine's engine credential for `tillkey vault connect`: a `FIELD=VALUE`
+/// line on stdin (`token=...` or `secret_id=...`), or a hidden prompt on a terminal.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a missing, repeated, empty or unexpected line.
+pub fn read_engine_secret(field: &str, label: &str) -> Result<SecretString, Error> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let value = rpassword::prompt_password(format!("{label}: "))
+            .map_err(|e| invalid(field, format!("could not be read from the terminal ({})", e.kind())))?;
+        return Ok(SecretString::from(value));
+    }
+    let mut text = String::new();
+    stdin
+        .lock()
+        .take(MAX_STDIN)
+        .read_to_string(&mut text)
+        .map_err(|e| invalid("stdin", format!("cannot be read as UTF-8 text ({})", e.kind())))?;
+    parse_engine_secret(field, &text)
+}
+
+/// Parses the one `FIELD=VALUE` line of [`read_engine_secret`].
+pub fn parse_engine_secret(field: &str, text: &str) -> Result<SecretString, Error> {
+    let mut out = None;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            return Err(invalid("stdin", format!("line {} is not {field}=VALUE", n + 1)));
+        };
+        if k.trim() != field {
+            return Err(invalid(
+                k.trim(),
+                format!("is not expected here: give the engine credential as `{field}=VALUE` on stdin"),
+            ));
+        }
+        if out.replace(SecretString::from(v.trim())).is_some() {
+            return Err(invalid(field, "is given more than once on stdin"));
+        }
+    }
+    out.ok_or_else(|| invalid(field, format!("missing: give it on stdin as `{field}=VALUE`")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +172,22 @@ mod tests {
 
     fn ereceipt() -> ProviderSchema {
         tillkey_core::providers::schema("ereceipt").unwrap()
+    }
+
+    #[test]
+    fn engine_secret_is_one_named_line_and_never_echoed() {
+        assert_eq!(
+            parse_engine_secret("token", "token=s.abc\n").unwrap().expose_secret(),
+            "s.abc"
+        );
+        let e = parse_engine_secret("token", "secret_id=hunter2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(parse_engine_secret("token", "").is_err());
+        assert!(parse_engine_secret("token", "token=a\ntoken=b\n").is_err());
+        let e = parse_engine_secret("token", "hunter2\n").unwrap_err().to_string();
+        assert!(!e.contains("hunter2"), "{e}");
     }
 
     #[test]

@@ -13,7 +13,10 @@ use secrecy::ExposeSecret;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use tillkey_core::{Engine, Environment, Error, NewCredential, RevokeOutcome, RotateOutcome, Vault};
+use tillkey_core::vault::team;
+use tillkey_core::{
+    Engine, Environment, Error, KeyringStore, NewCredential, RevokeOutcome, RotateOutcome, SecretStore, Vault,
+};
 
 /// Credentials for POS and payment APIs, kept in the OS keyring.
 #[derive(Parser, Debug)]
@@ -22,6 +25,11 @@ struct Cli {
     /// Data directory of the vault (default: $TILLKEY_DATA_DIR, else the platform data dir).
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+
+    /// The vault a credential command works on: a connected team vault's name, or `local`
+    /// (the default: this machine's OS keyring vault).
+    #[arg(long, global = true, value_name = "NAME")]
+    vault: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -117,6 +125,65 @@ enum Command {
         /// Credential name.
         name: String,
     },
+    /// Team vaults on OpenBao / HashiCorp Vault (KV v2): connect, list, disconnect.
+    Vault {
+        #[command(subcommand)]
+        action: VaultCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum VaultCommand {
+    /// Connect this machine to a team vault. The engine token (`token=...`) or AppRole
+    /// secret_id (`secret_id=...`) is read from stdin, or a hidden prompt on a terminal;
+    /// never from arguments. The connection is checked before anything is saved.
+    Connect {
+        /// Local name of the team vault (used with --vault NAME).
+        name: String,
+        /// Engine address, e.g. https://bao.example.com:8200 (http only for loopback).
+        #[arg(long, value_name = "URL")]
+        address: String,
+        /// KV v2 mount.
+        #[arg(long, value_name = "MOUNT", default_value = "secret")]
+        mount: String,
+        /// Path prefix of this vault under the mount.
+        #[arg(long, value_name = "PREFIX", default_value = "tillkey")]
+        prefix: String,
+        /// Login method: token or approle.
+        #[arg(long, value_name = "METHOD", default_value = "token")]
+        auth: String,
+        /// AppRole role_id (not secret; the secret_id comes from stdin).
+        #[arg(long, value_name = "ID")]
+        role_id: Option<String>,
+        /// Namespace (Vault Enterprise / OpenBao namespaces).
+        #[arg(long, value_name = "NS")]
+        namespace: Option<String>,
+        /// PEM file of the CA that signs the engine's certificate.
+        #[arg(long, value_name = "PATH")]
+        ca_file: Option<PathBuf>,
+        /// Share access tokens through the engine instead of keeping them in memory.
+        #[arg(long)]
+        share_tokens: bool,
+        /// Superseded secret revisions to keep recoverable (0: destroy at once).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        retain: u32,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every vault of this machine with its status: connected, unreachable, denied or
+    /// sealed; read-only or read-write; credential count.
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget a team vault on this machine (its settings and keyring entry). The vault's
+    /// data in the engine is not touched.
+    Disconnect {
+        /// Team vault name.
+        name: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -144,8 +211,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn engine(data_dir: Option<PathBuf>) -> Result<Engine, Error> {
-    Engine::new(Arc::new(Vault::open_default(data_dir)?))
+fn open(cli: &Cli) -> Result<Vault, Error> {
+    Vault::open_named(cli.data_dir.clone(), cli.vault.as_deref())
+}
+
+fn engine(cli: &Cli) -> Result<Engine, Error> {
+    Engine::new(Arc::new(open(cli)?))
 }
 
 /// Retries `op` after a rate limit when `wait` is set (at most 3 waits), else returns the
@@ -173,6 +244,19 @@ where
 }
 
 async fn run(cli: Cli) -> Result<u8, Error> {
+    match &cli.command {
+        Command::Vault { .. } | Command::Providers { .. } => {}
+        _ => {
+            if let Some(v) = cli.vault.as_deref() {
+                if v != team::LOCAL_VAULT {
+                    team::config::validate_vault_name(v).map_err(|_| Error::InvalidInput {
+                        field: "--vault".into(),
+                        reason: format!("`{v}` is not a vault name"),
+                    })?;
+                }
+            }
+        }
+    }
     match cli.command {
         Command::Providers { json } => output::providers(&tillkey_core::providers::schemas(), json).map(|()| 0),
         Command::Add {
@@ -185,7 +269,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             let environment = env.as_deref().map(str::parse::<Environment>).transpose()?;
             let fields = input::parse_set(&schema, &set)?;
             let secrets = input::read_secrets(&schema)?;
-            let vault = Vault::open_default(cli.data_dir)?;
+            let vault = Vault::open_named(cli.data_dir, cli.vault.as_deref())?;
             let added = vault.add(NewCredential {
                 name,
                 provider,
@@ -194,20 +278,25 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 secrets,
             })?;
             println!(
-                "Added {} ({}, {}); {} stored in the OS keyring.",
+                "Added {} ({}, {}); {} stored in {}.",
                 added.name,
                 added.provider,
                 added.environment,
-                output::plural(added.secret_fields.len(), "secret")
+                output::plural(added.secret_fields.len(), "secret"),
+                vault.secret_home()
             );
             Ok(0)
         }
-        Command::List { json } => output::list(&Vault::open_default(cli.data_dir)?.list()?, json).map(|()| 0),
-        Command::Show { name, json } => {
-            output::show(&Vault::open_default(cli.data_dir)?.show(&name)?, json).map(|()| 0)
-        }
-        Command::Test { name, all, json, wait } => {
-            let engine = engine(cli.data_dir)?;
+        Command::List { json } => output::list(&open(&cli)?.list()?, json).map(|()| 0),
+        Command::Show { ref name, json } => output::show(&open(&cli)?.show(name)?, json).map(|()| 0),
+        Command::Test {
+            ref name,
+            all,
+            json,
+            wait,
+        } => {
+            let name = name.clone();
+            let engine = engine(&cli)?;
             let mut reports = match (&name, all) {
                 (Some(n), _) => vec![engine.test(n).await?],
                 (None, _) => engine.test_all().await?,
@@ -233,13 +322,18 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             }
             Ok(output::test_exit_code(&reports))
         }
-        Command::Token { name, wait } => {
-            let engine = engine(cli.data_dir)?;
-            let token = waiting(wait, || engine.token(&name)).await?;
+        Command::Token { ref name, wait } => {
+            let engine = engine(&cli)?;
+            let token = waiting(wait, || engine.token(name)).await?;
             println!("{}", token.value.expose_secret());
             Ok(0)
         }
-        Command::Exec { name, var, wait, cmd } => {
+        Command::Exec {
+            ref name,
+            ref var,
+            wait,
+            ref cmd,
+        } => {
             if var.is_empty()
                 || var.starts_with(|c: char| c.is_ascii_digit())
                 || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -249,15 +343,15 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     reason: format!("`{var}` is not an environment variable name"),
                 });
             }
-            let engine = engine(cli.data_dir)?;
-            let token = waiting(wait, || engine.token(&name)).await?;
+            let engine = engine(&cli)?;
+            let token = waiting(wait, || engine.token(name)).await?;
             let (program, args) = cmd.split_first().ok_or_else(|| Error::InvalidInput {
                 field: "CMD".into(),
                 reason: "no command given".into(),
             })?;
             let status = std::process::Command::new(program)
                 .args(args)
-                .env(&var, token.value.expose_secret())
+                .env(var, token.value.expose_secret())
                 .status()
                 .map_err(|e| Error::InvalidInput {
                     field: "CMD".into(),
@@ -265,8 +359,9 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 })?;
             Ok(output::child_exit_code(status))
         }
-        Command::Rotate { name } => {
-            let engine = engine(cli.data_dir)?;
+        Command::Rotate { ref name } => {
+            let name = name.clone();
+            let engine = engine(&cli)?;
             let schema = tillkey_core::providers::schema(&engine.vault().record(&name)?.provider)?;
             let secrets = input::read_secrets(&schema)?;
             match engine.rotate(&name, secrets).await? {
@@ -300,8 +395,8 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 }
             }
         }
-        Command::Revoke { name } => {
-            match engine(cli.data_dir)?.revoke(&name).await? {
+        Command::Revoke { ref name } => {
+            match engine(&cli)?.revoke(name).await? {
                 RevokeOutcome::Revoked => println!("Revoked the cached access token of {name} at the provider."),
                 RevokeOutcome::NothingCached => println!("{name} has no cached access token; nothing to revoke."),
                 RevokeOutcome::NoEndpoint { portal_steps } => println!(
@@ -310,9 +405,80 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             }
             Ok(0)
         }
-        Command::Remove { name } => {
-            Vault::open_default(cli.data_dir)?.remove(&name)?;
-            println!("Removed {name} and its keyring entries.");
+        Command::Remove { ref name } => {
+            let vault = open(&cli)?;
+            vault.remove(name)?;
+            match vault.team_name() {
+                None => println!("Removed {name} and its keyring entries."),
+                Some(t) => println!("Removed {name} and its secrets from team vault `{t}`."),
+            }
+            Ok(0)
+        }
+        Command::Vault { action } => vault_command(cli.data_dir, action),
+    }
+}
+
+fn vault_command(data_dir: Option<PathBuf>, action: VaultCommand) -> Result<u8, Error> {
+    let dir = tillkey_core::vault::resolve_data_dir(data_dir)?;
+    let keyring: Arc<dyn SecretStore> = Arc::new(KeyringStore);
+    match action {
+        VaultCommand::Connect {
+            name,
+            address,
+            mount,
+            prefix,
+            auth,
+            role_id,
+            namespace,
+            ca_file,
+            share_tokens,
+            retain,
+            json,
+        } => {
+            let auth: team::TeamAuth = auth.parse()?;
+            let opts = team::ConnectOptions {
+                name,
+                address,
+                mount: Some(mount),
+                prefix: Some(prefix),
+                auth,
+                role_id,
+                namespace,
+                ca_file,
+                retain,
+                share_tokens,
+            };
+            // Check the settings before asking for the secret.
+            opts.clone().into_config()?;
+            let secret = match auth {
+                team::TeamAuth::Token => input::read_engine_secret("token", "Engine token")?,
+                team::TeamAuth::Approle => input::read_engine_secret("secret_id", "AppRole secret_id")?,
+            };
+            let status = team::connect(&dir, opts, secret, keyring)?;
+            if json {
+                output::print_json(&status)?;
+            } else {
+                println!(
+                    "Connected team vault {} at {} ({}).",
+                    status.name,
+                    status.address,
+                    output::vault_state(&status)
+                );
+            }
+            Ok(0)
+        }
+        VaultCommand::List { json } => {
+            let all = team::list_vaults(&dir, keyring)?;
+            if json {
+                output::print_json(&all)?;
+            } else {
+                output::vaults(&all);
+            }
+            Ok(0)
+        }
+        VaultCommand::Disconnect { name } => {
+            team::disconnect(&dir, &name, keyring)?;
+            println!("Disconnected team vault {name} from this machine; its data in the engine is untouched.");
             Ok(0)
         }
     }

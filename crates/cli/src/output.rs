@@ -23,6 +23,37 @@ pub fn plural(n: usize, thing: &str) -> String {
     }
 }
 
+/// A vault's state in words: "connected, read-write, 3 credentials".
+pub fn vault_state(v: &tillkey_core::vault::team::VaultStatus) -> String {
+    use tillkey_core::vault::team::ConnectionState as S;
+    let state = match v.state {
+        S::Connected => "connected",
+        S::Unreachable => "unreachable",
+        S::Denied => "denied",
+        S::Sealed => "sealed",
+    };
+    let mut parts = vec![state.to_string()];
+    match v.writable {
+        Some(true) => parts.push("read-write".into()),
+        Some(false) => parts.push("read-only".into()),
+        None => {}
+    }
+    if let Some(n) = v.credentials {
+        parts.push(plural(n, "credential"));
+    }
+    parts.join(", ")
+}
+
+/// `tillkey vault list`.
+pub fn vaults(all: &[tillkey_core::vault::team::VaultStatus]) {
+    for v in all {
+        println!("{:<16} {:<40} {}", v.name, vault_state(v), v.address);
+        if let Some(d) = &v.detail {
+            println!("    {d}");
+        }
+    }
+}
+
 /// Prints an error and its hint on stderr.
 pub fn error(e: &Error) {
     eprintln!("error[{}]: {e}", e.code());

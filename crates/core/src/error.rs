@@ -124,6 +124,70 @@ pub enum Error {
     /// The provider offers no way to do this.
     #[error("{0}")]
     Unsupported(String),
+    /// A team vault's document changed since it was read (KV v2 check-and-set mismatch):
+    /// nothing was overwritten.
+    #[error("team vault `{vault}` was changed by someone else meanwhile; nothing was written")]
+    Conflict {
+        /// Team vault name.
+        vault: String,
+    },
+    /// The engine's policy does not allow this (HTTP 403 with a valid token).
+    #[error("team vault `{vault}` refused to {action}: permission denied by its policy")]
+    VaultDenied {
+        /// Team vault name.
+        vault: String,
+        /// What was refused ("write", "read", "delete").
+        action: String,
+    },
+    /// The engine could not be reached (DNS, connect, timeout).
+    #[error("team vault `{vault}` is unreachable at {address}: {detail}")]
+    VaultUnreachable {
+        /// Team vault name.
+        vault: String,
+        /// The engine address (no credentials in it).
+        address: String,
+        /// What failed.
+        detail: String,
+    },
+    /// TLS to the engine failed (untrusted or wrong certificate).
+    #[error("TLS with team vault `{vault}` at {address} failed: {detail}")]
+    VaultTls {
+        /// Team vault name.
+        vault: String,
+        /// The engine address.
+        address: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The engine is sealed.
+    #[error("team vault `{vault}` at {address} is sealed")]
+    VaultSealed {
+        /// Team vault name.
+        vault: String,
+        /// The engine address.
+        address: String,
+    },
+    /// The engine refused this machine's credential (token or AppRole login).
+    #[error("team vault `{vault}` refused this machine's login: {detail}")]
+    VaultAuth {
+        /// Team vault name.
+        vault: String,
+        /// What was refused (never the token or secret_id).
+        detail: String,
+    },
+    /// No team vault of that name is connected on this machine.
+    #[error("no team vault named `{0}` is connected")]
+    VaultNotConnected(String),
+    /// The engine answered in an unexpected way.
+    #[error("team vault `{vault}` answered HTTP {status}: {detail}")]
+    VaultResponse {
+        /// Team vault name.
+        vault: String,
+        /// HTTP status.
+        status: u16,
+        /// The engine's error messages, or the shape problem (never secret values).
+        detail: String,
+    },
     /// No data directory could be determined.
     #[error("no data directory: set TILLKEY_DATA_DIR or pass --data-dir")]
     NoDataDir,
@@ -208,6 +272,14 @@ impl Error {
             Error::CorruptMetadata { .. } => "corrupt_metadata",
             Error::UnsupportedSchema { .. } => "unsupported_schema",
             Error::NoDataDir => "no_data_dir",
+            Error::Conflict { .. } => "conflict",
+            Error::VaultDenied { .. } => "vault_denied",
+            Error::VaultUnreachable { .. } => "vault_unreachable",
+            Error::VaultTls { .. } => "vault_tls",
+            Error::VaultSealed { .. } => "vault_sealed",
+            Error::VaultAuth { .. } => "vault_auth",
+            Error::VaultNotConnected(_) => "vault_not_connected",
+            Error::VaultResponse { .. } => "vault_error",
             Error::Io { .. } => "io_error",
         }
     }
@@ -226,6 +298,11 @@ impl Error {
             Error::RateLimited { .. } => ErrorClass::RateLimited,
             Error::Network { .. } => ErrorClass::Network,
             Error::Unsupported(_) => ErrorClass::Input,
+            Error::VaultNotConnected(_) => ErrorClass::Input,
+            // The team vault is the secret store: sealed or refusing our login is "locked".
+            Error::VaultSealed { .. } | Error::VaultAuth { .. } => ErrorClass::Keyring,
+            Error::VaultUnreachable { .. } | Error::VaultTls { .. } => ErrorClass::Network,
+            Error::Conflict { .. } | Error::VaultDenied { .. } | Error::VaultResponse { .. } => ErrorClass::Rejected,
             Error::SecretMissing { .. }
             | Error::CorruptMetadata { .. }
             | Error::UnsupportedSchema { .. }
@@ -277,6 +354,36 @@ impl Error {
             ),
             Error::UnsupportedSchema { .. } => "Upgrade Tillkey to open this vault.".into(),
             Error::NoDataDir => return None,
+            Error::Conflict { .. } => {
+                "Someone else changed this vault; reload and try again (your change was not applied).".into()
+            }
+            Error::VaultDenied { vault, .. } => format!(
+                "Your access to team vault `{vault}` is read-only: ask its administrator for a policy that \
+                 allows this (see docs/policies/tillkey-admin.hcl). Reading and testing credentials still work."
+            ),
+            Error::VaultUnreachable { vault, address, .. } => format!(
+                "Check that the engine at {address} is running and reachable (VPN, firewall, DNS). \
+                 Credentials of other vaults are unaffected. `tillkey vault list` shows the status of `{vault}`."
+            ),
+            Error::VaultTls { vault, .. } => format!(
+                "Check the engine's certificate; if it is signed by a private CA, connect with its CA file: \
+                 `tillkey vault connect {vault} --address URL --ca-file CA.pem`."
+            ),
+            Error::VaultSealed { .. } => {
+                "The engine's operators must unseal it (`bao operator unseal`); nothing can be read until then.".into()
+            }
+            Error::VaultAuth { vault, .. } => format!(
+                "The token or AppRole secret_id was refused (wrong, expired or revoked). Connect again with a \
+                 valid one: `tillkey vault disconnect {vault}` then `tillkey vault connect {vault} ...`."
+            ),
+            Error::VaultNotConnected(_) => {
+                "Connect it first with `tillkey vault connect NAME --address URL`; `tillkey vault list` shows \
+                 the connected ones."
+                    .into()
+            }
+            Error::VaultResponse { .. } => {
+                "Check that the address points at an OpenBao or Vault server and that the KV v2 mount exists.".into()
+            }
             Error::Io { .. } => {
                 "Check that the data directory exists, is yours, and the disk is not full.".into()
             }

@@ -105,16 +105,28 @@ pub struct Metadata {
     /// Keyring entries awaiting deletion.
     #[serde(default)]
     pub pending_cleanup: Vec<PendingCleanup>,
+    /// Team vaults: when each pending entry (`{credential_id}/r{rev}`) that may be another
+    /// machine's write in progress was first seen, so it is swept only after a grace period.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending_since: BTreeMap<String, DateTime<Utc>>,
+}
+
+impl Default for Metadata {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Metadata {
-    fn new() -> Self {
+    /// An empty document with a fresh vault id.
+    pub fn new() -> Self {
         Self {
             schema: SCHEMA_VERSION,
             vault_id: uuid::Uuid::new_v4().to_string(),
             settings: Settings::default(),
             credentials: Vec::new(),
             pending_cleanup: Vec::new(),
+            pending_since: BTreeMap::new(),
         }
     }
 
@@ -131,8 +143,73 @@ pub struct MetadataFile {
     path: PathBuf,
 }
 
-/// An exclusive hold on the vault; released on drop.
+/// Where a vault's metadata document lives: the local file ([`MetadataFile`]) or a team
+/// vault's KV v2 engine. [`crate::vault::Vault`] holds one of these and runs the same
+/// validation and write order over either.
+pub trait MetadataStore: Send + Sync {
+    /// Reads the current document; a missing document is a new, empty vault.
+    ///
+    /// # Errors
+    /// Backend errors: file errors for the local file; engine errors for a team vault.
+    fn load(&self) -> Result<Metadata>;
+
+    /// Takes the vault's write guard: an exclusive lock (local file), or a local lock plus
+    /// check-and-set on the version read through the guard (team vault).
+    ///
+    /// # Errors
+    /// As [`MetadataStore::load`].
+    fn lock(&self) -> Result<WriteLock<'_>>;
+
+    /// Where the document lives, for messages (a path or an engine address; no secret).
+    fn location(&self) -> String;
+}
+
+/// One backend's write guard (see [`WriteLock`]).
+pub trait MetadataGuard {
+    /// Reads the document while holding the guard.
+    ///
+    /// # Errors
+    /// As [`MetadataStore::load`].
+    fn load(&self) -> Result<Metadata>;
+
+    /// Commits the document. A team vault commits with check-and-set on the version this
+    /// guard last read or wrote, so a concurrent writer's change is never overwritten.
+    ///
+    /// # Errors
+    /// Backend errors; [`Error::Conflict`] when someone else changed the document.
+    fn save(&self, meta: &Metadata) -> Result<()>;
+}
+
+/// A hold on the vault for one read-modify-write; released on drop.
 pub struct WriteLock<'a> {
+    inner: Box<dyn MetadataGuard + 'a>,
+}
+
+impl<'a> WriteLock<'a> {
+    /// Wraps a backend's guard.
+    pub fn new(inner: Box<dyn MetadataGuard + 'a>) -> Self {
+        Self { inner }
+    }
+
+    /// Reads the document while holding the lock.
+    ///
+    /// # Errors
+    /// As [`MetadataStore::load`].
+    pub fn load(&self) -> Result<Metadata> {
+        self.inner.load()
+    }
+
+    /// Commits the document (atomically for the file; with check-and-set for a team vault).
+    ///
+    /// # Errors
+    /// As [`MetadataGuard::save`]; the previous document is then untouched.
+    pub fn save(&self, meta: &Metadata) -> Result<()> {
+        self.inner.save(meta)
+    }
+}
+
+/// The local file's guard: an exclusive lock on the sibling lock file.
+struct FileGuard<'a> {
     file: &'a MetadataFile,
     _lock: File,
 }
@@ -213,55 +290,86 @@ impl MetadataFile {
     /// # Errors
     /// [`Error::Io`] if the lock file cannot be opened or locked.
     pub fn lock(&self) -> Result<WriteLock<'_>> {
-        let lock_path = self.dir.join(LOCK_NAME);
-        let mut opts = OpenOptions::new();
-        opts.create(true).truncate(false).write(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let f = opts
-            .open(&lock_path)
-            .map_err(|e| Error::io("cannot open", &lock_path, e))?;
-        f.lock().map_err(|e| Error::io("cannot lock", &lock_path, e))?;
-        Ok(WriteLock { file: self, _lock: f })
+        let f = lock_file(&self.dir.join(LOCK_NAME))?;
+        Ok(WriteLock::new(Box::new(FileGuard { file: self, _lock: f })))
     }
 }
 
-impl WriteLock<'_> {
-    /// Reads the document while holding the lock.
-    ///
-    /// # Errors
-    /// As [`MetadataFile::load`].
-    pub fn load(&self) -> Result<Metadata> {
+/// Opens (creating it 0600) and exclusively locks `path`, blocking until it is free.
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be opened or locked.
+pub fn lock_file(path: &Path) -> Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let f = opts.open(path).map_err(|e| Error::io("cannot open", path, e))?;
+    f.lock().map_err(|e| Error::io("cannot lock", path, e))?;
+    Ok(f)
+}
+
+impl MetadataStore for MetadataFile {
+    fn load(&self) -> Result<Metadata> {
+        MetadataFile::load(self)
+    }
+
+    fn lock(&self) -> Result<WriteLock<'_>> {
+        MetadataFile::lock(self)
+    }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+impl MetadataGuard for FileGuard<'_> {
+    fn load(&self) -> Result<Metadata> {
         self.file.load()
     }
 
     /// Replaces the document atomically: a crash leaves the old or the new file, whole.
-    ///
-    /// # Errors
-    /// [`Error::Io`]; the previous file is then untouched.
-    pub fn save(&self, meta: &Metadata) -> Result<()> {
+    fn save(&self, meta: &Metadata) -> Result<()> {
         let path = &self.file.path;
         let mut bytes =
             serde_json::to_vec_pretty(meta).map_err(|e| Error::io("cannot encode", path, std::io::Error::other(e)))?;
         bytes.push(b'\n');
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".vault.json.")
-            .suffix(".tmp")
-            .tempfile_in(&self.file.dir)
-            .map_err(|e| Error::io("cannot create a temp file in", &self.file.dir, e))?;
-        tmp.write_all(&bytes)
-            .map_err(|e| Error::io("cannot write", tmp.path().to_path_buf(), e))?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io("cannot sync", tmp.path().to_path_buf(), e))?;
-        tmp.persist(path)
-            .map_err(|e| Error::io("cannot replace", path, e.error))?;
-        sync_dir(&self.file.dir);
-        Ok(())
+        write_atomic(path, &bytes)
     }
 }
 
-fn create_private_dir(dir: &Path) -> Result<()> {
+/// Replaces `path` atomically with `bytes` (temp file in the same directory, fsync, rename,
+/// fsync of the directory); the file is created 0600.
+///
+/// # Errors
+/// [`Error::Io`]; the previous file is then untouched.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("cannot create a temp file in", dir, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("cannot write", tmp.path().to_path_buf(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("cannot sync", tmp.path().to_path_buf(), e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("cannot replace", path, e.error))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Creates `dir` (and parents) with mode 0700.
+///
+/// # Errors
+/// [`Error::Io`].
+pub fn create_private_dir(dir: &Path) -> Result<()> {
     let mut b = fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
@@ -269,7 +377,11 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     b.create(dir).map_err(|e| Error::io("cannot create", dir, e))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to `path`, created with mode 0600.
+///
+/// # Errors
+/// [`Error::Io`].
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut opts = OpenOptions::new();
     opts.create(true).truncate(true).write(true);
     #[cfg(unix)]

@@ -12,13 +12,14 @@
 
 pub mod metadata;
 pub mod secrets;
+pub mod team;
 
 use crate::clock::{Clock, SystemClock};
 use crate::dto::{CredentialEdit, CredentialSummary, NewCredential, RotationStatus, VaultSettings};
 use crate::error::{Error, Result};
 use crate::providers;
 use chrono::NaiveDate;
-use metadata::{CredentialRecord, Metadata, MetadataFile, PendingCleanup, Settings, WriteLock};
+use metadata::{CredentialRecord, Metadata, MetadataFile, MetadataStore, PendingCleanup, Settings, WriteLock};
 use secrecy::{ExposeSecret, SecretString};
 use secrets::{KeyringStore, SecretKey, SecretStore};
 use std::collections::BTreeMap;
@@ -43,17 +44,31 @@ pub fn resolve_data_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
     dirs::data_dir().map(|d| d.join("tillkey")).ok_or(Error::NoDataDir)
 }
 
-/// A vault: one data dir's metadata plus its secrets.
+/// A vault: its metadata document plus its secrets. The local vault keeps them in the
+/// data dir's `vault.json` and the OS keyring; a team vault in a KV v2 engine (see
+/// [`team`]). Everything else (validation, write order, rotation, token caching rules)
+/// is the same code over either.
 pub struct Vault {
-    meta: MetadataFile,
+    meta: Box<dyn MetadataStore>,
     secrets: Arc<dyn SecretStore>,
     clock: Arc<dyn Clock>,
+    data_dir: PathBuf,
+    team: Option<Team>,
+}
+
+/// What a team vault adds: its name, its token cache, and its engine client (absent with
+/// an in-memory test engine).
+struct Team {
+    name: String,
+    tokens: team::TeamTokens,
+    client: Option<(team::TeamConfig, Arc<team::client::KvClient>)>,
 }
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Vault")
             .field("data_dir", &self.data_dir())
+            .field("team", &self.team_name())
             .finish_non_exhaustive()
     }
 }
@@ -65,10 +80,140 @@ impl Vault {
     /// [`Error::Io`] if the directory cannot be created.
     pub fn open(data_dir: impl AsRef<Path>, secrets: Arc<dyn SecretStore>, clock: Arc<dyn Clock>) -> Result<Self> {
         Ok(Self {
-            meta: MetadataFile::open(data_dir.as_ref())?,
+            meta: Box::new(MetadataFile::open(data_dir.as_ref())?),
             secrets,
             clock,
+            data_dir: data_dir.as_ref().to_path_buf(),
+            team: None,
         })
+    }
+
+    /// Opens team vault `name` as connected in `data_dir` (see [`team::connect`]); the
+    /// engine credential is read from `keyring`. No request is made until the vault is used.
+    ///
+    /// # Errors
+    /// [`Error::VaultNotConnected`], [`Error::InvalidInput`] (a CA file that no longer
+    /// reads), file errors.
+    pub fn open_team(
+        data_dir: impl AsRef<Path>,
+        name: &str,
+        keyring: Arc<dyn SecretStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let dir = data_dir.as_ref();
+        metadata::create_private_dir(dir)?;
+        let cfg = team::config::find_config(dir, name)?;
+        let client = Arc::new(team::client_for(&cfg, keyring)?);
+        let kv: Arc<dyn team::KvEngine> = client.clone();
+        let mut v = Self::open_team_with(dir, name, kv, cfg.retain, cfg.share_tokens, clock)?;
+        if let Some(t) = v.team.as_mut() {
+            t.client = Some((cfg, client));
+        }
+        Ok(v)
+    }
+
+    /// A team vault over any [`team::KvEngine`] (an in-memory one in tests): `retain`
+    /// superseded revisions are kept recoverable; `share_tokens` caches access tokens in
+    /// the engine instead of this process's memory.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the data dir cannot be created.
+    pub fn open_team_with(
+        data_dir: impl AsRef<Path>,
+        name: &str,
+        kv: Arc<dyn team::KvEngine>,
+        retain: u32,
+        share_tokens: bool,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let dir = data_dir.as_ref();
+        metadata::create_private_dir(dir)?;
+        let lock = dir.join(format!("team-{name}.lock"));
+        let tokens = if share_tokens {
+            team::TeamTokens::Shared(kv.clone())
+        } else {
+            team::TeamTokens::Memory(Default::default())
+        };
+        Ok(Self {
+            meta: Box::new(team::KvMetadataStore::new(name, kv.clone(), lock)),
+            secrets: Arc::new(team::KvSecretStore::new(name, kv, retain, share_tokens)),
+            clock,
+            data_dir: dir.to_path_buf(),
+            team: Some(Team {
+                name: name.into(),
+                tokens,
+                client: None,
+            }),
+        })
+    }
+
+    /// Opens the vault a front end names: `None` or `local` is the local vault (as
+    /// [`Vault::open_default`]), any other name a connected team vault, with the OS keyring
+    /// and the system clock.
+    ///
+    /// # Errors
+    /// As [`Vault::open_default`] and [`Vault::open_team`].
+    pub fn open_named(data_dir: Option<PathBuf>, vault: Option<&str>) -> Result<Self> {
+        match vault {
+            None | Some(team::LOCAL_VAULT) => Self::open_default(data_dir),
+            Some(name) => Self::open_team(
+                resolve_data_dir(data_dir)?,
+                name,
+                Arc::new(KeyringStore),
+                Arc::new(SystemClock),
+            ),
+        }
+    }
+
+    /// The team vault's name, or `None` for the local vault.
+    pub fn team_name(&self) -> Option<&str> {
+        self.team.as_ref().map(|t| t.name.as_str())
+    }
+
+    /// This vault's name as front ends show it: `local` or the team vault's name.
+    pub fn name(&self) -> &str {
+        self.team_name().unwrap_or(team::LOCAL_VAULT)
+    }
+
+    /// Where the secrets live, in words, for messages ("the OS keyring",
+    /// "team vault `shop`").
+    pub fn secret_home(&self) -> String {
+        match self.team_name() {
+            Some(n) => format!("team vault `{n}`"),
+            None => "the OS keyring".into(),
+        }
+    }
+
+    /// The vault's status for a vault switcher: the local vault is always connected and
+    /// writable; a team vault is checked against its engine (health, login, read, write
+    /// capability). Never fails: a problem is the status.
+    pub fn status(&self) -> team::VaultStatus {
+        match &self.team {
+            None => team::VaultStatus {
+                name: team::LOCAL_VAULT.into(),
+                team: false,
+                address: self.data_dir.display().to_string(),
+                state: team::ConnectionState::Connected,
+                writable: Some(true),
+                credentials: self.meta.load().ok().map(|m| m.credentials.len()),
+                detail: None,
+                error_code: None,
+            },
+            Some(Team {
+                client: Some((cfg, client)),
+                ..
+            }) => team::status_of(cfg, client.clone()),
+            Some(t) => team::VaultStatus {
+                name: t.name.clone(),
+                team: true,
+                address: self.meta.location(),
+                state: team::ConnectionState::Connected,
+                writable: Some(true),
+                credentials: self.meta.load().ok().map(|m| m.credentials.len()),
+                detail: None,
+                error_code: None,
+            },
+        }
     }
 
     /// Opens the vault in the resolved data dir (see [`resolve_data_dir`]) with the OS keyring
@@ -84,9 +229,9 @@ impl Vault {
         )
     }
 
-    /// The data directory.
+    /// The data directory (of this machine; a team vault keeps only lock files there).
     pub fn data_dir(&self) -> &Path {
-        self.meta.path().parent().unwrap_or(Path::new("."))
+        &self.data_dir
     }
 
     /// The shared settings.
@@ -221,13 +366,14 @@ impl Vault {
             self.secrets.get(&key(&m, &r.id, r.secret_rev, f))?;
         }
         let r = m.credentials.remove(idx);
+        let removed = [r.id.clone()];
         m.pending_cleanup.push(PendingCleanup {
             fields: all_fields(&r),
             credential_id: r.id,
             rev: r.secret_rev,
         });
         lock.save(&m)?;
-        self.sweep(&lock, &mut m);
+        self.sweep_with(&lock, &mut m, &removed);
         Ok(())
     }
 
@@ -236,11 +382,16 @@ impl Vault {
     /// # Errors
     /// [`Error::NotFound`], and as [`Vault::list`].
     pub fn record(&self, name: &str) -> Result<CredentialRecord> {
-        self.meta
+        let mut r = self
+            .meta
             .load()?
             .find(name)
             .cloned()
-            .ok_or_else(|| Error::NotFound(name.into()))
+            .ok_or_else(|| Error::NotFound(name.into()))?;
+        if let Some(t) = &self.team {
+            r.token = t.tokens.get(&t.name, &r.id, r.secret_rev)?.map(|c| c.info);
+        }
+        Ok(r)
     }
 
     /// The clock this vault reads.
@@ -280,6 +431,14 @@ impl Vault {
     /// # Errors
     /// Keyring errors.
     pub fn cached(&self, r: &CredentialRecord, field: &str) -> Result<Option<SecretString>> {
+        if let Some(t) = &self.team {
+            let c = t.tokens.get(&t.name, &r.id, r.secret_rev)?;
+            return Ok(c.and_then(|c| match field {
+                ACCESS_TOKEN_FIELD => Some(c.access).filter(|a| !a.expose_secret().is_empty()),
+                REFRESH_TOKEN_FIELD => c.refresh,
+                _ => None,
+            }));
+        }
         let m = self.meta.load()?;
         self.secrets.get(&key(&m, &r.id, r.secret_rev, field))
     }
@@ -298,6 +457,28 @@ impl Vault {
         refresh: Option<&SecretString>,
         info: crate::dto::TokenInfo,
     ) -> Result<()> {
+        if let Some(t) = &self.team {
+            // Team credentials' tokens never go to the local keyring, the data dir or the
+            // shared vault document: process memory, or the engine's token entries.
+            let m = self.meta.load()?;
+            if !m.credentials.iter().any(|c| c.id == id && c.secret_rev == rev) {
+                return Ok(());
+            }
+            let refresh = match refresh {
+                Some(r) => Some(r.clone()),
+                None => t.tokens.get(&t.name, id, rev)?.and_then(|c| c.refresh),
+            };
+            return t.tokens.put(
+                &t.name,
+                id,
+                rev,
+                team::CachedToken {
+                    info,
+                    access: access.clone(),
+                    refresh,
+                },
+            );
+        }
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
         let Some(idx) = m.credentials.iter().position(|c| c.id == id && c.secret_rev == rev) else {
@@ -317,6 +498,9 @@ impl Vault {
     /// # Errors
     /// Keyring and file errors.
     pub fn clear_token(&self, id: &str, rev: u32, refresh_too: bool) -> Result<()> {
+        if let Some(t) = &self.team {
+            return t.tokens.clear(id, rev, refresh_too);
+        }
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
         // Metadata first: a crash then leaves an unused keyring entry, never metadata
@@ -341,7 +525,7 @@ impl Vault {
         let mut m = lock.load()?;
         if let Some(c) = m.credentials.iter_mut().find(|c| c.name == report.credential) {
             c.last_test = Some(report.clone());
-            lock.save(&m)?;
+            self.save_note(&lock, &m)?;
         }
         Ok(())
     }
@@ -414,10 +598,7 @@ impl Vault {
         let mut m = lock.load()?;
         let live = m.find(name).ok_or_else(|| Error::NotFound(name.into()))?;
         if live.secret_rev != current.secret_rev {
-            return Err(Error::invalid(
-                name,
-                "was rotated by another process meanwhile; try again",
-            ));
+            return Err(self.changed_meanwhile(name, "was rotated by another process meanwhile; try again"));
         }
         let mut record = current.clone();
         record.secret_rev = current.secret_rev + 1;
@@ -452,8 +633,8 @@ impl Vault {
             .iter()
             .position(|c| c.id == staged.record.id && c.secret_rev == staged.previous_rev)
             .ok_or_else(|| {
-                Error::invalid(
-                    staged.record.name.as_str(),
+                self.changed_meanwhile(
+                    &staged.record.name,
                     "was changed by another process meanwhile; try again",
                 )
             })?;
@@ -615,10 +796,14 @@ impl Vault {
         if endpoints_changed {
             // Keyring first: if the metadata write then fails, the record still claims a
             // token the keyring no longer has, which only means a fresh token request.
-            self.secrets
-                .delete(&key(&m, &current.id, current.secret_rev, ACCESS_TOKEN_FIELD))?;
-            self.secrets
-                .delete(&key(&m, &current.id, current.secret_rev, REFRESH_TOKEN_FIELD))?;
+            if let Some(t) = &self.team {
+                t.tokens.clear(&current.id, current.secret_rev, true)?;
+            } else {
+                self.secrets
+                    .delete(&key(&m, &current.id, current.secret_rev, ACCESS_TOKEN_FIELD))?;
+                self.secrets
+                    .delete(&key(&m, &current.id, current.secret_rev, REFRESH_TOKEN_FIELD))?;
+            }
             next.token = None;
         }
         m.credentials[idx] = next;
@@ -661,9 +846,28 @@ impl Vault {
             changed = true;
         }
         if changed {
-            lock.save(&m)?;
+            self.save_note(&lock, &m)?;
         }
         Ok(())
+    }
+
+    /// The error for a credential changed by another writer since it was read: a team
+    /// vault's [`Error::Conflict`], or the local vault's invalid-input error.
+    fn changed_meanwhile(&self, name: &str, reason: &str) -> Error {
+        match &self.team {
+            Some(t) => Error::Conflict { vault: t.name.clone() },
+            None => Error::invalid(name, reason),
+        }
+    }
+
+    /// Saves a change that is only a note (a test result, a reminder date). In a team vault
+    /// a read-only policy or a concurrent writer must not fail the test or reminder that
+    /// produced it, so those two refusals drop the note instead.
+    fn save_note(&self, lock: &WriteLock<'_>, m: &Metadata) -> Result<()> {
+        match lock.save(m) {
+            Err(Error::VaultDenied { .. } | Error::Conflict { .. }) if self.team.is_some() => Ok(()),
+            other => other,
+        }
     }
 
     /// Steps 1–2 of the write order: record the entries as pending, then write them. On a
@@ -695,31 +899,76 @@ impl Vault {
     /// Deletes pending keyring entries that no live credential uses, and commits. Best
     /// effort: entries the keyring cannot delete now stay listed for the next write.
     fn sweep(&self, lock: &WriteLock<'_>, m: &mut Metadata) {
+        self.sweep_with(lock, m, &[]);
+    }
+
+    /// [`Vault::sweep`], knowing that the credentials `removed` were just removed by this
+    /// writer (so their entries are dead even in a team vault).
+    ///
+    /// In a team vault other machines write at the same time, and an entry listed as pending
+    /// may be another machine's write in progress (a rotation being tested, an add). Only
+    /// entries that are certainly dead are deleted at once: revisions older than their
+    /// credential's live one, and credentials this writer removed. Any other entry is
+    /// deleted once it has been pending for [`TEAM_PENDING_GRACE_SECS`].
+    fn sweep_with(&self, lock: &WriteLock<'_>, m: &mut Metadata, removed: &[String]) {
         if m.pending_cleanup.is_empty() {
             return;
         }
-        let live = |p: &PendingCleanup| {
-            m.credentials
-                .iter()
-                .any(|c| c.id == p.credential_id && c.secret_rev == p.rev)
-        };
+        let now = self.clock.now();
+        let mut changed = false;
         let mut keep = Vec::new();
-        for p in &m.pending_cleanup {
-            let done = live(p)
-                || p.fields
-                    .iter()
-                    .all(|f| self.secrets.delete(&key(m, &p.credential_id, p.rev, f)).is_ok());
-            if !done {
-                keep.push(p.clone());
+        for p in m.pending_cleanup.clone() {
+            let live_rev = m
+                .credentials
+                .iter()
+                .find(|c| c.id == p.credential_id)
+                .map(|c| c.secret_rev);
+            let tag = format!("{}/r{}", p.credential_id, p.rev);
+            if live_rev == Some(p.rev) {
+                changed |= m.pending_since.remove(&tag).is_some();
+                continue;
+            }
+            if self.team.is_some() {
+                let dead = live_rev.is_some_and(|r| p.rev < r) || removed.contains(&p.credential_id);
+                if !dead {
+                    let since = *m.pending_since.entry(tag.clone()).or_insert_with(|| {
+                        changed = true;
+                        now
+                    });
+                    if now - since < chrono::Duration::seconds(TEAM_PENDING_GRACE_SECS) {
+                        keep.push(p);
+                        continue;
+                    }
+                }
+            }
+            let done = p
+                .fields
+                .iter()
+                .all(|f| self.secrets.delete(&key(m, &p.credential_id, p.rev, f)).is_ok());
+            if done {
+                m.pending_since.remove(&tag);
+            } else {
+                keep.push(p);
             }
         }
-        if keep.len() != m.pending_cleanup.len() {
+        if keep.len() != m.pending_cleanup.len() || changed {
             m.pending_cleanup = keep;
             let _ = lock.save(m);
         }
     }
 
     fn summary(&self, settings: &Settings, r: &CredentialRecord) -> CredentialSummary {
+        // A team credential's token is in memory or its own engine entry, never in the
+        // shared document; if that entry cannot be read now, the summary shows none.
+        let token = match &self.team {
+            Some(t) => t
+                .tokens
+                .get(&t.name, &r.id, r.secret_rev)
+                .ok()
+                .flatten()
+                .map(|c| c.info),
+            None => r.token.clone(),
+        };
         let provider_label = providers::schema(&r.provider)
             .map(|s| s.label)
             .unwrap_or_else(|_| r.provider.clone());
@@ -740,11 +989,15 @@ impl Vault {
                 settings.reminder_lead_days,
                 self.clock.now(),
             ),
-            token: r.token.clone(),
+            token,
             last_test: r.last_test.clone(),
         }
     }
 }
+
+/// How long a team vault's pending entry that may belong to another machine's write in
+/// progress (an add, a rotation being tested) is left alone before it is swept.
+pub const TEAM_PENDING_GRACE_SECS: i64 = 15 * 60;
 
 /// Keyring field of a cached access token.
 pub const ACCESS_TOKEN_FIELD: &str = "_access_token";
