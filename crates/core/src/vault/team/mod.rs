@@ -247,6 +247,24 @@ impl KvSecretStore {
     fn path(key: &SecretKey, rev: u32) -> String {
         format!("secrets/{}/r{rev}/{}", key.credential_id, key.field)
     }
+
+    /// Whether the revision of `key`, being deleted, was ever its credential's live secret:
+    /// older than the live revision (superseded by a rotation), or its credential was
+    /// removed. A revision newer than the live one is a rotation that never went live (it
+    /// failed its test, or its machine crashed): nothing to retain.
+    ///
+    /// Deletes run after the vault document was committed (the vault's write order), so
+    /// the document read here already names the new live revision.
+    fn was_live(&self, key: &SecretKey) -> Result<bool> {
+        let Some(entry) = self.kv.read(DOC_PATH)? else {
+            return Ok(true);
+        };
+        let m: Metadata = entry.parse(&self.name, "the vault document")?;
+        Ok(m.credentials
+            .iter()
+            .find(|c| c.id == key.credential_id)
+            .is_none_or(|c| key.rev <= c.secret_rev))
+    }
 }
 
 /// The KV path of a shared token entry.
@@ -316,10 +334,11 @@ impl SecretStore for KvSecretStore {
             }
             return Ok(());
         }
-        if self.retain == 0 {
+        if self.retain == 0 || !self.was_live(key)? {
             return self.kv.destroy(&Self::path(key, key.rev));
         }
-        // Keep this revision recoverable and destroy the one `retain` revisions older.
+        // Keep this superseded revision recoverable and destroy the one `retain` revisions
+        // older (live revisions are numbered without gaps, so that one is superseded too).
         self.kv.delete_latest(&Self::path(key, key.rev))?;
         if key.rev > self.retain {
             self.kv.destroy(&Self::path(key, key.rev - self.retain))?;

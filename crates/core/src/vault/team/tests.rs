@@ -142,6 +142,50 @@ fn retention_keeps_old_revisions_recoverable() {
 }
 
 #[test]
+fn an_abandoned_rotation_does_not_count_against_retention() {
+    let t = two(2, false);
+    t.a.add(bearer("pos", "one")).unwrap();
+    let id = t.a.record("pos").unwrap().id;
+    for s in ["two", "three", "four"] {
+        rotate(&t.a, "pos", s);
+    }
+    let rev = |r: u32| format!("secrets/{id}/r{r}/token");
+    let kept = |r: u32| t.kv.paths().contains(&rev(r)) && !t.kv.is_live(&rev(r));
+    assert!(kept(2) && kept(3), "{:?}", t.kv.paths());
+    assert!(!t.kv.paths().contains(&rev(1)));
+    // A rotation staged at r5 and abandoned (a crash, or a new secret that failed its
+    // test), swept by a later write: it never was the credential's secret, so it is
+    // destroyed, and the two superseded revisions stay recoverable.
+    let staged =
+        t.a.stage_rotation("pos", [("token".to_string(), SecretString::from("bad"))].into())
+            .unwrap();
+    std::mem::forget(staged);
+    t.b.add(bearer("other", "x")).unwrap();
+    t.clock
+        .advance(chrono::Duration::seconds(crate::vault::TEAM_PENDING_GRACE_SECS + 1));
+    t.b.add(bearer("other2", "x")).unwrap();
+    assert!(
+        !t.kv.paths().contains(&rev(5)),
+        "the abandoned attempt is kept: {:?}",
+        t.kv.paths()
+    );
+    assert!(
+        kept(2) && kept(3),
+        "a retained revision was destroyed: {:?}",
+        t.kv.paths()
+    );
+    assert_eq!(t.b.secret("pos", "token").unwrap().expose_secret(), "four");
+    // The next rotation reuses r5 and retention carries on: r3 and r4 kept.
+    rotate(&t.b, "pos", "five");
+    assert_eq!(t.a.secret("pos", "token").unwrap().expose_secret(), "five");
+    assert!(
+        kept(3) && kept(4) && !t.kv.paths().contains(&rev(2)),
+        "{:?}",
+        t.kv.paths()
+    );
+}
+
+#[test]
 fn tokens_stay_in_memory_unless_shared() {
     let info = |t: &Two| crate::dto::TokenInfo {
         obtained_at: t.clock.now(),
