@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: set-up, build the app the end-to-end test launches, then every
 # test of the workspace inside a fresh D-Bus session with an unlocked gnome-keyring (and
-# Xvfb when there is no display). Exit code: non-zero when any step or test fails.
+# Xvfb when there is no display), then the quick benchmark check (scripts/bench.sh --quick).
+# Exit code: non-zero when any step or test fails.
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -60,4 +61,10 @@ set +e
 "$ROOT/scripts/with-keyring.sh" cargo test --workspace --no-fail-fast "${LOCKED[@]}" 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}
 set -e
-exit "$rc"
+[ "$rc" -eq 0 ] || exit "$rc"
+
+# The performance regression check: release builds of the CLI and the runner (not the
+# app), the ratio rows measured against cat and curl in this job, failing when a ratio is
+# more than 2x its value in bench/baseline.json (and when test --all fails or meets a 429).
+STAGE="benchmark check (scripts/bench.sh --quick)"
+"$ROOT/scripts/bench.sh" --quick

@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "mark_rotated",
     "get_settings",
     "set_settings",
+    "report_first_paint",
 ];
 
 fn main() {

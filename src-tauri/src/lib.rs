@@ -10,6 +10,8 @@
 //!   at most once a day per credential;
 //! - [`demo`]: the demo vault, backed by the provider simulators running in-process;
 //! - [`error`]: [`error::IpcError`], the sanitised error the UI shows;
+//! - [`bench`]: the first-paint report of the benchmark (inert unless
+//!   `TILLKEY_BENCH_PAINT_FILE` is set);
 //! - [`state`]: the active vault, opened on first use in the data dir from
 //!   `--data-dir DIR`, `TILLKEY_DATA_DIR` or the platform default (or the demo vault with
 //!   `--demo`).
@@ -19,6 +21,7 @@
 //! calls and the store's load/get/set; the clipboard and notification plugins are used
 //! from Rust only, so the webview has no permission for them.
 
+pub mod bench;
 pub mod clipboard;
 pub mod commands;
 pub mod demo;
@@ -41,6 +44,7 @@ pub fn run() {
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
         .manage(AppState::new(args))
+        .manage(bench::FirstPaint::from_env())
         .setup(|app| {
             reminders::spawn_loop(app.handle().clone());
             Ok(())
@@ -63,6 +67,7 @@ pub fn run() {
             commands::mark_rotated,
             commands::get_settings,
             commands::set_settings,
+            bench::report_first_paint,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"));
 

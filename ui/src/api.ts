@@ -108,3 +108,10 @@ export const markRotated = (name: string) => call<CredentialSummary>('mark_rotat
 export const getSettings = () => call<VaultSettings>('get_settings');
 export const setSettings = (settings: VaultSettings) =>
   call<VaultSettings>('set_settings', { settings });
+
+/**
+ * Tells the app the dashboard has painted, with how many credential rows the page holds.
+ * Used only by the benchmark (the app ignores it unless started for one); never fails.
+ */
+export const reportFirstPaint = (rows: number, credentials: number) =>
+  invoke<void>('report_first_paint', { rows, credentials }).catch(() => undefined);

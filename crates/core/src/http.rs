@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use ts_rs::TS;
 use url::Url;
@@ -135,9 +136,14 @@ pub fn check_url(field: &str, url: &Url) -> Result<()> {
 }
 
 /// The HTTP client: pooled for normal calls; [`Http::fresh`] for connectivity tests.
+///
+/// The underlying client is built on the first request and shared by every clone, so a
+/// command that never goes to the network (a cached token) does not pay for it, and all
+/// requests of a process share one connection pool with keep-alive.
 #[derive(Clone)]
 pub struct Http {
-    client: reqwest::Client,
+    client: Arc<OnceLock<reqwest::Client>>,
+    pooled: bool,
 }
 
 impl std::fmt::Debug for Http {
@@ -150,9 +156,10 @@ impl Http {
     /// A pooled client with keep-alive.
     ///
     /// # Errors
-    /// [`Error::Network`] if the TLS backend cannot start.
+    /// None today (the client is built on first use, and [`Http::send`] reports a TLS
+    /// backend that cannot start); kept for callers that check.
     pub fn new() -> Result<Self> {
-        Self::build(true)
+        Ok(Self::lazy(true))
     }
 
     /// A client that keeps no idle connections, so every request opens its own.
@@ -160,10 +167,26 @@ impl Http {
     /// # Errors
     /// As [`Http::new`].
     pub fn fresh() -> Result<Self> {
-        Self::build(false)
+        Ok(Self::lazy(false))
     }
 
-    fn build(pooled: bool) -> Result<Self> {
+    fn lazy(pooled: bool) -> Self {
+        Self {
+            client: Arc::new(OnceLock::new()),
+            pooled,
+        }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        let built = Self::build(self.pooled)?;
+        // Two first requests at once may both build one; the first stored wins.
+        Ok(self.client.get_or_init(|| built))
+    }
+
+    fn build(pooled: bool) -> Result<reqwest::Client> {
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(REQUEST_TIMEOUT)
@@ -173,12 +196,11 @@ impl Http {
         if !pooled {
             b = b.pool_max_idle_per_host(0);
         }
-        let client = b.build().map_err(|e| Error::Network {
+        b.build().map_err(|e| Error::Network {
             host: String::new(),
             detail: describe(&e),
             timeout: false,
-        })?;
-        Ok(Self { client })
+        })
     }
 
     /// Sends `req` and captures the response.
@@ -194,7 +216,7 @@ impl Http {
             detail: describe(&e),
             timeout: e.is_timeout(),
         };
-        let mut rb = self.client.request(req.method, req.url.clone());
+        let mut rb = self.client()?.request(req.method, req.url.clone());
         for (name, value) in &req.headers {
             let mut v = HeaderValue::from_str(value.expose_secret())
                 .map_err(|_| Error::invalid(name.as_str(), "contains characters that cannot go in an HTTP header"))?;

@@ -11,6 +11,7 @@ use crate::http::{Captured, Request, CONNECT_TIMEOUT};
 use crate::oauth;
 use crate::providers::{Creds, Provider};
 use crate::token::{blocking, Engine};
+use crate::vault::batch::Batch;
 use crate::vault::metadata::CredentialRecord;
 use secrecy::SecretString;
 use std::collections::HashMap;
@@ -23,6 +24,21 @@ use url::Url;
 pub const MAX_PARALLEL: usize = 32;
 /// … and at most this many against one host.
 pub const MAX_PER_HOST: usize = 8;
+
+/// The key of [`MAX_PER_HOST`]: the host and port a credential's first request goes to
+/// (simulators and local gateways share a host but are different servers).
+fn host_key(c: &CredentialRecord) -> String {
+    c.fields
+        .get("token_url")
+        .or(c.fields.get("test_url"))
+        .or(c.fields.get("api_base"))
+        .and_then(|u| Url::parse(u).ok())
+        .and_then(|u| {
+            let port = u.port_or_known_default().unwrap_or(0);
+            u.host_str().map(|h| format!("{h}:{port}"))
+        })
+        .unwrap_or_else(|| c.provider.clone())
+}
 
 /// `host/path` of a URL: what a report may show (never the query, which may carry data).
 fn target(url: &Url) -> String {
@@ -176,44 +192,69 @@ impl Engine {
     }
 
     /// Tests every credential, at most [`MAX_PARALLEL`] at once and [`MAX_PER_HOST`] per
-    /// host, so a large vault does not trip a provider's rate limit by itself.
+    /// host (and port), so a large vault does not trip a provider's rate limit by itself.
+    ///
+    /// The vault is read once; fetched tokens go to the keyring as they arrive, and every
+    /// report and token expiry is committed to the metadata in one write at the end (also
+    /// when a credential fails locally, for the ones that finished).
     ///
     /// # Errors
-    /// Local failures reading the vault.
+    /// Local failures reading the vault or a credential's secrets, and writing the results.
     pub async fn test_all(&self) -> Result<Vec<TestReport>> {
         let vault = self.vault.clone();
-        let names: Vec<_> = blocking(move || vault.list()).await?;
+        let batch = Arc::new(blocking(move || vault.begin_batch()).await?);
         let global = Arc::new(Semaphore::new(MAX_PARALLEL));
         let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
         let mut tasks = Vec::new();
-        for c in names {
-            let host = c
-                .fields
-                .get("token_url")
-                .or(c.fields.get("test_url"))
-                .or(c.fields.get("api_base"))
-                .and_then(|u| Url::parse(u).ok())
-                .and_then(|u| u.host_str().map(str::to_string))
-                .unwrap_or_else(|| c.provider.clone());
+        for (idx, c) in batch.records().iter().enumerate() {
             let host_sem = per_host
-                .entry(host)
+                .entry(host_key(c))
                 .or_insert_with(|| Arc::new(Semaphore::new(MAX_PER_HOST)))
                 .clone();
-            let (global, engine, name) = (global.clone(), self.clone(), c.name.clone());
+            let (global, engine, batch) = (global.clone(), self.clone(), batch.clone());
             tasks.push(tokio::spawn(async move {
                 let _g = global.acquire_owned().await;
                 let _h = host_sem.acquire_owned().await;
-                engine.test(&name).await
+                engine.test_in(&batch, idx).await
             }));
         }
         let mut out = Vec::with_capacity(tasks.len());
+        let mut first_error = None;
         for t in tasks {
-            out.push(
-                t.await
-                    .map_err(|e| Error::io("test task failed", "", std::io::Error::other(e.to_string())))??,
-            );
+            let result = t
+                .await
+                .map_err(|e| Error::io("test task failed", "", std::io::Error::other(e.to_string())))
+                .and_then(|r| r);
+            match result {
+                Ok(report) => out.push(report),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        Ok(out)
+        let vault = self.vault.clone();
+        let committed = batch.clone();
+        blocking(move || vault.commit_batch(&committed)).await?;
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    /// Tests the credential at `idx` of the batch's snapshot and adds its report to the
+    /// batch.
+    async fn test_in(&self, batch: &Arc<Batch>, idx: usize) -> Result<TestReport> {
+        let record = batch
+            .records()
+            .get(idx)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(idx.to_string()))?;
+        let provider = crate::providers::find(&record.provider)?;
+        let (vault, b, r) = (self.vault.clone(), batch.clone(), record.clone());
+        let creds = blocking(move || vault.batch_creds(&b, &r)).await?;
+        let report = self.run_test_in(Some(batch), provider, &creds, Some(&record)).await;
+        self.vault.batch_record_test(batch, &record.id, report.clone());
+        Ok(report)
     }
 
     /// Runs the stages against `creds`. With `record`, fetched tokens are cached for it;
@@ -224,10 +265,23 @@ impl Engine {
         creds: &Creds,
         record: Option<&CredentialRecord>,
     ) -> TestReport {
+        self.run_test_in(None, provider, creds, record).await
+    }
+
+    /// [`Engine::run_test`]; within a `batch`, fetched tokens' metadata waits for its commit.
+    async fn run_test_in(
+        &self,
+        batch: Option<&Arc<Batch>>,
+        provider: &dyn Provider,
+        creds: &Creds,
+        record: Option<&CredentialRecord>,
+    ) -> TestReport {
         let schema = provider.schema();
         let mut stages = Vec::new();
         let mut tags = None;
-        let outcome = self.stages(provider, creds, record, &mut stages, &mut tags).await;
+        let outcome = self
+            .stages(batch, provider, creds, record, &mut stages, &mut tags)
+            .await;
         let ok = outcome.is_ok() && stages.iter().all(|s| s.ok);
         let summary = match (&outcome, stages.iter().find(|s| !s.ok)) {
             (Err(e), _) => e.to_string(),
@@ -289,6 +343,7 @@ impl Engine {
 
     async fn stages(
         &self,
+        batch: Option<&Arc<Batch>>,
         provider: &dyn Provider,
         creds: &Creds,
         record: Option<&CredentialRecord>,
@@ -332,7 +387,7 @@ impl Engine {
                     stages.push(stage);
                     let value = g.access_token.clone();
                     if let Some(r) = record {
-                        self.keep(provider, r, g, None, crate::token::TokenSource::Fetched)
+                        self.keep_in(batch, provider, r, g, None, crate::token::TokenSource::Fetched)
                             .await?;
                     }
                     value
@@ -374,7 +429,7 @@ impl Engine {
                 let (g, _) = self.fetch(provider, creds).await?;
                 let value = g.access_token.clone();
                 if let Some(r) = record {
-                    self.keep(provider, r, g, None, crate::token::TokenSource::Fetched)
+                    self.keep_in(batch, provider, r, g, None, crate::token::TokenSource::Fetched)
                         .await?;
                 }
                 let req = provider

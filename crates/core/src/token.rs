@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::http::{Captured, Http, Request};
 use crate::oauth::{self, Grant};
 use crate::providers::{self, Creds, Provider};
+use crate::vault::batch::Batch;
 use crate::vault::metadata::CredentialRecord;
 use crate::vault::{Vault, ACCESS_TOKEN_FIELD, REFRESH_TOKEN_FIELD};
 use chrono::{DateTime, Duration, Utc};
@@ -165,15 +166,18 @@ impl Engine {
 
     /// A valid access token for `name`: static, cached, refreshed or fetched.
     ///
+    /// The cached path reads the metadata once and makes one keyring call.
+    ///
     /// # Errors
     /// [`Error::NotFound`], [`Error::Provider`] (credential rejected, or a static token past
     /// its stated expiry), [`Error::RateLimited`], [`Error::Network`], keyring errors.
     pub async fn token(&self, name: &str) -> Result<AccessToken> {
-        let (record, provider) = self.load(name).await?;
+        let snap = self.snapshot().await?;
+        let (record, provider) = find_in(&snap, name)?;
         if let Some(field) = provider.static_token_field() {
-            return self.static_token(provider, &record, field).await;
+            return self.static_token(&snap, provider, &record, field).await;
         }
-        if let Some(t) = self.cached_token(&record).await? {
+        if let Some(t) = self.cached_token(&snap, &record).await? {
             return Ok(t);
         }
         // Single flight: wait for any other process fetching this credential's token,
@@ -181,11 +185,18 @@ impl Engine {
         let vault = self.vault.clone();
         let id = record.id.clone();
         let _guard = blocking(move || vault.token_lock(&id)).await?;
-        let (record, _) = self.load(name).await?;
-        if let Some(t) = self.cached_token(&record).await? {
+        let snap = self.snapshot().await?;
+        let (record, _) = find_in(&snap, name)?;
+        if let Some(t) = self.cached_token(&snap, &record).await? {
             return Ok(t);
         }
-        self.renew(provider, &record).await
+        self.renew(&snap, provider, &record).await
+    }
+
+    /// One read of the metadata, shared by the steps of a token request.
+    async fn snapshot(&self) -> Result<Arc<Batch>> {
+        let vault = self.vault.clone();
+        Ok(Arc::new(blocking(move || vault.begin_batch()).await?))
     }
 
     /// Discards the cached access token of `name` (the refresh token stays).
@@ -242,10 +253,21 @@ impl Engine {
         Ok(RevokeOutcome::Revoked)
     }
 
-    async fn static_token(&self, provider: &dyn Provider, r: &CredentialRecord, field: &str) -> Result<AccessToken> {
-        let vault = self.vault.clone();
-        let (n, f) = (r.name.clone(), field.to_string());
-        let value = blocking(move || vault.secret(&n, &f)).await?;
+    async fn static_token(
+        &self,
+        snap: &Arc<Batch>,
+        provider: &dyn Provider,
+        r: &CredentialRecord,
+        field: &str,
+    ) -> Result<AccessToken> {
+        let (vault, snap, rec, f) = (self.vault.clone(), snap.clone(), r.clone(), field.to_string());
+        let value = blocking(move || {
+            vault.batch_secret(&snap, &rec, &f)?.ok_or(Error::SecretMissing {
+                credential: rec.name.clone(),
+                field: f.clone(),
+            })
+        })
+        .await?;
         let expires_at = r
             .fields
             .get("expires_at")
@@ -271,13 +293,12 @@ impl Engine {
         })
     }
 
-    async fn cached_token(&self, r: &CredentialRecord) -> Result<Option<AccessToken>> {
+    async fn cached_token(&self, snap: &Arc<Batch>, r: &CredentialRecord) -> Result<Option<AccessToken>> {
         let Some(info) = r.token.clone().filter(|t| t.renew_at > self.now()) else {
             return Ok(None);
         };
-        let vault = self.vault.clone();
-        let rec = r.clone();
-        let value = blocking(move || vault.cached(&rec, ACCESS_TOKEN_FIELD)).await?;
+        let (vault, snap, rec) = (self.vault.clone(), snap.clone(), r.clone());
+        let value = blocking(move || vault.batch_cached(&snap, &rec, ACCESS_TOKEN_FIELD)).await?;
         Ok(value.map(|value| AccessToken {
             value,
             expires_at: Some(info.expires_at),
@@ -286,12 +307,20 @@ impl Engine {
     }
 
     /// Renews with the refresh token where one is held (falling back to the full grant on
-    /// `invalid_grant` or 401), else with the full grant; caches the result.
-    pub(crate) async fn renew(&self, provider: &dyn Provider, r: &CredentialRecord) -> Result<AccessToken> {
-        let creds = self.creds_of(r).await?;
-        let vault = self.vault.clone();
-        let rec = r.clone();
-        let refresh = blocking(move || vault.cached(&rec, REFRESH_TOKEN_FIELD)).await?;
+    /// `invalid_grant` or 401), else with the full grant; caches the result. Secrets are
+    /// read with the metadata snapshot `snap`.
+    async fn renew(&self, snap: &Arc<Batch>, provider: &dyn Provider, r: &CredentialRecord) -> Result<AccessToken> {
+        let (vault, s, rec) = (self.vault.clone(), snap.clone(), r.clone());
+        let creds = blocking(move || vault.batch_creds(&s, &rec)).await?;
+        // Only kinds with a refresh flow can hold a refresh token: skip the keyring call
+        // for the others.
+        let probe = SecretString::from(String::new());
+        let refresh = if provider.refresh_request(&creds, &probe).is_some() {
+            let (vault, s, rec) = (self.vault.clone(), snap.clone(), r.clone());
+            blocking(move || vault.batch_cached(&s, &rec, REFRESH_TOKEN_FIELD)).await?
+        } else {
+            None
+        };
         if let Some(rt) = refresh {
             if let Some(req) = provider.refresh_request(&creds, &rt) {
                 match self.grant(provider, req?).await {
@@ -330,6 +359,20 @@ impl Engine {
         old_refresh: Option<SecretString>,
         source: TokenSource,
     ) -> Result<AccessToken> {
+        self.keep_in(None, provider, r, g, old_refresh, source).await
+    }
+
+    /// [`Engine::keep`]; within a `batch` the token goes to the keyring now and its
+    /// metadata waits for the batch's commit.
+    pub(crate) async fn keep_in(
+        &self,
+        batch: Option<&Arc<Batch>>,
+        provider: &dyn Provider,
+        r: &CredentialRecord,
+        g: Grant,
+        old_refresh: Option<SecretString>,
+        source: TokenSource,
+    ) -> Result<AccessToken> {
         // A new refresh token replaces the stored one; otherwise the old one stays valid.
         let refresh = g.refresh_token.clone().or(old_refresh);
         let info = token_info(&g, self.now(), refresh.is_some(), provider.reads_taxpayer_tags());
@@ -338,13 +381,26 @@ impl Engine {
         let (id, rev) = (r.id.clone(), r.secret_rev);
         let access = g.access_token.clone();
         let new_refresh = g.refresh_token.clone();
-        blocking(move || vault.store_token(&id, rev, &access, new_refresh.as_ref(), info)).await?;
+        match batch {
+            Some(b) => {
+                let b = b.clone();
+                blocking(move || vault.batch_store_token(&b, &id, rev, &access, new_refresh.as_ref(), info)).await?
+            }
+            None => blocking(move || vault.store_token(&id, rev, &access, new_refresh.as_ref(), info)).await?,
+        }
         Ok(AccessToken {
             value: g.access_token,
             expires_at,
             source,
         })
     }
+}
+
+/// The record called `name` in a snapshot, and its provider.
+fn find_in(snap: &Batch, name: &str) -> Result<(CredentialRecord, &'static dyn Provider)> {
+    let record = snap.record(name).cloned().ok_or_else(|| Error::NotFound(name.into()))?;
+    let provider = providers::find(&record.provider)?;
+    Ok((record, provider))
 }
 
 #[cfg(test)]

@@ -29,11 +29,34 @@ interface Props extends RowActions {
   testing: ReadonlySet<string>;
 }
 
+/** Rows rendered in the first frame; enough to fill the window. */
+const FIRST_ROWS = 30;
+/** Rows added per animation frame after that, until every row is in the page. */
+const ROWS_PER_FRAME = 60;
+
+/**
+ * How many of `total` rows to render: a window's worth at once, then more every frame
+ * until all are there. A large vault paints its first screen fast, and every row still
+ * ends up in the page a few frames later, so keyboard order, screen readers and in-page
+ * search see the whole list (no windowing that hides rows from them).
+ */
+function useProgressiveCount(total: number): number {
+  const [count, setCount] = useState(FIRST_ROWS);
+  useEffect(() => {
+    if (count >= total) return;
+    const frame = requestAnimationFrame(() => setCount((n) => n + ROWS_PER_FRAME));
+    return () => cancelAnimationFrame(frame);
+  }, [count, total]);
+  return Math.min(count, total);
+}
+
 /** The vault's credentials: one card each with its status and actions. */
 export function CredentialList({ credentials, now, highlight, reports, testing, ...actions }: Props) {
+  const shown = useProgressiveCount(credentials.length);
+  const rows = shown < credentials.length ? credentials.slice(0, shown) : credentials;
   return (
-    <ul class="creds" data-testid="credential-list" aria-label="Credentials">
-      {credentials.map((c) => (
+    <ul class="creds" data-testid="credential-list" aria-label="Credentials" aria-busy={shown < credentials.length}>
+      {rows.map((c) => (
         <Row
           key={c.id}
           credential={c}

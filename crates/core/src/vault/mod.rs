@@ -10,6 +10,7 @@
 //! A crash leaves at worst orphan keyring entries that the next write sweeps away, never
 //! a credential without its secret. All writes hold the vault lock shared with the CLI.
 
+pub mod batch;
 pub mod metadata;
 pub mod secrets;
 pub mod team;

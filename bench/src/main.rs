@@ -1,0 +1,732 @@
+//! `tillkey-bench`: Tillkey's performance budget, measured.
+//!
+//! Each row is measured in the same run as its reference on this machine, interleaved
+//! run by run (ours, reference, ours, …) so that drift on a shared machine hits both,
+//! after warm-up runs that are not counted. It prints one Markdown table: row, reference,
+//! min / median / max of ours and of the reference, the ratio of the medians, the target
+//! and whether it is met, under a header with the date and the machine.
+//!
+//! Rows (full run):
+//! - `tillkey token` with a cached token vs `cat` of the vault's metadata file;
+//! - `tillkey token` fetching a fresh client-credentials token from the loopback simulator
+//!   vs `curl` making the same request;
+//! - `tillkey test --all` over the 500 credentials (each its own client) against the
+//!   rate-limited simulators: time, and 429s (must be none);
+//! - app cold start to the first painted dashboard, reported by the UI itself;
+//! - the app's memory (PSS of the app and every process it started), idle;
+//! - binary and .deb sizes.
+//!
+//! `--quick` (the CI check) measures the ratio rows and test --all, and fails when a ratio
+//! is more than twice its value in the baseline file (`bench/baseline.json`).
+//!
+//! Run it inside `scripts/with-keyring.sh` (a D-Bus session with an unlocked keyring, and
+//! Xvfb for the app); `scripts/bench.sh` does everything.
+
+mod fixture;
+mod procs;
+mod stats;
+
+use fixture::Fixture;
+use stats::Samples;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const USAGE: &str = "\
+Usage: tillkey-bench [OPTIONS]
+
+Measures Tillkey against reference commands on this machine and prints one Markdown table.
+Run it inside scripts/with-keyring.sh (scripts/bench.sh does).
+
+Options:
+  --quick                  CI check: ratio rows and test --all only, compared with the baseline
+  --runs N                 counted runs of the token rows (default 41; --quick 25; at least 15)
+  --cli PATH               the tillkey binary (default: next to this one)
+  --app PATH               the tillkey-app binary (default: next to this one)
+  --deb PATH               the .deb to report (default: <app dir>/bundle/deb/*.deb)
+  --no-app                 skip the app rows
+  --baseline FILE          baseline ratios (default: bench/baseline.json)
+  --write-baseline FILE    write this run's ratios as a baseline
+  --out FILE               also write the table to FILE
+  --cleanup                remove the credentials from the keyring at the end
+                           (for a desktop keyring; scripts/with-keyring.sh throws its own away)
+  -h, --help               this help";
+
+/// Command-line options.
+struct Opts {
+    quick: bool,
+    runs: usize,
+    cli: PathBuf,
+    app: Option<PathBuf>,
+    deb: Option<PathBuf>,
+    baseline: PathBuf,
+    write_baseline: Option<PathBuf>,
+    out: Option<PathBuf>,
+    cleanup: bool,
+}
+
+fn parse_opts() -> Result<Option<Opts>, String> {
+    let here = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let mut quick = false;
+    let mut runs = None;
+    let mut cli = here.join("tillkey");
+    let mut app = Some(here.join("tillkey-app"));
+    let mut deb = None;
+    let mut baseline = PathBuf::from("bench/baseline.json");
+    let mut write_baseline = None;
+    let mut out = None;
+    let mut cleanup = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match a.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--quick" => quick = true,
+            "--runs" => {
+                let v = value("--runs")?;
+                runs = Some(v.parse::<usize>().map_err(|_| format!("--runs: not a number: {v}"))?);
+            }
+            "--cli" => cli = PathBuf::from(value("--cli")?),
+            "--app" => app = Some(PathBuf::from(value("--app")?)),
+            "--deb" => deb = Some(PathBuf::from(value("--deb")?)),
+            "--no-app" => app = None,
+            "--baseline" => baseline = PathBuf::from(value("--baseline")?),
+            "--write-baseline" => write_baseline = Some(PathBuf::from(value("--write-baseline")?)),
+            "--out" => out = Some(PathBuf::from(value("--out")?)),
+            "--cleanup" => cleanup = true,
+            other => return Err(format!("unknown argument: {other}")),
+        }
+    }
+    let runs = runs.unwrap_or(if quick { 25 } else { 41 });
+    if runs < 15 {
+        return Err("--runs: at least 15 (medians of fewer runs are too noisy to compare)".into());
+    }
+    if quick {
+        app = None;
+    }
+    Ok(Some(Opts {
+        quick,
+        runs,
+        cli,
+        app,
+        deb,
+        baseline,
+        write_baseline,
+        out,
+        cleanup,
+    }))
+}
+
+/// One table row.
+struct Row {
+    /// Baseline key for ratio rows.
+    key: Option<&'static str>,
+    name: String,
+    reference: String,
+    ours: Samples,
+    theirs: Option<Samples>,
+    unit: &'static str,
+    target: String,
+    met: Option<bool>,
+    /// False when the row's result is wrong, not just slow (a failed test, a 429): fails
+    /// `--quick` whatever the baseline says.
+    correct: bool,
+    note: Option<String>,
+}
+
+impl Row {
+    fn ratio(&self) -> Option<f64> {
+        self.theirs.as_ref().map(|t| self.ours.median() / t.median())
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn unix_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
+}
+
+/// Runs `cmd` to completion with its output captured; its wall time in ms and its output.
+fn timed(cmd: &mut Command) -> Result<(f64, std::process::Output), String> {
+    let started = Instant::now();
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    Ok((ms(started.elapsed()), out))
+}
+
+/// Fails unless `out` exited 0, with its stderr.
+fn check(what: &str, out: &std::process::Output) -> Result<(), String> {
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+fn tillkey(opts: &Opts, fx: &Fixture) -> Command {
+    let mut c = Command::new(&opts.cli);
+    c.arg("--data-dir").arg(fx.data_dir());
+    c
+}
+
+/// `tillkey token` on a cached token vs `cat` of the metadata file.
+fn token_cached_row(opts: &Opts, fx: &Fixture) -> Result<Row, String> {
+    let file = fx.metadata_file();
+    let size = std::fs::metadata(&file)
+        .map_err(|e| format!("{}: {e}", file.display()))?
+        .len();
+    // The first call fetches and caches the token; the next are cache hits.
+    let (_, first) = timed(tillkey(opts, fx).args(["token", &fx.cached_name]))?;
+    check("tillkey token", &first)?;
+    let (mut ours, mut cat) = (Samples::default(), Samples::default());
+    for i in 0..opts.runs + 3 {
+        let (t, out) = timed(tillkey(opts, fx).args(["token", &fx.cached_name]))?;
+        check("tillkey token", &out)?;
+        if out.stdout != first.stdout {
+            return Err("tillkey token did not return the cached token".into());
+        }
+        let (c, out) = timed(Command::new("cat").arg(&file))?;
+        check("cat", &out)?;
+        if i >= 3 {
+            ours.push(t);
+            cat.push(c);
+        }
+    }
+    let (ratio, median) = (ours.median() / cat.median(), ours.median());
+    Ok(Row {
+        key: Some("token-cached-vs-cat"),
+        name: format!("`tillkey token` (cached token), {} runs", ours.len()),
+        reference: format!("`cat` of the vault file ({:.0} kB)", size as f64 / 1024.0),
+        ours,
+        theirs: Some(cat),
+        unit: "ms",
+        target: "≤ 3× and < 15 ms".into(),
+        met: Some(ratio <= 3.0 && median < 15.0),
+        correct: true,
+        note: None,
+    })
+}
+
+/// `tillkey token` fetching a fresh token vs `curl` making the same request.
+fn token_fetch_row(opts: &Opts, fx: &Fixture) -> Result<Row, String> {
+    let url = fx.fetch_sim.token_url().ok_or("the fetch simulator has no token URL")?;
+    let (client, secret) = &fx.fetch_client;
+    let curl = || {
+        let mut c = Command::new("curl");
+        c.args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
+            .args(["-H", "Accept: application/json"])
+            .args(["-d", "grant_type=client_credentials"])
+            .args(["-d", &format!("client_id={client}")])
+            .args(["-d", &format!("client_secret={secret}")])
+            .arg(&url);
+        c
+    };
+    let (mut ours, mut theirs) = (Samples::default(), Samples::default());
+    let before = fx.fetch_sim.stats().tokens_issued(client);
+    for i in 0..opts.runs + 3 {
+        fx.forget_fetch_token()?;
+        let (t, out) = timed(tillkey(opts, fx).args(["token", &fx.fetch_name]))?;
+        check("tillkey token", &out)?;
+        let (c, out) = timed(&mut curl())?;
+        check("curl", &out)?;
+        if out.stdout != b"200" {
+            return Err(format!(
+                "curl got HTTP {} from the simulator",
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+        if i >= 3 {
+            ours.push(t);
+            theirs.push(c);
+        }
+    }
+    // Every run of ours and of curl got its own token from the simulator.
+    let issued = fx.fetch_sim.stats().tokens_issued(client) - before;
+    let expected = 2 * (opts.runs as u64 + 3);
+    if issued != expected {
+        return Err(format!("the simulator issued {issued} tokens, expected {expected}"));
+    }
+    let ratio = ours.median() / theirs.median();
+    Ok(Row {
+        key: Some("token-fetch-vs-curl"),
+        name: format!("`tillkey token` (fresh client-credentials token), {} runs", ours.len()),
+        reference: "`curl` POSTing the same token request".into(),
+        ours,
+        theirs: Some(theirs),
+        unit: "ms",
+        target: "≤ 1.3×".into(),
+        met: Some(ratio <= 1.3),
+        correct: true,
+        note: None,
+    })
+}
+
+/// `tillkey test --all` over every credential.
+fn test_all_row(opts: &Opts, fx: &Fixture, runs: usize) -> Result<Row, String> {
+    let limited_before = fx.rate_limited();
+    let mut ours = Samples::default();
+    for _ in 0..runs {
+        let (t, out) = timed(tillkey(opts, fx).args(["test", "--all"]))?;
+        check("tillkey test --all", &out)?;
+        ours.push(t);
+    }
+    let limited = fx.rate_limited() - limited_before;
+    let passed = fx
+        .vault
+        .list()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .filter(|c| c.last_test.as_ref().is_some_and(|t| t.ok))
+        .count();
+    let median = ours.median();
+    Ok(Row {
+        key: None,
+        name: format!(
+            "`tillkey test --all`, {} credentials (each its own client, 4 simulators), {} runs",
+            fixture::CREDENTIALS,
+            ours.len()
+        ),
+        reference: "—".into(),
+        ours,
+        theirs: None,
+        unit: "ms",
+        target: "< 2 s, no 429".into(),
+        met: Some(median < 2000.0 && limited == 0 && passed == fixture::CREDENTIALS),
+        correct: limited == 0 && passed == fixture::CREDENTIALS,
+        note: Some(format!("{passed} passed, {limited} answered 429")),
+    })
+}
+
+/// What one app launch measured.
+struct Launch {
+    cold_ms: f64,
+    rows: u64,
+    memory: Option<procs::TreeMemory>,
+}
+
+/// Starts the app on the fixture's vault, waits for the UI's first-paint report, measures
+/// memory after `idle` when asked, and stops the app and everything it started.
+fn launch_app(app: &Path, fx: &Fixture, report: &Path, idle: Option<Duration>) -> Result<Launch, String> {
+    let _ = std::fs::remove_file(report);
+    let started_unix = unix_ms();
+    let started = Instant::now();
+    let mut child = Command::new(app)
+        .arg("--data-dir")
+        .arg(fx.data_dir())
+        .env("TILLKEY_BENCH_PAINT_FILE", report)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", app.display()))?;
+    let pid = child.id();
+    let result = (|| {
+        let text = loop {
+            if let Ok(t) = std::fs::read_to_string(report) {
+                break t;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("the app exited ({status}) before reporting its first paint"));
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                return Err("no first-paint report from the app within 60 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("first-paint report: {e}"))?;
+        let painted = v["paintedUnixMs"]
+            .as_f64()
+            .ok_or("first-paint report without paintedUnixMs")?;
+        let rows = v["rows"].as_u64().unwrap_or(0);
+        let memory = idle.map(|d| {
+            std::thread::sleep(d);
+            procs::tree_memory(pid)
+        });
+        Ok(Launch {
+            cold_ms: painted - started_unix,
+            rows,
+            memory,
+        })
+    })();
+    // SIGTERM, then whatever is left of the tree gets SIGKILL.
+    let family = procs::tree(pid);
+    procs::signal(pid, libc::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline
+        && (matches!(child.try_wait(), Ok(None)) || family.iter().skip(1).any(|&p| procs::alive(p)))
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for &p in &family {
+        if procs::alive(p) {
+            procs::signal(p, libc::SIGKILL);
+        }
+    }
+    let _ = child.wait();
+    result
+}
+
+/// Cold start and memory rows.
+fn app_rows(app: &Path, fx: &Fixture, runs: usize, idle: Duration) -> Result<Vec<Row>, String> {
+    let report = fx.dir.path().join("first-paint.json");
+    // One launch to warm the page cache (binary, WebKit libraries); not counted.
+    launch_app(app, fx, &report, None)?;
+    let (mut cold, mut pss, mut rss) = (Samples::default(), Samples::default(), Samples::default());
+    let mut rows = 0;
+    let mut breakdown = String::new();
+    for i in 0..runs {
+        // Memory on three of the launches (each waits `idle`).
+        let measure = (i < 3).then_some(idle);
+        let l = launch_app(app, fx, &report, measure)?;
+        cold.push(l.cold_ms);
+        rows = l.rows;
+        if let Some(m) = l.memory {
+            pss.push(m.pss_mb);
+            rss.push(m.rss_mb);
+            if breakdown.is_empty() {
+                let mut each = m.each.clone();
+                each.sort_by(|a, b| b.1.total_cmp(&a.1));
+                breakdown = each
+                    .iter()
+                    .filter(|(_, mb)| *mb >= 1.0)
+                    .map(|(n, mb)| format!("{n} {mb:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+            }
+        }
+    }
+    let cold_met = cold.median() < 700.0 && rows > 0;
+    let pss_met = pss.median() < 150.0;
+    Ok(vec![
+        Row {
+            key: None,
+            name: format!(
+                "App cold start to first painted dashboard, {} credentials, {} runs",
+                fixture::CREDENTIALS,
+                cold.len()
+            ),
+            reference: "—".into(),
+            ours: cold,
+            theirs: None,
+            unit: "ms",
+            target: "< 700 ms".into(),
+            met: Some(cold_met),
+            correct: rows > 0,
+            note: Some(format!("{rows} rows painted at first report")),
+        },
+        Row {
+            key: None,
+            name: format!(
+                "App memory, idle {} s after first paint, {} credentials (PSS of all its processes), {} runs",
+                idle.as_secs(),
+                fixture::CREDENTIALS,
+                pss.len()
+            ),
+            reference: "—".into(),
+            ours: pss,
+            theirs: None,
+            unit: "MB",
+            target: "< 150 MB".into(),
+            met: Some(pss_met),
+            correct: true,
+            note: Some(format!(
+                "RSS sum (shared pages counted per process) median {:.0} MB; PSS MB by process: {breakdown}",
+                rss.median()
+            )),
+        },
+    ])
+}
+
+fn size_mb(p: &Path) -> Option<f64> {
+    std::fs::metadata(p).ok().map(|m| m.len() as f64 / 1_048_576.0)
+}
+
+fn one(v: f64) -> Samples {
+    let mut s = Samples::default();
+    s.push(v);
+    s
+}
+
+/// Binary and package sizes.
+fn size_rows(opts: &Opts) -> Vec<Row> {
+    let mut rows = Vec::new();
+    if let Some(mb) = size_mb(&opts.cli) {
+        rows.push(Row {
+            key: None,
+            name: "`tillkey` CLI binary (release, stripped)".into(),
+            reference: "—".into(),
+            ours: one(mb),
+            theirs: None,
+            unit: "MB",
+            target: "report".into(),
+            met: None,
+            correct: true,
+            note: None,
+        });
+    }
+    let Some(app) = &opts.app else { return rows };
+    if let Some(mb) = size_mb(app) {
+        rows.push(Row {
+            key: None,
+            name: "`tillkey-app` binary (release, stripped)".into(),
+            reference: "—".into(),
+            ours: one(mb),
+            theirs: None,
+            unit: "MB",
+            target: "report".into(),
+            met: None,
+            correct: true,
+            note: None,
+        });
+    }
+    let deb = opts.deb.clone().or_else(|| {
+        let dir = app.parent()?.join("bundle/deb");
+        let mut debs: Vec<PathBuf> = std::fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "deb"))
+            .collect();
+        debs.sort();
+        debs.pop()
+    });
+    match deb.as_deref().and_then(|d| size_mb(d).map(|mb| (d, mb))) {
+        Some((d, mb)) => rows.push(Row {
+            key: None,
+            name: format!(
+                "`.deb` package ({})",
+                d.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+            ),
+            reference: "—".into(),
+            ours: one(mb),
+            theirs: None,
+            unit: "MB",
+            target: "< 8 MB".into(),
+            met: Some(mb < 8.0),
+            correct: true,
+            note: None,
+        }),
+        None => rows.push(Row {
+            key: None,
+            name: "`.deb` package".into(),
+            reference: "—".into(),
+            ours: Samples::default(),
+            theirs: None,
+            unit: "MB",
+            target: "< 8 MB".into(),
+            met: Some(false),
+            correct: true,
+            note: Some("not built: run scripts/package-deb.sh (scripts/bench.sh does)".into()),
+        }),
+    }
+    rows
+}
+
+fn fmt_samples(s: &Samples, unit: &str) -> String {
+    if s.len() == 0 {
+        return "—".into();
+    }
+    let p = |v: f64| {
+        if unit == "MB" || v >= 100.0 {
+            format!("{v:.1}")
+        } else {
+            format!("{v:.2}")
+        }
+    };
+    if s.len() == 1 {
+        return format!("{} {unit}", p(s.median()));
+    }
+    format!("{} / {} / {} {unit}", p(s.min()), p(s.median()), p(s.max()))
+}
+
+fn table(opts: &Opts, rows: &[Row], fx: &Fixture) -> String {
+    let (cpu, cores, kernel) = procs::machine();
+    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    let mut t = String::new();
+    t.push_str(&format!(
+        "Tillkey benchmark{}: {} · {cpu}, {cores} cores, Linux {kernel} · runner built {profile} · CLI {}\n\n",
+        if opts.quick { " (--quick)" } else { "" },
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        opts.cli.display(),
+    ));
+    t.push_str("| Row | Reference | Ours min / median / max | Reference min / median / max | Ratio of medians | Target | Met |\n");
+    t.push_str("|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        let ratio = r.ratio().map(|x| format!("{x:.2}×")).unwrap_or_else(|| "—".into());
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "—",
+        };
+        let name = match &r.note {
+            Some(n) => format!("{} ({n})", r.name),
+            None => r.name.clone(),
+        };
+        t.push_str(&format!(
+            "| {name} | {} | {} | {} | {ratio} | {} | {met} |\n",
+            r.reference,
+            fmt_samples(&r.ours, r.unit),
+            r.theirs
+                .as_ref()
+                .map(|s| fmt_samples(s, r.unit))
+                .unwrap_or_else(|| "—".into()),
+            r.target,
+        ));
+    }
+    t.push_str(&format!(
+        "\nVault: {} credentials in a temporary data dir, secrets in gnome-keyring (Secret Service over D-Bus), added in {:.1} s with one batched commit.\n",
+        fixture::CREDENTIALS,
+        fx.prepare_secs
+    ));
+    t
+}
+
+fn read_baseline(path: &Path) -> Result<BTreeMap<String, f64>, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read the baseline {}: {e}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let ratios = v["ratios"]
+        .as_object()
+        .ok_or_else(|| format!("{}: no \"ratios\" object", path.display()))?;
+    ratios
+        .iter()
+        .map(|(k, v)| {
+            v.as_f64()
+                .map(|f| (k.clone(), f))
+                .ok_or_else(|| format!("{}: ratio {k} is not a number", path.display()))
+        })
+        .collect()
+}
+
+fn write_baseline(path: &Path, ratios: &BTreeMap<String, f64>) -> Result<(), String> {
+    let (cpu, cores, kernel) = procs::machine();
+    let doc = serde_json::json!({
+        "about": "Ratios of medians (ours / reference) from `tillkey-bench --quick`, release builds of tillkey and tillkey-bench. The CI check fails when a ratio is more than 2x its value here. Regenerate with scripts/bench.sh --quick --write-baseline bench/baseline.json.",
+        "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "measured": chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        "machine": format!("{cpu}, {cores} cores, Linux {kernel}"),
+        "ratios": ratios.iter().map(|(k, v)| (k.clone(), serde_json::json!((v * 100.0).round() / 100.0))).collect::<serde_json::Map<_, _>>(),
+    });
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+    std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn run(opts: &Opts) -> Result<bool, String> {
+    if !opts.cli.is_file() {
+        return Err(format!(
+            "{} not found: build it (cargo build --release -p tillkey) or pass --cli",
+            opts.cli.display()
+        ));
+    }
+    let baseline = if opts.quick {
+        Some(read_baseline(&opts.baseline)?)
+    } else {
+        None
+    };
+    eprintln!("preparing {} credentials and the simulators…", fixture::CREDENTIALS);
+    let fx = Fixture::new()?;
+    eprintln!("  added in {:.1} s", fx.prepare_secs);
+    let mut rows = Vec::new();
+    let result = (|| {
+        eprintln!("test --all…");
+        rows.push(test_all_row(opts, &fx, if opts.quick { 3 } else { 5 })?);
+        eprintln!("token (cached) vs cat…");
+        rows.push(token_cached_row(opts, &fx)?);
+        eprintln!("token (fetch) vs curl…");
+        rows.push(token_fetch_row(opts, &fx)?);
+        if let Some(app) = &opts.app {
+            if !app.is_file() {
+                return Err(format!(
+                    "{} not found: build it (scripts/package-deb.sh), or pass --app or --no-app",
+                    app.display()
+                ));
+            }
+            eprintln!("app cold start and memory…");
+            rows.extend(app_rows(app, &fx, 10, Duration::from_secs(5))?);
+        }
+        if !opts.quick {
+            rows.extend(size_rows(opts));
+        }
+        Ok(())
+    })();
+    if opts.cleanup {
+        fx.clean_up();
+    }
+    result?;
+    let text = table(opts, &rows, &fx);
+    println!("{text}");
+    if let Some(out) = &opts.out {
+        std::fs::write(out, &text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    }
+    let ratios: BTreeMap<String, f64> = rows
+        .iter()
+        .filter_map(|r| Some((r.key?.to_string(), r.ratio()?)))
+        .collect();
+    if let Some(path) = &opts.write_baseline {
+        write_baseline(path, &ratios)?;
+        eprintln!("wrote the baseline {}", path.display());
+    }
+    let Some(baseline) = baseline else {
+        return Ok(true);
+    };
+    let regressed = stats::regressions(&ratios, &baseline, 2.0)?;
+    for r in &regressed {
+        eprintln!(
+            "REGRESSION in row `{}`: ratio {:.2}× is more than 2 × its baseline {:.2}× ({})",
+            r.key,
+            r.ratio,
+            r.baseline,
+            opts.baseline.display()
+        );
+    }
+    // test --all must pass with no 429 in the quick run too (its time is not compared:
+    // it has no reference to take the machine's speed out).
+    let broken: Vec<&Row> = rows.iter().filter(|r| !r.correct).collect();
+    for r in &broken {
+        eprintln!("FAILED: {}: wrong result, not just slow", r.name);
+    }
+    if regressed.is_empty() && broken.is_empty() {
+        eprintln!(
+            "benchmark check passed: every ratio is within 2× of {}",
+            opts.baseline.display()
+        );
+    }
+    Ok(regressed.is_empty() && broken.is_empty())
+}
+
+fn main() -> ExitCode {
+    let opts = match parse_opts() {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&opts) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

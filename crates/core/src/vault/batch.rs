@@ -1,0 +1,612 @@
+//! Batched vault work: many credentials read from one metadata snapshot, and their results
+//! (cached-token metadata, test reports, new credentials) committed with one metadata write
+//! instead of one locked load-and-fsync per credential.
+//!
+//! The crash-safety rule of the vault holds: keyring entries are written first (a token as
+//! soon as it arrives), the metadata that points at them is committed afterwards, so a crash
+//! leaves at worst a keyring entry the metadata does not mention, never metadata that points
+//! at a missing secret.
+
+use super::metadata::{CredentialRecord, Metadata, PendingCleanup};
+use super::{key, validate_name, Vault, ACCESS_TOKEN_FIELD, REFRESH_TOKEN_FIELD};
+use crate::dto::{CredentialSummary, NewCredential, TestReport, TokenInfo};
+use crate::error::{Error, Result};
+use crate::providers;
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Mutex;
+
+/// A token stored in the keyring during a batch, whose metadata awaits the commit.
+struct PendingToken {
+    id: String,
+    rev: u32,
+    refresh: bool,
+    info: TokenInfo,
+}
+
+#[derive(Default)]
+struct Pending {
+    tokens: Vec<PendingToken>,
+    reports: Vec<(String, TestReport)>,
+}
+
+/// One metadata snapshot to read many credentials from, and the results gathered while
+/// working on them, committed with [`Vault::commit_batch`].
+///
+/// Start one with [`Vault::begin_batch`]. Results not committed are lost (tokens stay in
+/// the keyring, where the next token request overwrites them).
+pub struct Batch {
+    snapshot: Metadata,
+    pending: Mutex<Pending>,
+}
+
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("credentials", &self.snapshot.credentials.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Batch {
+    /// The credentials as they were when the batch began, in the order they were added.
+    pub fn records(&self) -> &[CredentialRecord] {
+        &self.snapshot.credentials
+    }
+
+    /// The credential called `name` in the snapshot.
+    pub fn record(&self, name: &str) -> Option<&CredentialRecord> {
+        self.snapshot.find(name)
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// What [`Vault::commit_batch`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchCommit {
+    /// Cached-token metadata entries written.
+    pub tokens: usize,
+    /// Test reports recorded.
+    pub reports: usize,
+    /// Results dropped because their credential was removed or rotated meanwhile.
+    pub stale: usize,
+}
+
+impl Vault {
+    /// Starts a batch over the current metadata (one read).
+    ///
+    /// # Errors
+    /// As [`Vault::list`].
+    pub fn begin_batch(&self) -> Result<Batch> {
+        let mut snapshot = self.meta.load()?;
+        if let Some(t) = &self.team {
+            // A team vault's tokens are not in its document: memory or the engine.
+            for r in &mut snapshot.credentials {
+                r.token = t.tokens.get(&t.name, &r.id, r.secret_rev)?.map(|c| c.info);
+            }
+        }
+        Ok(Batch {
+            snapshot,
+            pending: Mutex::new(Pending::default()),
+        })
+    }
+
+    /// A record's values with its secrets from the keyring, like [`Vault::creds`] but
+    /// without reading the metadata again.
+    ///
+    /// # Errors
+    /// [`Error::SecretMissing`], keyring errors.
+    pub fn batch_creds(&self, batch: &Batch, r: &CredentialRecord) -> Result<providers::Creds> {
+        let m = &batch.snapshot;
+        let schema = providers::schema(&r.provider)?;
+        let mut secrets = BTreeMap::new();
+        for f in &r.secret_fields {
+            let v = self
+                .secrets
+                .get(&key(m, &r.id, r.secret_rev, f))?
+                .ok_or_else(|| Error::SecretMissing {
+                    credential: r.name.clone(),
+                    field: f.clone(),
+                })?;
+            secrets.insert(f.clone(), v);
+        }
+        Ok(providers::Creds::new(
+            &schema,
+            &r.name,
+            r.environment,
+            &r.fields,
+            secrets,
+        ))
+    }
+
+    /// A secret field of a record (a static token, a client secret), without reading the
+    /// metadata again.
+    ///
+    /// # Errors
+    /// Keyring (or team engine) errors.
+    pub fn batch_secret(&self, batch: &Batch, r: &CredentialRecord, field: &str) -> Result<Option<SecretString>> {
+        self.secrets.get(&key(&batch.snapshot, &r.id, r.secret_rev, field))
+    }
+
+    /// A cached token field of a record, like [`Vault::cached`] without reading the
+    /// metadata again.
+    ///
+    /// # Errors
+    /// Keyring errors.
+    pub fn batch_cached(&self, batch: &Batch, r: &CredentialRecord, field: &str) -> Result<Option<SecretString>> {
+        if self.team.is_some() {
+            return self.cached(r, field);
+        }
+        self.secrets.get(&key(&batch.snapshot, &r.id, r.secret_rev, field))
+    }
+
+    /// Caches a token of record `id` at revision `rev` in a batch: the token (and a new
+    /// refresh token) go to the keyring now, their metadata at [`Vault::commit_batch`].
+    ///
+    /// # Errors
+    /// Keyring errors.
+    pub fn batch_store_token(
+        &self,
+        batch: &Batch,
+        id: &str,
+        rev: u32,
+        access: &SecretString,
+        refresh: Option<&SecretString>,
+        info: TokenInfo,
+    ) -> Result<()> {
+        let m = &batch.snapshot;
+        if !m.credentials.iter().any(|c| c.id == id && c.secret_rev == rev) {
+            return Ok(());
+        }
+        if self.team.is_some() {
+            // Team tokens never reach the shared document: nothing to commit later.
+            return self.store_token(id, rev, access, refresh, info);
+        }
+        self.secrets.set(&key(m, id, rev, ACCESS_TOKEN_FIELD), access)?;
+        if let Some(r) = refresh {
+            self.secrets.set(&key(m, id, rev, REFRESH_TOKEN_FIELD), r)?;
+        }
+        batch.pending().tokens.push(PendingToken {
+            id: id.to_string(),
+            rev,
+            refresh: refresh.is_some(),
+            info,
+        });
+        Ok(())
+    }
+
+    /// Records the connectivity test of credential `id` at the batch's commit.
+    pub fn batch_record_test(&self, batch: &Batch, id: &str, report: TestReport) {
+        batch.pending().reports.push((id.to_string(), report));
+    }
+
+    /// Commits everything gathered in `batch` with one locked load and one atomic save.
+    ///
+    /// A token's metadata is written only if its credential is still at the same secret
+    /// revision and no newer token was recorded meanwhile (by the CLI, say); a token whose
+    /// credential was removed or rotated meanwhile has its keyring entries deleted again
+    /// (best effort: the metadata never points at them).
+    ///
+    /// # Errors
+    /// File errors; nothing of the batch is recorded then.
+    pub fn commit_batch(&self, batch: &Batch) -> Result<BatchCommit> {
+        let pending = std::mem::take(&mut *batch.pending());
+        let mut out = BatchCommit::default();
+        if pending.tokens.is_empty() && pending.reports.is_empty() {
+            return Ok(out);
+        }
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        let mut orphans = Vec::new();
+        for t in pending.tokens {
+            match m.credentials.iter_mut().find(|c| c.id == t.id && c.secret_rev == t.rev) {
+                Some(c) => {
+                    if c.token.as_ref().is_none_or(|cur| cur.obtained_at <= t.info.obtained_at) {
+                        c.token = Some(t.info);
+                        out.tokens += 1;
+                    }
+                }
+                None => {
+                    out.stale += 1;
+                    orphans.push(t);
+                }
+            }
+        }
+        for (id, report) in pending.reports {
+            match m.credentials.iter_mut().find(|c| c.id == id) {
+                Some(c) => {
+                    c.last_test = Some(report);
+                    out.reports += 1;
+                }
+                None => out.stale += 1,
+            }
+        }
+        // Test reports are notes: a read-only team policy or a concurrent writer drops them
+        // rather than failing the tests that produced them.
+        self.save_note(&lock, &m)?;
+        for t in orphans {
+            let _ = self.secrets.delete(&key(&m, &t.id, t.rev, ACCESS_TOKEN_FIELD));
+            if t.refresh {
+                let _ = self.secrets.delete(&key(&m, &t.id, t.rev, REFRESH_TOKEN_FIELD));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds many credentials at once (an import): each is validated exactly as
+    /// [`Vault::add`] does, then the write order runs once for all of them: the keyring
+    /// entries about to be written are listed for cleanup and committed, the secrets are
+    /// written, and one commit adds every record. On any error nothing is added.
+    ///
+    /// # Errors
+    /// As [`Vault::add`], for the first credential that fails; [`Error::AlreadyExists`] also
+    /// for a name given twice.
+    pub fn add_many(&self, new: Vec<NewCredential>) -> Result<Vec<CredentialSummary>> {
+        struct Ready {
+            record: CredentialRecord,
+            secrets: BTreeMap<String, SecretString>,
+        }
+        let now = self.clock.now();
+        let mut names = HashSet::new();
+        let mut ready = Vec::with_capacity(new.len());
+        for n in new {
+            validate_name(&n.name)?;
+            if !names.insert(n.name.clone()) {
+                return Err(Error::AlreadyExists(n.name));
+            }
+            let provider = providers::find(&n.provider)?;
+            let schema = provider.schema();
+            let secrets: BTreeMap<String, SecretString> = n
+                .secrets
+                .iter()
+                .map(|(k, v)| (k.clone(), SecretString::from(providers::trim_secret(v.expose_secret()))))
+                .filter(|(_, v)| !v.expose_secret().is_empty())
+                .collect();
+            // Validation sees a mask of each secret, never its value (as in `add`).
+            let masked: BTreeMap<String, String> = secrets
+                .iter()
+                .map(|(k, v)| {
+                    let mask = v
+                        .expose_secret()
+                        .chars()
+                        .map(|c| if c.is_control() { c } else { 'x' })
+                        .collect();
+                    (k.clone(), mask)
+                })
+                .collect();
+            let valid = providers::validate(&schema, n.environment, &n.fields, &masked)?;
+            provider.check(&valid.fields)?;
+            ready.push(Ready {
+                record: CredentialRecord {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    name: n.name,
+                    provider: schema.kind.clone(),
+                    environment: valid.environment,
+                    fields: valid.fields,
+                    secret_fields: secrets.keys().cloned().collect(),
+                    secret_rev: 1,
+                    created_at: now,
+                    rotated_at: now,
+                    rotation_period_days: 0, // set from the vault's settings below
+                    token: None,
+                    last_test: None,
+                    reminded_on: None,
+                    extra: Default::default(),
+                },
+                secrets,
+            });
+        }
+        if ready.is_empty() {
+            return Ok(Vec::new());
+        }
+
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        if let Some(taken) = ready.iter().find(|r| m.find(&r.record.name).is_some()) {
+            return Err(Error::AlreadyExists(taken.record.name.clone()));
+        }
+        // 1. List every entry about to be written, and commit.
+        let intents: Vec<PendingCleanup> = ready
+            .iter()
+            .map(|r| PendingCleanup {
+                credential_id: r.record.id.clone(),
+                rev: r.record.secret_rev,
+                fields: r.secrets.keys().cloned().collect(),
+            })
+            .collect();
+        m.pending_cleanup.extend(intents.iter().cloned());
+        lock.save(&m)?;
+        // 2. Write the secrets.
+        let mut written: Vec<&PendingCleanup> = Vec::new();
+        for (r, intent) in ready.iter().zip(&intents) {
+            for (field, value) in &r.secrets {
+                if let Err(e) = self
+                    .secrets
+                    .set(&key(&m, &r.record.id, r.record.secret_rev, field), value)
+                {
+                    // Undo what was written; entries that cannot be deleted now stay listed.
+                    written.push(intent);
+                    let undone: Vec<&PendingCleanup> = written
+                        .into_iter()
+                        .filter(|p| {
+                            p.fields
+                                .iter()
+                                .all(|f| self.secrets.delete(&key(&m, &p.credential_id, p.rev, f)).is_ok())
+                        })
+                        .collect();
+                    m.pending_cleanup.retain(|p| !undone.contains(&p));
+                    let _ = lock.save(&m);
+                    return Err(e);
+                }
+            }
+            written.push(intent);
+        }
+        // 3. Commit the records that point at them.
+        m.pending_cleanup.retain(|p| !intents.contains(p));
+        let period = m.settings.default_rotation_days;
+        let first = m.credentials.len();
+        m.credentials.extend(ready.into_iter().map(|r| CredentialRecord {
+            rotation_period_days: period,
+            ..r.record
+        }));
+        lock.save(&m)?;
+        Ok(m.credentials[first..]
+            .iter()
+            .map(|r| self.summary(&m.settings, r))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::dto::{Stage, StageResult};
+    use crate::vault::secrets::{MemoryStore, SecretKey, SecretStore};
+    use std::sync::Arc;
+
+    fn vault(dir: &std::path::Path, store: Arc<MemoryStore>) -> Vault {
+        let now = chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .expect("date");
+        Vault::open(dir, store, Arc::new(FixedClock::new(now))).expect("vault")
+    }
+
+    fn oauth(name: &str, secret: &str) -> NewCredential {
+        NewCredential {
+            name: name.into(),
+            provider: "oauth2".into(),
+            environment: None,
+            fields: [
+                ("token_url".to_string(), "http://127.0.0.1:9/token".to_string()),
+                ("client_id".to_string(), format!("id-{name}")),
+            ]
+            .into(),
+            secrets: [("client_secret".to_string(), SecretString::from(secret))].into(),
+        }
+    }
+
+    fn info(at: &str) -> TokenInfo {
+        let t = chrono::DateTime::parse_from_rfc3339(at)
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .expect("date");
+        TokenInfo {
+            obtained_at: t,
+            expires_at: t + chrono::Duration::hours(1),
+            renew_at: t + chrono::Duration::minutes(55),
+            refreshable: false,
+            scope: None,
+            taxpayer_tags: None,
+        }
+    }
+
+    fn report(name: &str) -> TestReport {
+        TestReport {
+            credential: name.into(),
+            provider: "oauth2".into(),
+            ok: true,
+            tested_at: info("2030-01-01T00:00:00Z").obtained_at,
+            summary: "token ok".into(),
+            stages: vec![StageResult {
+                stage: Stage::Token,
+                ok: true,
+                target: "127.0.0.1/token".into(),
+                latency_ms: 1,
+                status: Some(200),
+                code: None,
+                message: String::new(),
+                hint: None,
+                rate_limit: None,
+            }],
+            taxpayer_tags: None,
+        }
+    }
+
+    #[test]
+    fn add_many_adds_all_with_their_secrets_and_no_pending_cleanup() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Arc::new(MemoryStore::new());
+        let v = vault(dir.path(), store.clone());
+        v.add(oauth("first", "s0")).expect("add");
+        let added = v
+            .add_many(vec![oauth("a", " s1\r\n"), oauth("b", "s2")])
+            .expect("add_many");
+        assert_eq!(added.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(v.list().expect("list").len(), 3);
+        assert_eq!(v.secret("a", "client_secret").expect("secret").expose_secret(), "s1");
+        assert_eq!(v.secret("b", "client_secret").expect("secret").expose_secret(), "s2");
+        assert_eq!(store.len(), 3);
+        let m = v.meta.load().expect("load");
+        assert!(m.pending_cleanup.is_empty());
+        assert!(m
+            .credentials
+            .iter()
+            .all(|c| c.rotation_period_days == m.settings.default_rotation_days));
+    }
+
+    #[test]
+    fn add_many_refuses_duplicates_and_invalid_input_without_writing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Arc::new(MemoryStore::new());
+        let v = vault(dir.path(), store.clone());
+        v.add(oauth("taken", "s")).expect("add");
+        assert!(matches!(
+            v.add_many(vec![oauth("x", "s"), oauth("x", "s")]),
+            Err(Error::AlreadyExists(_))
+        ));
+        assert!(matches!(
+            v.add_many(vec![oauth("y", "s"), oauth("taken", "s")]),
+            Err(Error::AlreadyExists(_))
+        ));
+        let mut bad = oauth("z", "s");
+        bad.fields.insert("token_url".into(), "http://example.com/token".into());
+        assert!(v.add_many(vec![oauth("w", "s"), bad]).is_err());
+        assert_eq!(v.list().expect("list").len(), 1);
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn add_many_keyring_failure_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Arc::new(MemoryStore::new());
+        let v = vault(dir.path(), store.clone());
+        store.fail_writes_after(2);
+        assert!(v
+            .add_many(vec![oauth("a", "1"), oauth("b", "2"), oauth("c", "3")])
+            .is_err());
+        assert!(v.list().expect("list").is_empty());
+        // The keyring failed deletes too: what was written stays listed for cleanup, so
+        // no entry is untracked …
+        let m = v.meta.load().expect("load");
+        let listed: Vec<String> = m
+            .pending_cleanup
+            .iter()
+            .flat_map(|p| p.fields.iter().map(|f| key(&m, &p.credential_id, p.rev, f).account()))
+            .collect();
+        assert_eq!(store.len(), 2);
+        assert!(store.accounts().iter().all(|a| listed.contains(a)));
+        // … and the next write, with the keyring back, sweeps it away.
+        store.fail_writes_after(usize::MAX);
+        v.add(oauth("d", "4")).expect("add");
+        assert_eq!(store.len(), 1);
+        assert!(v.meta.load().expect("load").pending_cleanup.is_empty());
+    }
+
+    #[test]
+    fn batch_writes_tokens_to_the_keyring_at_once_and_metadata_in_one_commit() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Arc::new(MemoryStore::new());
+        let v = vault(dir.path(), store.clone());
+        v.add_many(vec![oauth("a", "1"), oauth("b", "2")]).expect("add");
+        let batch = v.begin_batch().expect("batch");
+        let a = batch.record("a").expect("a").clone();
+        let b = batch.record("b").expect("b").clone();
+        assert_eq!(
+            v.batch_creds(&batch, &a)
+                .expect("creds")
+                .secret("client_secret")
+                .expect("secret")
+                .expose_secret(),
+            "1"
+        );
+        v.batch_store_token(
+            &batch,
+            &a.id,
+            a.secret_rev,
+            &SecretString::from("tok-a"),
+            None,
+            info("2030-01-01T00:00:00Z"),
+        )
+        .expect("store");
+        v.batch_record_test(&batch, &a.id, report("a"));
+        v.batch_record_test(&batch, &b.id, report("b"));
+        // Keyring first: the token is there before any metadata mentions it.
+        assert_eq!(
+            v.cached(&a, ACCESS_TOKEN_FIELD)
+                .expect("cached")
+                .expect("token")
+                .expose_secret(),
+            "tok-a"
+        );
+        assert!(v.record("a").expect("a").token.is_none());
+        assert!(v.record("b").expect("b").last_test.is_none());
+        let done = v.commit_batch(&batch).expect("commit");
+        assert_eq!(
+            done,
+            BatchCommit {
+                tokens: 1,
+                reports: 2,
+                stale: 0
+            }
+        );
+        assert!(v.record("a").expect("a").token.is_some());
+        assert!(v.record("b").expect("b").last_test.is_some());
+        // Committing again writes nothing more.
+        assert_eq!(v.commit_batch(&batch).expect("commit"), BatchCommit::default());
+    }
+
+    #[test]
+    fn batch_drops_results_of_removed_credentials_and_keeps_newer_tokens() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Arc::new(MemoryStore::new());
+        let v = vault(dir.path(), store.clone());
+        v.add_many(vec![oauth("a", "1"), oauth("b", "2")]).expect("add");
+        let batch = v.begin_batch().expect("batch");
+        let a = batch.record("a").expect("a").clone();
+        let b = batch.record("b").expect("b").clone();
+        v.batch_store_token(
+            &batch,
+            &a.id,
+            a.secret_rev,
+            &SecretString::from("old"),
+            None,
+            info("2030-01-01T00:00:00Z"),
+        )
+        .expect("store");
+        v.batch_store_token(
+            &batch,
+            &b.id,
+            b.secret_rev,
+            &SecretString::from("gone"),
+            None,
+            info("2030-01-01T00:00:00Z"),
+        )
+        .expect("store");
+        v.batch_record_test(&batch, &b.id, report("b"));
+        // Meanwhile another process caches a newer token for a and removes b.
+        v.store_token(
+            &a.id,
+            a.secret_rev,
+            &SecretString::from("newer"),
+            None,
+            info("2030-01-01T00:10:00Z"),
+        )
+        .expect("store");
+        v.remove("b").expect("remove");
+        let done = v.commit_batch(&batch).expect("commit");
+        assert_eq!(
+            done,
+            BatchCommit {
+                tokens: 0,
+                reports: 0,
+                stale: 2
+            }
+        );
+        assert_eq!(
+            v.record("a").expect("a").token.expect("token").obtained_at,
+            info("2030-01-01T00:10:00Z").obtained_at
+        );
+        // b's token, written after its removal swept the keyring, was deleted again.
+        let vault_id = v.meta.load().expect("load").vault_id;
+        let b_token = SecretKey {
+            vault_id,
+            credential_id: b.id.clone(),
+            rev: b.secret_rev,
+            field: ACCESS_TOKEN_FIELD.into(),
+        };
+        assert!(store.get(&b_token).expect("get").is_none());
+    }
+}

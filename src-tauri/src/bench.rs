@@ -1,0 +1,104 @@
+//! The benchmark's first-paint report (`tillkey-bench` measures cold start to the first
+//! painted dashboard from the real window).
+//!
+//! Inert unless `TILLKEY_BENCH_PAINT_FILE` names a file when the app starts: then the UI's
+//! one report after its first painted dashboard is written there as JSON, once. The
+//! webview can call the command but chooses nothing: not the file, not its content beyond
+//! two row counts. It works in release builds, which are what the benchmark measures.
+
+use crate::error::IpcResult;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tauri::State;
+
+/// Environment variable naming the file the first-paint report goes to.
+pub const PAINT_FILE_ENV: &str = "TILLKEY_BENCH_PAINT_FILE";
+
+/// Where the report goes (taken by the first report) and when the app started.
+#[derive(Debug)]
+pub struct FirstPaint {
+    file: Mutex<Option<PathBuf>>,
+    started: Instant,
+}
+
+impl FirstPaint {
+    /// Reads [`PAINT_FILE_ENV`]; without it, reports are ignored.
+    pub fn from_env() -> Self {
+        Self {
+            file: Mutex::new(
+                std::env::var_os(PAINT_FILE_ENV)
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from),
+            ),
+            started: Instant::now(),
+        }
+    }
+
+    /// Writes the report once, if a file was named; later calls do nothing.
+    ///
+    /// # Errors
+    /// The file cannot be written.
+    pub fn report(&self, rows: u32, credentials: u32) -> std::io::Result<()> {
+        let Some(path) = self
+            .file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        else {
+            return Ok(());
+        };
+        let painted_unix_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0);
+        let doc = serde_json::json!({
+            "paintedUnixMs": painted_unix_ms,
+            "sinceAppStartMs": self.started.elapsed().as_secs_f64() * 1000.0,
+            "rows": rows,
+            "credentials": credentials,
+        });
+        // Written aside and renamed, so a reader never sees half a report.
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, doc.to_string())?;
+        std::fs::rename(&tmp, &path)
+    }
+}
+
+/// The UI's report that the dashboard has painted, with `rows` credential rows in the
+/// page out of `credentials`. A no-op unless the app was started for the benchmark.
+#[tauri::command]
+pub async fn report_first_paint(state: State<'_, FirstPaint>, rows: u32, credentials: u32) -> IpcResult<()> {
+    if let Err(e) = state.report(rows, credentials) {
+        eprintln!("tillkey: cannot write the first-paint report: {e}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_once_to_the_named_file_and_is_inert_without_one() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("paint.json");
+        let fp = FirstPaint {
+            file: Mutex::new(Some(path.clone())),
+            started: Instant::now(),
+        };
+        fp.report(40, 500).expect("report");
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        assert_eq!((v["rows"].as_u64(), v["credentials"].as_u64()), (Some(40), Some(500)));
+        assert!(v["paintedUnixMs"].as_f64().is_some_and(|t| t > 1.6e12));
+        std::fs::remove_file(&path).expect("rm");
+        fp.report(1, 1).expect("second report");
+        assert!(!path.exists());
+        let inert = FirstPaint {
+            file: Mutex::new(None),
+            started: Instant::now(),
+        };
+        inert.report(1, 1).expect("inert");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 0);
+    }
+}
