@@ -11,8 +11,11 @@ use crate::error::IpcResult;
 use crate::state::{blocking, AppState, Handle};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use tauri::{AppHandle, Manager, Runtime};
 use tillkey_core::dto::{CredentialEdit, RotationResult, VaultSettings};
+use tillkey_core::vault::team::{self, VaultStatus};
+use tillkey_core::KeyringStore;
 use tillkey_core::{providers, CredentialSummary, NewCredential, ProviderSchema, TestReport, TokenSource};
 
 async fn active<R: Runtime>(app: &AppHandle<R>) -> IpcResult<Handle> {
@@ -24,19 +27,28 @@ fn info<R: Runtime>(app: &AppHandle<R>, h: &Handle) -> AppInfo {
     AppInfo {
         demo: h.demo,
         data_dir: h.vault.data_dir().display().to_string(),
+        vault: if h.demo {
+            "demo".into()
+        } else {
+            h.vault.name().to_string()
+        },
+        team: h.vault.team_name().is_some(),
         version: app.package_info().version.to_string(),
         now: state.clock().now(),
         clipboard_clear_secs: state.clear_after().as_secs(),
     }
 }
 
-fn show_mode_in_title<R: Runtime>(app: &AppHandle<R>, demo: bool) {
+fn show_mode_in_title<R: Runtime>(app: &AppHandle<R>, h: &Handle) {
     if let Some(window) = app.get_webview_window("main") {
-        let _ = window.set_title(if demo {
-            "Tillkey — Demo vault (simulated providers)"
+        let title = if h.demo {
+            "Tillkey — Demo vault (simulated providers)".to_string()
+        } else if let Some(team) = h.vault.team_name() {
+            format!("Tillkey — Team vault {team}")
         } else {
-            "Tillkey"
-        });
+            "Tillkey".to_string()
+        };
+        let _ = window.set_title(&title);
     }
 }
 
@@ -44,7 +56,7 @@ fn show_mode_in_title<R: Runtime>(app: &AppHandle<R>, demo: bool) {
 #[tauri::command]
 pub async fn app_info<R: Runtime>(app: AppHandle<R>) -> IpcResult<AppInfo> {
     let h = active(&app).await?;
-    show_mode_in_title(&app, h.demo);
+    show_mode_in_title(&app, &h);
     Ok(info(&app, &h))
 }
 
@@ -53,7 +65,7 @@ pub async fn app_info<R: Runtime>(app: AppHandle<R>) -> IpcResult<AppInfo> {
 #[tauri::command]
 pub async fn open_demo<R: Runtime>(app: AppHandle<R>) -> IpcResult<AppInfo> {
     let h = app.state::<AppState>().enter_demo().await?;
-    show_mode_in_title(&app, true);
+    show_mode_in_title(&app, &h);
     Ok(info(&app, &h))
 }
 
@@ -61,7 +73,35 @@ pub async fn open_demo<R: Runtime>(app: AppHandle<R>) -> IpcResult<AppInfo> {
 #[tauri::command]
 pub async fn leave_demo<R: Runtime>(app: AppHandle<R>) -> IpcResult<AppInfo> {
     let h = app.state::<AppState>().leave_demo().await?;
-    show_mode_in_title(&app, false);
+    show_mode_in_title(&app, &h);
+    let reminder_app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let _ = crate::reminders::check(&reminder_app).await;
+    });
+    Ok(info(&app, &h))
+}
+
+/// Every vault of this machine with its connection status: the local vault first, then
+/// each connected team vault (one engine round-trip each; a problem is its status).
+#[tauri::command]
+pub async fn list_vaults<R: Runtime>(app: AppHandle<R>) -> IpcResult<Vec<VaultStatus>> {
+    let dir = app.state::<AppState>().real_data_dir()?;
+    blocking(move || team::list_vaults(&dir, Arc::new(KeyringStore))).await
+}
+
+/// The active vault's status: for a team vault, whether the engine answers and whether
+/// this machine's policy allows writes (the window shows a read-only notice when not).
+#[tauri::command]
+pub async fn vault_status<R: Runtime>(app: AppHandle<R>) -> IpcResult<VaultStatus> {
+    let h = active(&app).await?;
+    blocking(move || Ok(h.vault.status())).await
+}
+
+/// Switches the window to vault `name` (`local` or a connected team vault).
+#[tauri::command]
+pub async fn switch_vault<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<AppInfo> {
+    let h = app.state::<AppState>().switch_vault(&name).await?;
+    show_mode_in_title(&app, &h);
     let reminder_app = app.clone();
     tauri::async_runtime::spawn(async move {
         let _ = crate::reminders::check(&reminder_app).await;

@@ -14,6 +14,10 @@ pub struct AppInfo {
     pub demo: bool,
     /// The active vault's data dir.
     pub data_dir: String,
+    /// The active vault's name: `local`, a team vault's name, or `demo`.
+    pub vault: String,
+    /// Whether the active vault is a team vault (OpenBao / HashiCorp Vault).
+    pub team: bool,
     /// The app's version.
     pub version: String,
     /// "Now" on the app's clock, so countdowns in the window agree with the vault.

@@ -4,7 +4,7 @@
 //! in the core; this crate only wires the core into commands the web UI (`ui/`) calls:
 //!
 //! - [`commands`]: one thin adapter per UI action (list, add, edit, remove, test, test
-//!   all, copy, reveal, rotate, mark as rotated, settings, demo vault);
+//!   all, copy, reveal, rotate, mark as rotated, settings, demo vault, vault switcher);
 //! - [`clipboard`]: copy from Rust with a timed clear (tauri-plugin-clipboard-manager);
 //! - [`reminders`]: rotation reminders as desktop notifications (tauri-plugin-notification),
 //!   at most once a day per credential;
@@ -53,6 +53,9 @@ pub fn run() {
             commands::app_info,
             commands::open_demo,
             commands::leave_demo,
+            commands::list_vaults,
+            commands::vault_status,
+            commands::switch_vault,
             commands::list_credentials,
             commands::list_providers,
             commands::add_credential,

@@ -7,7 +7,8 @@
 //!
 //! Real and demo credentials never mix: the demo vault lives in its own data dir (a
 //! sibling `<data dir>-demo`, with its own vault id and so its own keyring entries), and
-//! only one of the two is active at a time.
+//! only one vault is active at a time: the local one, a connected team vault (see
+//! [`AppState::switch_vault`]) or the demo.
 
 use crate::demo::DemoSession;
 use crate::error::{IpcError, IpcResult};
@@ -47,7 +48,7 @@ struct Active {
 /// A cheap handle on the active vault for one command.
 #[derive(Clone)]
 pub struct Handle {
-    /// The vault.
+    /// The vault (local, team or demo).
     pub vault: Arc<Vault>,
     /// Its token engine.
     pub engine: Engine,
@@ -155,6 +156,43 @@ impl AppState {
         handle_of(slot.as_ref())
     }
 
+    /// Makes `name` the active vault: `local` (the merchant's keyring vault) or a team vault
+    /// connected on this machine (`tillkey vault connect`). Opening a team vault does not
+    /// go to the network; an engine that is down shows as an error on the next list. Leaving
+    /// the demo vault this way clears it, as [`AppState::leave_demo`] does.
+    ///
+    /// # Errors
+    /// `vault_not_connected` for an unknown name; the core's open errors. The previous
+    /// vault then stays active.
+    pub async fn switch_vault(&self, name: &str) -> IpcResult<Handle> {
+        let mut slot = self.active.lock().await;
+        if slot
+            .as_ref()
+            .is_some_and(|a| a.demo.is_none() && a.vault.name() == name)
+        {
+            return handle_of(slot.as_ref());
+        }
+        let next = if name == tillkey_core::vault::team::LOCAL_VAULT {
+            self.open_real().await?
+        } else {
+            self.open_team(name).await?
+        };
+        if let Some(Active {
+            vault,
+            demo: Some(session),
+            ..
+        }) = slot.replace(next)
+        {
+            blocking(move || {
+                crate::demo::clear(&vault);
+                drop(session);
+                Ok(())
+            })
+            .await?;
+        }
+        handle_of(slot.as_ref())
+    }
+
     /// In the demo vault only: a new secret for demo credential `name`, made by its
     /// simulator (the demo's "portal"), as `(field, value)`.
     ///
@@ -210,6 +248,20 @@ impl AppState {
         let dir = self.real_data_dir()?;
         let clock = self.clock.clone();
         let vault = blocking(move || Vault::open(dir, Arc::new(KeyringStore), clock)).await?;
+        let vault = Arc::new(vault);
+        let engine = Engine::new(vault.clone())?;
+        Ok(Active {
+            vault,
+            engine,
+            demo: None,
+        })
+    }
+
+    async fn open_team(&self, name: &str) -> IpcResult<Active> {
+        let dir = self.real_data_dir()?;
+        let clock = self.clock.clone();
+        let name = name.to_string();
+        let vault = blocking(move || Vault::open_team(dir, &name, Arc::new(KeyringStore), clock)).await?;
         let vault = Arc::new(vault);
         let engine = Engine::new(vault.clone())?;
         Ok(Active {

@@ -151,3 +151,83 @@ fn screenshots() {
     clean_vault(&data);
     clean_vault(&root.path().join("data-demo"));
 }
+
+#[path = "../../crates/cli/tests/support/bao.rs"]
+mod bao;
+
+#[test]
+#[ignore = "writes docs/screenshots; run explicitly"]
+fn team_vault_screenshot() {
+    use secrecy::SecretString;
+    use std::sync::Arc;
+    use tillkey_core::vault::team::{self, ConnectOptions, TeamAuth};
+    use tillkey_core::{KeyringStore, SystemClock, Vault};
+
+    let _serial = serial();
+    let bao = bao::Bao::start();
+    let demo = tillkey_sim::demo_blocking(SimConfig::default()).expect("the simulators start");
+    let connect = |dir: &std::path::Path, token: String| {
+        team::connect(
+            dir,
+            ConnectOptions {
+                name: "shops".into(),
+                address: bao.addr.clone(),
+                mount: None,
+                prefix: None,
+                auth: TeamAuth::Token,
+                role_id: None,
+                namespace: None,
+                ca_file: None,
+                retain: 0,
+                share_tokens: false,
+            },
+            SecretString::from(token),
+            Arc::new(KeyringStore),
+        )
+        .expect("connect");
+    };
+    let admin = tempfile::tempdir().expect("admin dir");
+    connect(admin.path(), bao.token("tillkey-admin"));
+    let team_vault =
+        Vault::open_team(admin.path(), "shops", Arc::new(KeyringStore), Arc::new(SystemClock)).expect("team");
+    for (kind, name) in [
+        ("mypos", "vilnius-mypos"),
+        ("paysera-pos", "kaunas-pos"),
+        ("chimpy", "riga-chimpy"),
+    ] {
+        let c = demo
+            .credentials
+            .iter()
+            .find(|c| c.kind == kind)
+            .expect("demo credential");
+        add_demo_credential(&team_vault, c, name);
+    }
+    let root = tempfile::tempdir().expect("temp dir");
+    let data = root.path().join("data");
+    connect(&data, bao.token("tillkey-staff"));
+    let driver = Driver::start(&data);
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        client.set_window_size(1000, 720).await.expect("size");
+        wait_for_list(&client).await;
+        wait_for(&client, &testid("vault-select"))
+            .await
+            .select_by_value("shops")
+            .await
+            .expect("switch");
+        wait_for(&client, &row_selector("vilnius-mypos")).await;
+        wait_for(&client, &testid("read-only-notice")).await;
+        click(&client, &testid("test-all")).await;
+        wait_for_text(&client, &testid("test-all-summary"), "the summary", |t| {
+            t.contains("3 passed")
+        })
+        .await;
+        let _ = client.screenshot().await;
+        shot(&client, "team-vault.png").await;
+        client.close().await.expect("close");
+    });
+    for dir in [admin.path(), data.as_path()] {
+        team::disconnect(dir, "shops", Arc::new(KeyringStore)).expect("disconnect");
+    }
+    clean_vault(&data);
+}

@@ -10,6 +10,7 @@ import {
   reportFirstPaint,
   testAll,
   testCredential,
+  switchVault as openVault,
   toApiError,
 } from './api';
 import type { AppInfo } from './bindings/AppInfo';
@@ -22,12 +23,15 @@ import { CredentialList } from './components/CredentialList';
 import { ErrorNotice } from './components/ErrorNotice';
 import { RotationWizard } from './components/RotationWizard';
 import { SettingsDialog } from './components/SettingsDialog';
+import { VaultNotice, VaultSwitcher } from './components/VaultSwitcher';
 import { plural, rotationDueSortKey, rotationText, tokenExpirySortKey } from './format';
 import { useNow } from './hooks';
 import {
   DEFAULT_PREFERENCES,
   applyTheme,
+  loadLastVault,
   loadPreferences,
+  saveLastVault,
   savePreference,
   type Preferences,
   type SortOrder,
@@ -97,9 +101,15 @@ export function App() {
   const [highlight, setHighlight] = useState<string | null>(null);
   const [actionError, setActionError] = useState<{ title: string; info: IpcError } | null>(null);
   const [reports, setReports] = useState<Record<string, TestReport>>({});
+  // Results of this session's tests. The vault records them too, except where it may not
+  // (a read-only team vault): then these still show as each row's last test.
+  const [sessionTests, setSessionTests] = useState<Record<string, TestReport>>({});
   const [testing, setTesting] = useState<ReadonlySet<string>>(new Set());
   const [testAllState, setTestAllState] = useState<null | 'running' | { passed: number; failed: number }>(null);
   const [switching, setSwitching] = useState(false);
+  const [readOnly, setReadOnly] = useState(false);
+  const [hasTeamVaults, setHasTeamVaults] = useState(false);
+  const [statusRevision, setStatusRevision] = useState(0);
   const [query, setQuery] = useState('');
   const [providerFilter, setProviderFilter] = useState('');
   const [statusFilter, setStatusFilter] = useState<StatusFilter>('all');
@@ -111,6 +121,7 @@ export function App() {
       const [list, i] = await Promise.all([listCredentials(), appInfo()]);
       setCredentials({ state: 'ready', value: list });
       setInfo(i);
+      setStatusRevision((n) => n + 1);
       setOffset(new Date(i.now).getTime() - Date.now());
     } catch (err) {
       setCredentials({ state: 'error', error: toApiError(err).info });
@@ -180,6 +191,7 @@ export function App() {
       try {
         const report = await testCredential(name);
         setReports((r) => ({ ...r, [name]: report }));
+        setSessionTests((r) => ({ ...r, [name]: report }));
         setAnnouncement(`Test of “${name}” ${report.ok ? 'passed' : 'failed'}: ${report.summary}`);
       } catch (err) {
         setActionError({ title: `Could not test “${name}”`, info: toApiError(err).info });
@@ -242,6 +254,7 @@ export function App() {
     setTesting(new Set(names));
     try {
       const all = await testAll();
+      setSessionTests((r) => ({ ...r, ...Object.fromEntries(all.map((t) => [t.credential, t])) }));
       const passed = all.filter((r) => r.ok).length;
       setTestAllState({ passed, failed: all.length - passed });
       // Open the failed ones; the passed ones show a tick in their row.
@@ -270,6 +283,7 @@ export function App() {
       const i = toDemo ? await openDemo() : await leaveDemo();
       setInfo(i);
       setReports({});
+      setSessionTests({});
       setTestAllState(null);
       setForm(null);
       setQuery('');
@@ -284,7 +298,48 @@ export function App() {
     }
   }
 
-  const list = credentials.state === 'ready' ? credentials.value : [];
+  /** After the vault switcher opened another vault: start clean on its list. */
+  const onVaultSwitched = useCallback(
+    (i: AppInfo) => {
+      setInfo(i);
+      setReports({});
+      setSessionTests({});
+      setTestAllState(null);
+      setForm(null);
+      setRotating(null);
+      setQuery('');
+      setProviderFilter('');
+      setStatusFilter('all');
+      setCredentials({ state: 'loading' });
+      setAnnouncement(i.team ? `Showing team vault ${i.vault}.` : 'Showing the vault on this computer.');
+      void saveLastVault(i.vault);
+      void refresh();
+    },
+    [refresh],
+  );
+  const onVaultError = useCallback((title: string, error: IpcError) => setActionError({ title, info: error }), []);
+
+  // Reopen the vault the merchant last chose (a team vault), once, if it is still connected.
+  useEffect(() => {
+    void loadLastVault().then(async (name) => {
+      if (!name || name === 'local') return;
+      try {
+        onVaultSwitched(await openVault(name));
+      } catch {
+        // Disconnected since: stay in the local vault; the switcher still lists the rest.
+      }
+    });
+  }, [onVaultSwitched]);
+
+  const list = useMemo(() => {
+    const stored = credentials.state === 'ready' ? credentials.value : [];
+    if (Object.keys(sessionTests).length === 0) return stored;
+    return stored.map((c) => {
+      const t = sessionTests[c.name];
+      const newer = t && (!c.lastTest || Date.parse(t.testedAt) > Date.parse(c.lastTest.testedAt));
+      return newer ? { ...c, lastTest: t } : c;
+    });
+  }, [credentials, sessionTests]);
   const visible = useMemo(
     () => sortCredentials(list.filter((c) => matches(c, query, providerFilter, statusFilter)), prefs.sort),
     [list, query, providerFilter, statusFilter, prefs.sort],
@@ -324,6 +379,12 @@ export function App() {
           </div>
         </div>
         <div class="topbar-tools">
+          <VaultSwitcher
+            info={info}
+            onSwitched={onVaultSwitched}
+            onError={onVaultError}
+            onVaults={setHasTeamVaults}
+          />
           <button
             type="button"
             class="btn btn-ghost btn-small"
@@ -366,6 +427,8 @@ export function App() {
           </button>
         </div>
       )}
+
+      <VaultNotice info={info} revision={statusRevision} onAccess={setReadOnly} />
 
       <main class="content">
         <p class="visually-hidden" role="status" aria-live="polite" data-testid="announcement">
@@ -439,7 +502,8 @@ export function App() {
                   ref={addButtonRef}
                   type="button"
                   class="btn btn-primary"
-                  disabled={providers.state !== 'ready'}
+                  disabled={providers.state !== 'ready' || readOnly}
+                  title={readOnly ? 'This team vault is read-only for you' : undefined}
                   data-testid="open-add-form"
                   onClick={() => {
                     setActionError(null);
@@ -616,6 +680,14 @@ export function App() {
                   highlight={highlight}
                   reports={reports}
                   testing={testing}
+                  vaultLabel={
+                    info && hasTeamVaults && !info.demo
+                      ? info.team
+                        ? `Team vault ${info.vault}`
+                        : 'This computer (OS keyring)'
+                      : null
+                  }
+                  readOnly={readOnly}
                   onTest={(name) => void runTest(name)}
                   onHideReport={(name) => setReports(({ [name]: _hidden, ...rest }) => rest)}
                   onRotate={(name) => setRotating(name)}

@@ -18,6 +18,7 @@ import type { RevealedToken } from './bindings/RevealedToken';
 import type { RotationResult } from './bindings/RotationResult';
 import type { TestReport } from './bindings/TestReport';
 import type { VaultSettings } from './bindings/VaultSettings';
+import type { VaultStatus } from './bindings/VaultStatus';
 
 /** An error raised by a command, carrying the sanitised `IpcError` from Rust. */
 export class ApiError extends Error {
@@ -71,6 +72,13 @@ export const appInfo = () => call<AppInfo>('app_info');
 export const openDemo = () => call<AppInfo>('open_demo');
 /** Leaves the demo vault for the merchant's own. */
 export const leaveDemo = () => call<AppInfo>('leave_demo');
+
+/** Every vault of this machine (local first, then team vaults) with its connection status. */
+export const listVaults = () => call<VaultStatus[]>('list_vaults');
+/** The active vault's status: reachable, and writable under this machine's policy. */
+export const vaultStatus = () => call<VaultStatus>('vault_status');
+/** Makes `name` (`local` or a connected team vault) the active vault. */
+export const switchVault = (name: string) => call<AppInfo>('switch_vault', { name });
 
 /** Every credential in the vault (metadata only, no secrets). */
 export const listCredentials = () => call<CredentialSummary[]>('list_credentials');

@@ -67,3 +67,22 @@ export function applyTheme(theme: ThemeChoice): void {
     root.dataset.theme = theme;
   }
 }
+
+/** The vault chosen last in the vault switcher (`local` or a team vault's name), if any. */
+export async function loadLastVault(): Promise<string | null> {
+  try {
+    const v = await (await store()).get<unknown>('vault');
+    return typeof v === 'string' && v !== '' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Remembers the vault chosen in the vault switcher, to reopen it next time. */
+export async function saveLastVault(name: string): Promise<void> {
+  try {
+    await (await store()).set('vault', name);
+  } catch {
+    // Only costs a click next time.
+  }
+}

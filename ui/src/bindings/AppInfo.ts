@@ -13,6 +13,14 @@ demo: boolean,
  */
 dataDir: string, 
 /**
+ * The active vault's name: `local`, a team vault's name, or `demo`.
+ */
+vault: string, 
+/**
+ * Whether the active vault is a team vault (OpenBao / HashiCorp Vault).
+ */
+team: boolean, 
+/**
  * The app's version.
  */
 version: string, 

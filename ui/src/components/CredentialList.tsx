@@ -27,6 +27,11 @@ interface Props extends RowActions {
   reports: Record<string, TestReport>;
   /** Credentials being tested right now. */
   testing: ReadonlySet<string>;
+  /** Which vault holds these credentials, in words ("This computer (OS keyring)", "Team vault
+   * shop"); `null` when this machine has no team vault (then there is only one place). */
+  vaultLabel: string | null;
+  /** The vault allows reading only (a team vault's policy): no rotate, mark, edit or remove. */
+  readOnly: boolean;
 }
 
 /** Rows rendered in the first frame; enough to fill the window. */
@@ -51,7 +56,7 @@ function useProgressiveCount(total: number): number {
 }
 
 /** The vault's credentials: one card each with its status and actions. */
-export function CredentialList({ credentials, now, highlight, reports, testing, ...actions }: Props) {
+export function CredentialList({ credentials, now, highlight, reports, testing, vaultLabel, readOnly, ...actions }: Props) {
   const shown = useProgressiveCount(credentials.length);
   const rows = shown < credentials.length ? credentials.slice(0, shown) : credentials;
   return (
@@ -64,6 +69,8 @@ export function CredentialList({ credentials, now, highlight, reports, testing, 
           highlighted={c.name === highlight}
           report={reports[c.name]}
           testing={testing.has(c.name)}
+          vaultLabel={vaultLabel}
+          readOnly={readOnly}
           {...actions}
         />
       ))}
@@ -77,11 +84,13 @@ interface RowProps extends RowActions {
   highlighted: boolean;
   report: TestReport | undefined;
   testing: boolean;
+  vaultLabel: string | null;
+  readOnly: boolean;
 }
 
 type Copied = { until: number } | { cleared: true } | null;
 
-function Row({ credential: c, now, highlighted, report, testing, ...a }: RowProps) {
+function Row({ credential: c, now, highlighted, report, testing, vaultLabel, readOnly, ...a }: RowProps) {
   const [confirming, setConfirming] = useState(false);
   const [removing, setRemoving] = useState(false);
   const [copying, setCopying] = useState(false);
@@ -233,6 +242,15 @@ function Row({ credential: c, now, highlighted, report, testing, ...a }: RowProp
             <span class="fact-detail">{last ? ago(last.testedAt, now) : 'Run Test to check it'}</span>
           </dd>
         </div>
+        {vaultLabel !== null && (
+          <div class="fact" data-testid="cell-vault">
+            <dt>Vault</dt>
+            <dd>
+              <span class="tone tone-muted">{vaultLabel}</span>
+              {readOnly && <span class="fact-detail">read-only for you</span>}
+            </dd>
+          </div>
+        )}
       </dl>
 
       <div class="cred-actions" role="group" aria-label={`Actions for ${c.name}`}>
@@ -270,6 +288,7 @@ function Row({ credential: c, now, highlighted, report, testing, ...a }: RowProp
         <button
           type="button"
           class={`btn btn-small ${c.rotation.status === 'ok' ? 'btn-ghost' : 'btn-primary'}`}
+          disabled={readOnly}
           aria-label={`Rotate ${c.name}`}
           data-testid="rotate-button"
           onClick={() => a.onRotate(c.name)}
@@ -279,7 +298,7 @@ function Row({ credential: c, now, highlighted, report, testing, ...a }: RowProp
         <button
           type="button"
           class="btn btn-ghost btn-small"
-          disabled={marking}
+          disabled={marking || readOnly}
           aria-label={`Mark ${c.name} as rotated today`}
           data-testid="mark-rotated-button"
           onClick={() => void mark()}
@@ -289,6 +308,7 @@ function Row({ credential: c, now, highlighted, report, testing, ...a }: RowProp
         <button
           type="button"
           class="btn btn-ghost btn-small"
+          disabled={readOnly}
           aria-label={`Edit ${c.name}`}
           data-testid="edit-button"
           onClick={() => a.onEdit(c.name)}
@@ -325,6 +345,7 @@ function Row({ credential: c, now, highlighted, report, testing, ...a }: RowProp
             ref={removeRef}
             type="button"
             class="btn btn-ghost btn-small btn-remove"
+            disabled={readOnly}
             aria-label={`Remove ${c.name}`}
             data-testid="remove-button"
             onClick={() => setConfirming(true)}

@@ -593,6 +593,7 @@ impl KvEngine for MemoryKv {
 /// show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export)]
 pub enum ConnectionState {
     /// Logged in and the vault document is readable.
     Connected,
@@ -607,6 +608,7 @@ pub enum ConnectionState {
 /// What a vault switcher shows for one vault (the local one included).
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export)]
 pub struct VaultStatus {
     /// `local`, or the team vault's name.
     pub name: String,

@@ -1,0 +1,169 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { AppInfo } from '../bindings/AppInfo';
+import type { IpcError } from '../bindings/IpcError';
+import type { VaultStatus } from '../bindings/VaultStatus';
+import { listVaults, switchVault, toApiError, vaultStatus } from '../api';
+
+/** How often the switcher asks the team vaults' engines how they are (one round-trip each). */
+const STATUS_REFRESH_MS = 60_000;
+
+/** One line for a vault in the switcher: name, kind, state, access and size. */
+export function vaultLabel(v: VaultStatus): string {
+  if (!v.team) {
+    return `This computer (OS keyring)${v.credentials === null ? '' : ` · ${v.credentials}`}`;
+  }
+  const parts = [`${v.name} (team)`];
+  if (v.state !== 'connected') {
+    parts.push(v.state);
+  } else {
+    if (v.writable === false) parts.push('read-only');
+    if (v.credentials !== null) parts.push(String(v.credentials));
+  }
+  return parts.join(' · ');
+}
+
+interface Props {
+  /** The active vault, as `app_info` reports it. */
+  info: AppInfo | null;
+  /** Called after a switch, with the new vault's info. */
+  onSwitched: (info: AppInfo) => void;
+  /** Called when listing or switching fails. */
+  onError: (title: string, info: IpcError) => void;
+  /** Told whether this machine has any team vault (the list then says which vault holds a row). */
+  onVaults: (anyTeam: boolean) => void;
+}
+
+/**
+ * The vault picker in the top bar: this computer's keyring vault and every team vault
+ * connected with `tillkey vault connect`, each with its connection status. Hidden while
+ * there is no team vault (nothing to switch between) and in the demo vault.
+ */
+export function VaultSwitcher({ info, onSwitched, onError, onVaults }: Props) {
+  const [vaults, setVaults] = useState<VaultStatus[]>([]);
+  const [busy, setBusy] = useState(false);
+
+  const load = useCallback(async () => {
+    try {
+      const all = await listVaults();
+      setVaults(all);
+      onVaults(all.some((v) => v.team));
+    } catch (err) {
+      onError('Could not list your vaults', toApiError(err).info);
+    }
+  }, [onError, onVaults]);
+
+  useEffect(() => {
+    void load();
+    const timer = window.setInterval(() => void load(), STATUS_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [load]);
+
+  if (!info || info.demo || !vaults.some((v) => v.team)) return null;
+
+  async function pick(name: string) {
+    setBusy(true);
+    try {
+      onSwitched(await switchVault(name));
+      await load();
+    } catch (err) {
+      onError(`Could not open vault ${name}`, toApiError(err).info);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const active = vaults.find((v) => v.name === info.vault);
+  return (
+    <div class="vault-switcher">
+      <label class="inline-label" for="vault-select">
+        Vault
+      </label>
+      <select
+        id="vault-select"
+        class="input select select-compact"
+        value={info.vault}
+        disabled={busy}
+        data-testid="vault-select"
+        aria-describedby="vault-state"
+        onChange={(e) => void pick(e.currentTarget.value)}
+      >
+        {vaults.map((v) => (
+          <option key={v.name} value={v.name} data-state={v.state}>
+            {vaultLabel(v)}
+          </option>
+        ))}
+      </select>
+      <span
+        id="vault-state"
+        class={`vault-state vault-state-${active?.state ?? 'connected'}`}
+        data-testid="vault-state"
+        data-state={active?.state ?? ''}
+      >
+        {active?.team ? active.state : 'local'}
+      </span>
+    </div>
+  );
+}
+
+interface NoticeProps {
+  /** The active vault, as `app_info` reports it. */
+  info: AppInfo | null;
+  /** Changes whenever the list reloads, so the status is checked again. */
+  revision: number;
+  /** Tells the window whether writes are allowed here. */
+  onAccess: (readOnly: boolean) => void;
+}
+
+/**
+ * Under the top bar in a team vault: which vault this is, and a clear notice when this
+ * machine's policy allows reading only, or when the engine cannot be reached.
+ */
+export function VaultNotice({ info, revision, onAccess }: NoticeProps) {
+  const [status, setStatus] = useState<VaultStatus | null>(null);
+  const team = info?.team ?? false;
+
+  useEffect(() => {
+    if (!team) {
+      setStatus(null);
+      onAccess(false);
+      return;
+    }
+    let live = true;
+    void vaultStatus()
+      .then((s) => {
+        if (!live) return;
+        setStatus(s);
+        onAccess(s.writable === false);
+      })
+      .catch(() => {
+        // The list shows the error with its hint; nothing more to say here.
+      });
+    return () => {
+      live = false;
+    };
+  }, [team, info?.vault, revision, onAccess]);
+
+  if (!team || !info) return null;
+  const readOnly = status?.writable === false;
+  return (
+    <div class="team-banner" role="note" data-testid="team-banner" data-vault={info.vault}>
+      <p>
+        <strong>Team vault {info.vault}</strong>
+        {status && <span class="team-address"> at {status.address}</span>}. Credentials here are shared with
+        everyone connected to it; their secrets stay in the team's engine, never on this computer.
+      </p>
+      {readOnly && (
+        <p class="team-readonly" data-testid="read-only-notice">
+          <strong>Read-only.</strong> Your access policy lets you list, test and copy tokens, not add, change,
+          rotate or remove credentials. Ask a vault admin for those.
+        </p>
+      )}
+      {status && status.state !== 'connected' && (
+        <p class="team-problem" data-testid="team-problem" data-code={status.errorCode ?? ''}>
+          <strong>{status.state === 'sealed' ? 'The engine is sealed.' : 'Cannot reach this vault.'}</strong>{' '}
+          {status.detail}
+        </p>
+      )}
+    </div>
+  );
+}
