@@ -139,19 +139,7 @@ impl AppState {
         let mut slot = self.active.lock().await;
         if slot.as_ref().is_none_or(|a| a.demo.is_some()) {
             let real = self.open_real().await?;
-            if let Some(Active {
-                vault,
-                demo: Some(session),
-                ..
-            }) = slot.replace(real)
-            {
-                blocking(move || {
-                    crate::demo::clear(&vault);
-                    drop(session);
-                    Ok(())
-                })
-                .await?;
-            }
+            replace_active(&mut slot, real).await?;
         }
         handle_of(slot.as_ref())
     }
@@ -177,19 +165,7 @@ impl AppState {
         } else {
             self.open_team(name).await?
         };
-        if let Some(Active {
-            vault,
-            demo: Some(session),
-            ..
-        }) = slot.replace(next)
-        {
-            blocking(move || {
-                crate::demo::clear(&vault);
-                drop(session);
-                Ok(())
-            })
-            .await?;
-        }
+        replace_active(&mut slot, next).await?;
         handle_of(slot.as_ref())
     }
 
@@ -281,6 +257,25 @@ impl AppState {
             demo: Some(session),
         })
     }
+}
+
+/// Makes `next` the active vault. A demo vault it replaces is cleared (its credentials and
+/// their keyring entries removed) and its simulators stop.
+async fn replace_active(slot: &mut Option<Active>, next: Active) -> IpcResult<()> {
+    if let Some(Active {
+        vault,
+        demo: Some(session),
+        ..
+    }) = slot.replace(next)
+    {
+        blocking(move || {
+            crate::demo::clear(&vault);
+            drop(session);
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 fn handle_of(active: Option<&Active>) -> IpcResult<Handle> {

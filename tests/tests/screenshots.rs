@@ -160,7 +160,7 @@ mod bao;
 fn team_vault_screenshot() {
     use secrecy::SecretString;
     use std::sync::Arc;
-    use tillkey_core::vault::team::{self, ConnectOptions, TeamAuth};
+    use tillkey_core::vault::team::{self, ConnectOptions};
     use tillkey_core::{KeyringStore, SystemClock, Vault};
 
     let _serial = serial();
@@ -169,18 +169,7 @@ fn team_vault_screenshot() {
     let connect = |dir: &std::path::Path, token: String| {
         team::connect(
             dir,
-            ConnectOptions {
-                name: "shops".into(),
-                address: bao.addr.clone(),
-                mount: None,
-                prefix: None,
-                auth: TeamAuth::Token,
-                role_id: None,
-                namespace: None,
-                ca_file: None,
-                retain: 0,
-                share_tokens: false,
-            },
+            ConnectOptions::token("shops", &bao.addr),
             SecretString::from(token),
             Arc::new(KeyringStore),
         )

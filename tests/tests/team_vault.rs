@@ -14,24 +14,13 @@ use common::{
 };
 use secrecy::SecretString;
 use std::sync::Arc;
-use tillkey_core::vault::team::{self, ConnectOptions, TeamAuth};
+use tillkey_core::vault::team::{self, ConnectOptions};
 use tillkey_core::{KeyringStore, NewCredential, SystemClock, Vault};
 
 fn connect(dir: &std::path::Path, bao: &Bao, token: &str) {
     team::connect(
         dir,
-        ConnectOptions {
-            name: "shop".into(),
-            address: bao.addr.clone(),
-            mount: None,
-            prefix: None,
-            auth: TeamAuth::Token,
-            role_id: None,
-            namespace: None,
-            ca_file: None,
-            retain: 0,
-            share_tokens: false,
-        },
+        ConnectOptions::token("shop", &bao.addr),
         SecretString::from(token.to_string()),
         Arc::new(KeyringStore),
     )

@@ -8,11 +8,11 @@
 //! at a missing secret.
 
 use super::metadata::{CredentialRecord, Metadata, PendingCleanup};
-use super::{key, validate_name, Vault, ACCESS_TOKEN_FIELD, REFRESH_TOKEN_FIELD};
+use super::{key, Vault, ACCESS_TOKEN_FIELD, REFRESH_TOKEN_FIELD};
 use crate::dto::{CredentialSummary, NewCredential, TestReport, TokenInfo};
 use crate::error::{Error, Result};
 use crate::providers;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
@@ -100,26 +100,7 @@ impl Vault {
     /// # Errors
     /// [`Error::SecretMissing`], keyring errors.
     pub fn batch_creds(&self, batch: &Batch, r: &CredentialRecord) -> Result<providers::Creds> {
-        let m = &batch.snapshot;
-        let schema = providers::schema(&r.provider)?;
-        let mut secrets = BTreeMap::new();
-        for f in &r.secret_fields {
-            let v = self
-                .secrets
-                .get(&key(m, &r.id, r.secret_rev, f))?
-                .ok_or_else(|| Error::SecretMissing {
-                    credential: r.name.clone(),
-                    field: f.clone(),
-                })?;
-            secrets.insert(f.clone(), v);
-        }
-        Ok(providers::Creds::new(
-            &schema,
-            &r.name,
-            r.environment,
-            &r.fields,
-            secrets,
-        ))
+        self.creds_in(&batch.snapshot, r)
     }
 
     /// A secret field of a record (a static token, a client secret), without reading the
@@ -249,55 +230,15 @@ impl Vault {
             record: CredentialRecord,
             secrets: BTreeMap<String, SecretString>,
         }
-        let now = self.clock.now();
         let mut names = HashSet::new();
         let mut ready = Vec::with_capacity(new.len());
         for n in new {
-            validate_name(&n.name)?;
             if !names.insert(n.name.clone()) {
                 return Err(Error::AlreadyExists(n.name));
             }
-            let provider = providers::find(&n.provider)?;
-            let schema = provider.schema();
-            let secrets: BTreeMap<String, SecretString> = n
-                .secrets
-                .iter()
-                .map(|(k, v)| (k.clone(), SecretString::from(providers::trim_secret(v.expose_secret()))))
-                .filter(|(_, v)| !v.expose_secret().is_empty())
-                .collect();
-            // Validation sees a mask of each secret, never its value (as in `add`).
-            let masked: BTreeMap<String, String> = secrets
-                .iter()
-                .map(|(k, v)| {
-                    let mask = v
-                        .expose_secret()
-                        .chars()
-                        .map(|c| if c.is_control() { c } else { 'x' })
-                        .collect();
-                    (k.clone(), mask)
-                })
-                .collect();
-            let valid = providers::validate(&schema, n.environment, &n.fields, &masked)?;
-            provider.check(&valid.fields)?;
-            ready.push(Ready {
-                record: CredentialRecord {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    name: n.name,
-                    provider: schema.kind.clone(),
-                    environment: valid.environment,
-                    fields: valid.fields,
-                    secret_fields: secrets.keys().cloned().collect(),
-                    secret_rev: 1,
-                    created_at: now,
-                    rotated_at: now,
-                    rotation_period_days: 0, // set from the vault's settings below
-                    token: None,
-                    last_test: None,
-                    reminded_on: None,
-                    extra: Default::default(),
-                },
-                secrets,
-            });
+            // Validated exactly as `add` does; the rotation period is set below.
+            let (record, secrets) = self.prepare_new(n)?;
+            ready.push(Ready { record, secrets });
         }
         if ready.is_empty() {
             return Ok(Vec::new());
@@ -366,6 +307,7 @@ mod tests {
     use crate::clock::FixedClock;
     use crate::dto::{Stage, StageResult};
     use crate::vault::secrets::{MemoryStore, SecretKey, SecretStore};
+    use secrecy::ExposeSecret;
     use std::sync::Arc;
 
     fn vault(dir: &std::path::Path, store: Arc<MemoryStore>) -> Vault {

@@ -292,54 +292,16 @@ impl Vault {
     /// [`Error::InvalidInput`], [`Error::MissingField`], [`Error::UnknownProvider`],
     /// [`Error::AlreadyExists`], keyring and file errors.
     pub fn add(&self, new: NewCredential) -> Result<CredentialSummary> {
-        validate_name(&new.name)?;
-        let provider = providers::find(&new.provider)?;
-        let schema = provider.schema();
-        // Trim pasted secrets (spaces, CR/LF) before validating and storing them.
-        let secrets: BTreeMap<String, SecretString> = new
-            .secrets
-            .iter()
-            .map(|(k, v)| (k.clone(), SecretString::from(providers::trim_secret(v.expose_secret()))))
-            .filter(|(_, v)| !v.expose_secret().is_empty())
-            .collect();
-        // Length and control-character checks need the value's shape, never the value:
-        // validation sees a mask, so no secret can reach an error message.
-        let masked: BTreeMap<String, String> = secrets
-            .iter()
-            .map(|(k, v)| {
-                let mask = v
-                    .expose_secret()
-                    .chars()
-                    .map(|c| if c.is_control() { c } else { 'x' })
-                    .collect();
-                (k.clone(), mask)
-            })
-            .collect();
-        let valid = providers::validate(&schema, new.environment, &new.fields, &masked)?;
-        provider.check(&valid.fields)?;
-
+        let (record, secrets) = self.prepare_new(new)?;
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
-        if m.find(&new.name).is_some() {
-            return Err(Error::AlreadyExists(new.name));
+        if m.find(&record.name).is_some() {
+            return Err(Error::AlreadyExists(record.name));
         }
         self.sweep(&lock, &mut m);
-        let now = self.clock.now();
         let record = CredentialRecord {
-            id: uuid::Uuid::new_v4().to_string(),
-            name: new.name,
-            provider: schema.kind.clone(),
-            environment: valid.environment,
-            fields: valid.fields,
-            secret_fields: secrets.keys().cloned().collect(),
-            secret_rev: 1,
-            created_at: now,
-            rotated_at: now,
             rotation_period_days: m.settings.default_rotation_days,
-            token: None,
-            last_test: None,
-            reminded_on: None,
-            extra: Default::default(),
+            ..record
         };
         self.write_secrets(&lock, &mut m, &record, &secrets)?;
         m.credentials.push(record);
@@ -405,13 +367,17 @@ impl Vault {
     /// # Errors
     /// [`Error::SecretMissing`], keyring errors.
     pub fn creds(&self, r: &CredentialRecord) -> Result<providers::Creds> {
-        let m = self.meta.load()?;
+        self.creds_in(&self.meta.load()?, r)
+    }
+
+    /// [`Vault::creds`] with the metadata `m` already read.
+    fn creds_in(&self, m: &Metadata, r: &CredentialRecord) -> Result<providers::Creds> {
         let schema = providers::schema(&r.provider)?;
         let mut secrets = BTreeMap::new();
         for f in &r.secret_fields {
             let v = self
                 .secrets
-                .get(&key(&m, &r.id, r.secret_rev, f))?
+                .get(&key(m, &r.id, r.secret_rev, f))?
                 .ok_or_else(|| Error::SecretMissing {
                     credential: r.name.clone(),
                     field: f.clone(),
@@ -850,6 +816,55 @@ impl Vault {
             self.save_note(&lock, &m)?;
         }
         Ok(())
+    }
+
+    /// Checks a new credential against its provider's schema and builds its record (a fresh
+    /// id, revision 1, created and rotated now; the rotation period is set by the caller from
+    /// the vault's settings) and its trimmed, non-empty secrets. Nothing is written.
+    fn prepare_new(&self, new: NewCredential) -> Result<(CredentialRecord, BTreeMap<String, SecretString>)> {
+        validate_name(&new.name)?;
+        let provider = providers::find(&new.provider)?;
+        let schema = provider.schema();
+        // Trim pasted secrets (spaces, CR/LF) before validating and storing them.
+        let secrets: BTreeMap<String, SecretString> = new
+            .secrets
+            .iter()
+            .map(|(k, v)| (k.clone(), SecretString::from(providers::trim_secret(v.expose_secret()))))
+            .filter(|(_, v)| !v.expose_secret().is_empty())
+            .collect();
+        // Length and control-character checks need the value's shape, never the value:
+        // validation sees a mask, so no secret can reach an error message.
+        let masked: BTreeMap<String, String> = secrets
+            .iter()
+            .map(|(k, v)| {
+                let mask = v
+                    .expose_secret()
+                    .chars()
+                    .map(|c| if c.is_control() { c } else { 'x' })
+                    .collect();
+                (k.clone(), mask)
+            })
+            .collect();
+        let valid = providers::validate(&schema, new.environment, &new.fields, &masked)?;
+        provider.check(&valid.fields)?;
+        let now = self.clock.now();
+        let record = CredentialRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: new.name,
+            provider: schema.kind.clone(),
+            environment: valid.environment,
+            fields: valid.fields,
+            secret_fields: secrets.keys().cloned().collect(),
+            secret_rev: 1,
+            created_at: now,
+            rotated_at: now,
+            rotation_period_days: 0,
+            token: None,
+            last_test: None,
+            reminded_on: None,
+            extra: Default::default(),
+        };
+        Ok((record, secrets))
     }
 
     /// The error for a credential changed by another writer since it was read: a team

@@ -115,6 +115,23 @@ pub struct ConnectOptions {
 }
 
 impl ConnectOptions {
+    /// Options for logging in with an engine token, everything else at its default (mount
+    /// `secret`, prefix `tillkey`, no namespace or CA file, no retention, tokens in memory).
+    pub fn token(name: &str, address: &str) -> Self {
+        Self {
+            name: name.into(),
+            address: address.into(),
+            mount: None,
+            prefix: None,
+            auth: TeamAuth::Token,
+            role_id: None,
+            namespace: None,
+            ca_file: None,
+            retain: 0,
+            share_tokens: false,
+        }
+    }
+
     /// The validated configuration, with a fresh connection id.
     ///
     /// # Errors

@@ -233,18 +233,7 @@ fn tokens_stay_in_memory_unless_shared() {
 
 #[test]
 fn connect_options_are_validated() {
-    let opts = |name: &str, address: &str| ConnectOptions {
-        name: name.into(),
-        address: address.into(),
-        mount: None,
-        prefix: None,
-        auth: TeamAuth::Token,
-        role_id: None,
-        namespace: None,
-        ca_file: None,
-        retain: 0,
-        share_tokens: false,
-    };
+    let opts = ConnectOptions::token;
     assert!(opts("team", "https://bao.example.com:8200").into_config().is_ok());
     assert!(opts("local", "https://bao.example.com").into_config().is_err());
     assert!(opts("team", "http://bao.example.com").into_config().is_err());
