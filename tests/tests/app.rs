@@ -219,3 +219,50 @@ fn content_security_policy_blocks_inline_script_and_eval() {
         client.close().await.expect("the session closes");
     });
 }
+
+#[test]
+fn a_long_list_renders_a_page_at_a_time_and_every_row_stays_reachable() {
+    let _serial = serial();
+    let data = tempfile::tempdir().expect("a temp data dir");
+    let vault = common::vault_at(data.path(), chrono::Utc::now());
+    let new: Vec<_> = (0..95)
+        .map(|i| tillkey_core::NewCredential {
+            name: format!("shop-{i:03}"),
+            provider: "bearer".into(),
+            environment: None,
+            fields: Default::default(),
+            secrets: [("token".to_string(), secrecy::SecretString::from(format!("t-{i}")))].into(),
+        })
+        .collect();
+    vault.add_many(new).expect("95 credentials");
+    let driver = Driver::start(data.path());
+
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        wait_for_list(&client).await;
+        wait_for(&client, &row_selector("shop-000")).await;
+        assert_eq!(row_names(&client).await.len(), 40, "the first page only");
+        let more = common::text_of(&client, &testid("list-more")).await;
+        assert!(more.contains("Showing 40 of 95"), "{more:?}");
+
+        // The button adds a page; scrolling to the end loads the rest.
+        common::click(&client, &testid("show-more")).await;
+        common::wait_for_text(&client, &testid("list-more"), "80 of 95", |t| {
+            t.contains("Showing 80 of 95")
+        })
+        .await;
+        let started = Instant::now();
+        while row_names(&client).await.len() < 95 {
+            assert!(started.elapsed() < UI_TIMEOUT, "scrolling to the end loads every row");
+            client
+                .execute("window.scrollTo(0, document.body.scrollHeight)", vec![])
+                .await
+                .expect("scroll");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(client.find(Locator::Css(&testid("list-more"))).await.is_err());
+        wait_for(&client, &row_selector("shop-094")).await;
+        client.close().await.expect("the session closes");
+    });
+    common::clean_vault(data.path());
+}

@@ -34,33 +34,44 @@ interface Props extends RowActions {
   readOnly: boolean;
 }
 
-/** Rows rendered in the first frame; enough to fill the window. */
-const FIRST_ROWS = 30;
-/** Rows added per animation frame after that, until every row is in the page. */
-const ROWS_PER_FRAME = 60;
+/** Rows rendered at first, and added each time the end of the list comes near. */
+const PAGE_ROWS = 40;
 
 /**
- * How many of `total` rows to render: a window's worth at once, then more every frame
- * until all are there. A large vault paints its first screen fast, and every row still
- * ends up in the page a few frames later, so keyboard order, screen readers and in-page
- * search see the whole list (no windowing that hides rows from them).
+ * How many of `total` rows to render: a page at first, then another page whenever the
+ * sentinel after the last rendered row scrolls within reach (or "Show more" is pressed).
+ * A vault of hundreds of credentials paints its first screen fast and stays light while it
+ * sits open; every row is still reachable by scrolling, by keyboard (the button), and by
+ * the search box, which filters the whole vault. `mustShow` rows are always rendered (a
+ * just-added credential that is highlighted and scrolled to).
  */
-function useProgressiveCount(total: number): number {
-  const [count, setCount] = useState(FIRST_ROWS);
+function useIncrementalRows(total: number, mustShow: number) {
+  const [count, setCount] = useState(PAGE_ROWS);
+  const sentinel = useRef<HTMLLIElement>(null);
+  const shown = Math.min(total, Math.max(count, mustShow));
   useEffect(() => {
-    if (count >= total) return;
-    const frame = requestAnimationFrame(() => setCount((n) => n + ROWS_PER_FRAME));
-    return () => cancelAnimationFrame(frame);
-  }, [count, total]);
-  return Math.min(count, total);
+    const el = sentinel.current;
+    if (!el || shown >= total || typeof IntersectionObserver === 'undefined') return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) setCount((n) => Math.max(n, shown) + PAGE_ROWS);
+      },
+      { rootMargin: '800px 0px' },
+    );
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [shown, total]);
+  const more = () => setCount((n) => Math.max(n, shown) + PAGE_ROWS);
+  return { shown, sentinel, more };
 }
 
 /** The vault's credentials: one card each with its status and actions. */
 export function CredentialList({ credentials, now, highlight, reports, testing, vaultLabel, readOnly, ...actions }: Props) {
-  const shown = useProgressiveCount(credentials.length);
+  const mustShow = highlight ? credentials.findIndex((c) => c.name === highlight) + 1 : 0;
+  const { shown, sentinel, more } = useIncrementalRows(credentials.length, mustShow);
   const rows = shown < credentials.length ? credentials.slice(0, shown) : credentials;
   return (
-    <ul class="creds" data-testid="credential-list" aria-label="Credentials" aria-busy={shown < credentials.length}>
+    <ul class="creds" data-testid="credential-list" aria-label="Credentials">
       {rows.map((c) => (
         <Row
           key={c.id}
@@ -74,6 +85,16 @@ export function CredentialList({ credentials, now, highlight, reports, testing, 
           {...actions}
         />
       ))}
+      {shown < credentials.length && (
+        <li class="creds-more" ref={sentinel} data-testid="list-more">
+          <span>
+            Showing {shown} of {credentials.length}.
+          </span>
+          <button type="button" class="btn btn-ghost btn-small" data-testid="show-more" onClick={more}>
+            Show {Math.min(PAGE_ROWS, credentials.length - shown)} more
+          </button>
+        </li>
+      )}
     </ul>
   );
 }
