@@ -33,27 +33,45 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const USAGE: &str = "\
-Usage: tillkey-bench [OPTIONS]
+/// Measures Tillkey against reference commands on this machine and prints one Markdown
+/// table. Run it inside scripts/with-keyring.sh (scripts/bench.sh does).
+#[derive(clap::Parser)]
+#[command(name = "tillkey-bench")]
+struct Args {
+    /// CI check: ratio rows and test --all only, compared with the baseline
+    #[arg(long)]
+    quick: bool,
+    /// Counted runs of the token rows (default 41; --quick 25; at least 15)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(15..))]
+    runs: Option<u16>,
+    /// The tillkey binary (default: next to this one)
+    #[arg(long, value_name = "PATH")]
+    cli: Option<PathBuf>,
+    /// The tillkey-app binary (default: next to this one)
+    #[arg(long, value_name = "PATH")]
+    app: Option<PathBuf>,
+    /// The .deb to report (default: <app dir>/bundle/deb/*.deb)
+    #[arg(long, value_name = "PATH")]
+    deb: Option<PathBuf>,
+    /// Skip the app rows
+    #[arg(long)]
+    no_app: bool,
+    /// Baseline ratios
+    #[arg(long, value_name = "FILE", default_value = "bench/baseline.json")]
+    baseline: PathBuf,
+    /// Write this run's ratios as a baseline
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Also write the table to FILE
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Remove the credentials from the keyring at the end (for a desktop keyring;
+    /// scripts/with-keyring.sh throws its own away)
+    #[arg(long)]
+    cleanup: bool,
+}
 
-Measures Tillkey against reference commands on this machine and prints one Markdown table.
-Run it inside scripts/with-keyring.sh (scripts/bench.sh does).
-
-Options:
-  --quick                  CI check: ratio rows and test --all only, compared with the baseline
-  --runs N                 counted runs of the token rows (default 41; --quick 25; at least 15)
-  --cli PATH               the tillkey binary (default: next to this one)
-  --app PATH               the tillkey-app binary (default: next to this one)
-  --deb PATH               the .deb to report (default: <app dir>/bundle/deb/*.deb)
-  --no-app                 skip the app rows
-  --baseline FILE          baseline ratios (default: bench/baseline.json)
-  --write-baseline FILE    write this run's ratios as a baseline
-  --out FILE               also write the table to FILE
-  --cleanup                remove the credentials from the keyring at the end
-                           (for a desktop keyring; scripts/with-keyring.sh throws its own away)
-  -h, --help               this help";
-
-/// Command-line options.
+/// Command-line options, with the defaults resolved.
 struct Opts {
     quick: bool,
     runs: usize,
@@ -66,59 +84,26 @@ struct Opts {
     cleanup: bool,
 }
 
-fn parse_opts() -> Result<Option<Opts>, String> {
-    let here = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
-    let mut quick = false;
-    let mut runs = None;
-    let mut cli = here.join("tillkey");
-    let mut app = Some(here.join("tillkey-app"));
-    let mut deb = None;
-    let mut baseline = PathBuf::from("bench/baseline.json");
-    let mut write_baseline = None;
-    let mut out = None;
-    let mut cleanup = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
-        match a.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--quick" => quick = true,
-            "--runs" => {
-                let v = value("--runs")?;
-                runs = Some(v.parse::<usize>().map_err(|_| format!("--runs: not a number: {v}"))?);
-            }
-            "--cli" => cli = PathBuf::from(value("--cli")?),
-            "--app" => app = Some(PathBuf::from(value("--app")?)),
-            "--deb" => deb = Some(PathBuf::from(value("--deb")?)),
-            "--no-app" => app = None,
-            "--baseline" => baseline = PathBuf::from(value("--baseline")?),
-            "--write-baseline" => write_baseline = Some(PathBuf::from(value("--write-baseline")?)),
-            "--out" => out = Some(PathBuf::from(value("--out")?)),
-            "--cleanup" => cleanup = true,
-            other => return Err(format!("unknown argument: {other}")),
+impl From<Args> for Opts {
+    fn from(a: Args) -> Self {
+        let here = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        let app = a.app.unwrap_or_else(|| here.join("tillkey-app"));
+        Opts {
+            quick: a.quick,
+            runs: a.runs.map_or(if a.quick { 25 } else { 41 }, usize::from),
+            cli: a.cli.unwrap_or_else(|| here.join("tillkey")),
+            // --quick measures the CLI only.
+            app: (!a.no_app && !a.quick).then_some(app),
+            deb: a.deb,
+            baseline: a.baseline,
+            write_baseline: a.write_baseline,
+            out: a.out,
+            cleanup: a.cleanup,
         }
     }
-    let runs = runs.unwrap_or(if quick { 25 } else { 41 });
-    if runs < 15 {
-        return Err("--runs: at least 15 (medians of fewer runs are too noisy to compare)".into());
-    }
-    if quick {
-        app = None;
-    }
-    Ok(Some(Opts {
-        quick,
-        runs,
-        cli,
-        app,
-        deb,
-        baseline,
-        write_baseline,
-        out,
-        cleanup,
-    }))
 }
 
 /// One table row.
@@ -710,17 +695,7 @@ fn run(opts: &Opts) -> Result<bool, String> {
 }
 
 fn main() -> ExitCode {
-    let opts = match parse_opts() {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("error: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let opts = Opts::from(<Args as clap::Parser>::parse());
     match run(&opts) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
