@@ -59,8 +59,26 @@ pub trait SecretStore: Send + Sync {
     fn delete(&self, key: &SecretKey) -> Result<()>;
 }
 
-/// The OS keyring through the `keyring` crate (Secret Service on Linux, Keychain on macOS,
-/// Credential Manager on Windows).
+/// The OS keyring: the Secret Service on Linux, the Keychain on macOS, the Credential
+/// Manager on Windows.
+///
+/// On macOS and Windows every call goes through the `keyring` crate. On Linux the process
+/// keeps one Secret Service connection and encrypted session, owned by one thread that
+/// serves every `KeyringStore` of the process (`secrets/secret_service.rs`), instead of
+/// `keyring`'s new connection and key exchange per call; the items are exactly those
+/// `keyring` 3.6 reads and writes, so either finds the other's.
+///
+/// Where new Linux items go: a cached access token ([`crate::vault::ACCESS_TOKEN_FIELD`]) is
+/// created in the Secret Service's `session` collection when there is one, every other
+/// secret (refresh tokens included) in the default (login) collection. gnome-keyring keeps
+/// the session collection in memory only, whereas every item created in the login
+/// collection makes it re-encrypt and rewrite its whole keyring file: a cached token is
+/// short-lived and can be fetched again, so it should neither cost a disk rewrite nor ever
+/// touch the disk, and after a logout (the session collection is gone) it is simply fetched
+/// again. An existing item is found in whichever collection holds it and updated in place.
+///
+/// Every call is bounded by [`KEYRING_TIMEOUT_ENV`] (default 120 s); past it the call fails
+/// with [`Error::KeyringLocked`].
 #[derive(Debug, Default, Clone, Copy)]
 pub struct KeyringStore;
 
@@ -70,6 +88,34 @@ pub struct KeyringStore;
 pub const KEYRING_TIMEOUT_ENV: &str = "TILLKEY_KEYRING_TIMEOUT_SECS";
 const DEFAULT_KEYRING_TIMEOUT_SECS: u64 = 120;
 
+/// The keyring timeout: [`KEYRING_TIMEOUT_ENV`] or its default.
+fn keyring_timeout() -> std::time::Duration {
+    let secs = std::env::var(KEYRING_TIMEOUT_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(DEFAULT_KEYRING_TIMEOUT_SECS);
+    std::time::Duration::from_secs(secs)
+}
+
+#[cfg(target_os = "linux")]
+mod secret_service;
+
+#[cfg(target_os = "linux")]
+impl SecretStore for KeyringStore {
+    fn set(&self, key: &SecretKey, value: &SecretString) -> Result<()> {
+        secret_service::call(key, secret_service::Op::Set(value.clone()), keyring_timeout()).map(|_| ())
+    }
+
+    fn get(&self, key: &SecretKey) -> Result<Option<SecretString>> {
+        secret_service::call(key, secret_service::Op::Get, keyring_timeout())
+    }
+
+    fn delete(&self, key: &SecretKey) -> Result<()> {
+        secret_service::call(key, secret_service::Op::Delete, keyring_timeout()).map(|_| ())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
 impl KeyringStore {
     /// Runs one keyring call on a worker thread, bounded by the keyring timeout.
     fn call<T: Send + 'static>(
@@ -77,10 +123,7 @@ impl KeyringStore {
         op: impl FnOnce(keyring::Entry) -> keyring::Result<T> + Send + 'static,
     ) -> Result<T> {
         let account = key.account();
-        let timeout = std::env::var(KEYRING_TIMEOUT_ENV)
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(DEFAULT_KEYRING_TIMEOUT_SECS);
+        let timeout = keyring_timeout();
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("tillkey-keyring".into())
@@ -89,7 +132,7 @@ impl KeyringStore {
                 let _ = tx.send(r);
             })
             .map_err(|e| Error::KeyringUnavailable(format!("cannot start a keyring thread: {e}")))?;
-        match rx.recv_timeout(std::time::Duration::from_secs(timeout)) {
+        match rx.recv_timeout(timeout) {
             Ok(r) => r.map_err(map_keyring_error),
             Err(_) => Err(Error::KeyringLocked),
         }
@@ -98,6 +141,7 @@ impl KeyringStore {
 
 /// Maps a keyring error to ours without carrying any secret (keyring errors hold none,
 /// except `BadEncoding`, whose bytes we drop).
+#[cfg(not(target_os = "linux"))]
 fn map_keyring_error(e: keyring::Error) -> Error {
     match e {
         keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => {
@@ -113,6 +157,7 @@ fn map_keyring_error(e: keyring::Error) -> Error {
     }
 }
 
+#[cfg(not(target_os = "linux"))]
 impl SecretStore for KeyringStore {
     fn set(&self, key: &SecretKey, value: &SecretString) -> Result<()> {
         let value = value.clone();
