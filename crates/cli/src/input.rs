@@ -63,18 +63,25 @@ pub fn read_secrets(schema: &ProviderSchema) -> Result<BTreeMap<String, SecretSt
     parse_secret_lines(schema, &text)
 }
 
+/// The `FIELD=VALUE` lines of `text` as `(field, value)`, the field trimmed; blank lines
+/// and `#` comments are skipped, and a line without `=` is an error naming its number and
+/// the expected `shape` (never its content, which may be a secret).
+fn assignments<'a>(text: &'a str, shape: &'a str) -> impl Iterator<Item = Result<(&'a str, &'a str), Error>> + 'a {
+    text.lines()
+        .enumerate()
+        .map(|(n, line)| (n, line.trim_end_matches('\r')))
+        .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .map(move |(n, line)| match line.split_once('=') {
+            Some((field, value)) => Ok((field.trim(), value)),
+            None => Err(invalid("stdin", format!("line {} is not {shape}", n + 1))),
+        })
+}
+
 /// Parses `FIELD=VALUE` lines of secret fields.
 pub fn parse_secret_lines(schema: &ProviderSchema, text: &str) -> Result<BTreeMap<String, SecretString>, Error> {
     let mut out = BTreeMap::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        let Some((field, value)) = line.split_once('=') else {
-            return Err(invalid("stdin", format!("line {} is not FIELD=VALUE", n + 1)));
-        };
-        let field = field.trim();
+    for line in assignments(text, "FIELD=VALUE") {
+        let (field, value) = line?;
         match schema.field(field) {
             Some(f) if f.secret => {}
             Some(_) => {
@@ -144,17 +151,12 @@ pub fn read_engine_secret(field: &str, label: &str) -> Result<SecretString, Erro
 /// Parses the one `FIELD=VALUE` line of [`read_engine_secret`].
 pub fn parse_engine_secret(field: &str, text: &str) -> Result<SecretString, Error> {
     let mut out = None;
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
-            return Err(invalid("stdin", format!("line {} is not {field}=VALUE", n + 1)));
-        };
-        if k.trim() != field {
+    let shape = format!("{field}=VALUE");
+    for line in assignments(text, &shape) {
+        let (k, v) = line?;
+        if k != field {
             return Err(invalid(
-                k.trim(),
+                k,
                 format!("is not expected here: give the engine credential as `{field}=VALUE` on stdin"),
             ));
         }
