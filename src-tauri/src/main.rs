@@ -4,5 +4,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    // Before any thread or GTK starts: environment changes are only safe now.
+    tillkey_app_lib::tune_webkit();
     tillkey_app_lib::run();
 }
