@@ -447,37 +447,43 @@ fn one(v: f64) -> Samples {
     s
 }
 
+/// A size row: `mb` measured (or not found: `None`, with `note` saying why), against `target`.
+fn size_row(name: String, mb: Option<f64>, target: &str, met: Option<bool>, note: Option<String>) -> Row {
+    Row {
+        key: None,
+        name,
+        reference: "—".into(),
+        ours: mb.map(one).unwrap_or_default(),
+        theirs: None,
+        unit: "MB",
+        target: target.into(),
+        met,
+        correct: true,
+        note,
+    }
+}
+
 /// Binary and package sizes.
 fn size_rows(opts: &Opts) -> Vec<Row> {
     let mut rows = Vec::new();
     if let Some(mb) = size_mb(&opts.cli) {
-        rows.push(Row {
-            key: None,
-            name: "`tillkey` CLI binary (release, stripped)".into(),
-            reference: "—".into(),
-            ours: one(mb),
-            theirs: None,
-            unit: "MB",
-            target: "report".into(),
-            met: None,
-            correct: true,
-            note: None,
-        });
+        rows.push(size_row(
+            "`tillkey` CLI binary (release, stripped)".into(),
+            Some(mb),
+            "report",
+            None,
+            None,
+        ));
     }
     let Some(app) = &opts.app else { return rows };
     if let Some(mb) = size_mb(app) {
-        rows.push(Row {
-            key: None,
-            name: "`tillkey-app` binary (release, stripped)".into(),
-            reference: "—".into(),
-            ours: one(mb),
-            theirs: None,
-            unit: "MB",
-            target: "report".into(),
-            met: None,
-            correct: true,
-            note: None,
-        });
+        rows.push(size_row(
+            "`tillkey-app` binary (release, stripped)".into(),
+            Some(mb),
+            "report",
+            None,
+            None,
+        ));
     }
     let deb = opts.deb.clone().or_else(|| {
         let dir = app.parent()?.join("bundle/deb");
@@ -490,35 +496,25 @@ fn size_rows(opts: &Opts) -> Vec<Row> {
         debs.sort();
         debs.pop()
     });
-    match deb.as_deref().and_then(|d| size_mb(d).map(|mb| (d, mb))) {
-        Some((d, mb)) => rows.push(Row {
-            key: None,
-            name: format!(
+    rows.push(match deb.as_deref().and_then(|d| size_mb(d).map(|mb| (d, mb))) {
+        Some((d, mb)) => size_row(
+            format!(
                 "`.deb` package ({})",
                 d.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
             ),
-            reference: "—".into(),
-            ours: one(mb),
-            theirs: None,
-            unit: "MB",
-            target: "< 8 MB".into(),
-            met: Some(mb < 8.0),
-            correct: true,
-            note: None,
-        }),
-        None => rows.push(Row {
-            key: None,
-            name: "`.deb` package".into(),
-            reference: "—".into(),
-            ours: Samples::default(),
-            theirs: None,
-            unit: "MB",
-            target: "< 8 MB".into(),
-            met: Some(false),
-            correct: true,
-            note: Some("not built: run scripts/package-deb.sh (scripts/bench.sh does)".into()),
-        }),
-    }
+            Some(mb),
+            "< 8 MB",
+            Some(mb < 8.0),
+            None,
+        ),
+        None => size_row(
+            "`.deb` package".into(),
+            None,
+            "< 8 MB",
+            Some(false),
+            Some("not built: run scripts/package-deb.sh (scripts/bench.sh does)".into()),
+        ),
+    });
     rows
 }
 
