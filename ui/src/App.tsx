@@ -109,7 +109,6 @@ export function App() {
   const [switching, setSwitching] = useState(false);
   const [readOnly, setReadOnly] = useState(false);
   const [hasTeamVaults, setHasTeamVaults] = useState(false);
-  const [statusRevision, setStatusRevision] = useState(0);
   const [query, setQuery] = useState('');
   const [providerFilter, setProviderFilter] = useState('');
   const [statusFilter, setStatusFilter] = useState<StatusFilter>('all');
@@ -121,7 +120,6 @@ export function App() {
       const [list, i] = await Promise.all([listCredentials(), appInfo()]);
       setCredentials({ state: 'ready', value: list });
       setInfo(i);
-      setStatusRevision((n) => n + 1);
       setOffset(new Date(i.now).getTime() - Date.now());
     } catch (err) {
       setCredentials({ state: 'error', error: toApiError(err).info });
@@ -428,7 +426,7 @@ export function App() {
         </div>
       )}
 
-      <VaultNotice info={info} revision={statusRevision} onAccess={setReadOnly} />
+      <VaultNotice info={info} onAccess={setReadOnly} />
 
       <main class="content">
         <p class="visually-hidden" role="status" aria-live="polite" data-testid="announcement">

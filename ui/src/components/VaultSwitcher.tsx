@@ -108,8 +108,6 @@ export function VaultSwitcher({ info, onSwitched, onError, onVaults }: Props) {
 interface NoticeProps {
   /** The active vault, as `app_info` reports it. */
   info: AppInfo | null;
-  /** Changes whenever the list reloads, so the status is checked again. */
-  revision: number;
   /** Tells the window whether writes are allowed here. */
   onAccess: (readOnly: boolean) => void;
 }
@@ -118,7 +116,7 @@ interface NoticeProps {
  * Under the top bar in a team vault: which vault this is, and a clear notice when this
  * machine's policy allows reading only, or when the engine cannot be reached.
  */
-export function VaultNotice({ info, revision, onAccess }: NoticeProps) {
+export function VaultNotice({ info, onAccess }: NoticeProps) {
   const [status, setStatus] = useState<VaultStatus | null>(null);
   const team = info?.team ?? false;
 
@@ -128,20 +126,26 @@ export function VaultNotice({ info, revision, onAccess }: NoticeProps) {
       onAccess(false);
       return;
     }
+    // On opening the vault, then as often as the switcher asks (each check is a few
+    // round-trips to the engine, so not after every list reload).
     let live = true;
-    void vaultStatus()
-      .then((s) => {
-        if (!live) return;
-        setStatus(s);
-        onAccess(s.writable === false);
-      })
-      .catch(() => {
-        // The list shows the error with its hint; nothing more to say here.
-      });
+    const check = () =>
+      void vaultStatus()
+        .then((s) => {
+          if (!live) return;
+          setStatus(s);
+          onAccess(s.writable === false);
+        })
+        .catch(() => {
+          // The list shows the error with its hint; nothing more to say here.
+        });
+    check();
+    const timer = window.setInterval(check, STATUS_REFRESH_MS);
     return () => {
       live = false;
+      window.clearInterval(timer);
     };
-  }, [team, info?.vault, revision, onAccess]);
+  }, [team, info?.vault, onAccess]);
 
   if (!team || !info) return null;
   const readOnly = status?.writable === false;
