@@ -52,6 +52,14 @@ fn show_mode_in_title<R: Runtime>(app: &AppHandle<R>, h: &Handle) {
     }
 }
 
+/// Checks rotation reminders in the background (after the vault or its settings changed).
+fn check_reminders_soon<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let _ = crate::reminders::check(&app).await;
+    });
+}
+
 /// Which vault is active, the app clock's "now" and the clipboard delay.
 #[tauri::command]
 pub async fn app_info<R: Runtime>(app: AppHandle<R>) -> IpcResult<AppInfo> {
@@ -74,10 +82,7 @@ pub async fn open_demo<R: Runtime>(app: AppHandle<R>) -> IpcResult<AppInfo> {
 pub async fn leave_demo<R: Runtime>(app: AppHandle<R>) -> IpcResult<AppInfo> {
     let h = app.state::<AppState>().leave_demo().await?;
     show_mode_in_title(&app, &h);
-    let reminder_app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let _ = crate::reminders::check(&reminder_app).await;
-    });
+    check_reminders_soon(&app);
     Ok(info(&app, &h))
 }
 
@@ -102,10 +107,7 @@ pub async fn vault_status<R: Runtime>(app: AppHandle<R>) -> IpcResult<VaultStatu
 pub async fn switch_vault<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<AppInfo> {
     let h = app.state::<AppState>().switch_vault(&name).await?;
     show_mode_in_title(&app, &h);
-    let reminder_app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let _ = crate::reminders::check(&reminder_app).await;
-    });
+    check_reminders_soon(&app);
     Ok(info(&app, &h))
 }
 
@@ -248,9 +250,6 @@ pub async fn get_settings<R: Runtime>(app: AppHandle<R>) -> IpcResult<VaultSetti
 pub async fn set_settings<R: Runtime>(app: AppHandle<R>, settings: VaultSettings) -> IpcResult<VaultSettings> {
     let h = active(&app).await?;
     let saved = blocking(move || h.vault.set_settings(settings)).await?;
-    let reminder_app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let _ = crate::reminders::check(&reminder_app).await;
-    });
+    check_reminders_soon(&app);
     Ok(saved)
 }
