@@ -1,0 +1,175 @@
+//! The command line's arguments: every command, flag and help text of `tillkey`.
+//!
+//! Kept apart from `main.rs` so the man pages and shell completions are generated from
+//! these same definitions (`src/gen_docs.rs`), never written twice.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Credentials for POS and payment APIs, kept in the OS keyring.
+#[derive(Parser, Debug)]
+#[command(name = "tillkey", version, about, long_about = None)]
+pub struct Cli {
+    /// Data directory of the vault (default: $TILLKEY_DATA_DIR, else the platform data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// The vault a credential command works on: a connected team vault's name, or `local`
+    /// (the default: this machine's OS keyring vault).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub vault: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Provider kinds and their field schemas.
+    Providers {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a credential. Secret fields are read from stdin as FIELD=VALUE lines, or from a
+    /// hidden prompt on a terminal; never from arguments.
+    Add {
+        /// Unique name (letters, digits, `.`, `_`, `-`).
+        name: String,
+        /// Provider kind (see `tillkey providers`).
+        #[arg(long)]
+        provider: String,
+        /// Environment: production or sandbox (Paysera POS: demo).
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+        /// A non-secret field, FIELD=VALUE; repeatable.
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
+    },
+    /// Every credential: name, kind, environment, token expiry, rotation status.
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One credential's metadata (never its secrets).
+    Show {
+        /// Credential name.
+        name: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Connectivity test: connect, token and API stages. Exit 0 only if all pass.
+    Test {
+        /// Credential name.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        name: Option<String>,
+        /// Test every credential.
+        #[arg(long)]
+        all: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// When rate limited, wait for the reset and try again instead of failing.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Print a valid access token on stdout, and nothing else.
+    Token {
+        /// Credential name.
+        name: String,
+        /// When rate limited, wait for the reset instead of failing (exit 5).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Run CMD with a valid access token in an environment variable.
+    Exec {
+        /// Credential name.
+        name: String,
+        /// Variable to put the token in.
+        #[arg(long, default_value = "TILLKEY_TOKEN", value_name = "VAR")]
+        var: String,
+        /// When rate limited, wait for the reset instead of failing.
+        #[arg(long)]
+        wait: bool,
+        /// The command and its arguments.
+        #[arg(last = true, required = true, value_name = "CMD")]
+        cmd: Vec<String>,
+    },
+    /// Rotate: new secret fields from stdin (FIELD=VALUE lines, or hidden prompts); the new
+    /// secret is tested first and swapped in only if the test passes.
+    Rotate {
+        /// Credential name.
+        name: String,
+    },
+    /// Revoke the cached access token at the provider, where it has an endpoint.
+    Revoke {
+        /// Credential name.
+        name: String,
+    },
+    /// Delete a credential's metadata and every keyring entry it has.
+    Remove {
+        /// Credential name.
+        name: String,
+    },
+    /// Team vaults on OpenBao / HashiCorp Vault (KV v2): connect, list, disconnect.
+    Vault {
+        #[command(subcommand)]
+        action: VaultCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VaultCommand {
+    /// Connect this machine to a team vault. The engine token (`token=...`) or AppRole
+    /// secret_id (`secret_id=...`) is read from stdin, or a hidden prompt on a terminal;
+    /// never from arguments. The connection is checked before anything is saved.
+    Connect {
+        /// Local name of the team vault (used with --vault NAME).
+        name: String,
+        /// Engine address, e.g. https://bao.example.com:8200 (http only for loopback).
+        #[arg(long, value_name = "URL")]
+        address: String,
+        /// KV v2 mount.
+        #[arg(long, value_name = "MOUNT", default_value = "secret")]
+        mount: String,
+        /// Path prefix of this vault under the mount.
+        #[arg(long, value_name = "PREFIX", default_value = "tillkey")]
+        prefix: String,
+        /// Login method: token or approle.
+        #[arg(long, value_name = "METHOD", default_value = "token")]
+        auth: String,
+        /// AppRole role_id (not secret; the secret_id comes from stdin).
+        #[arg(long, value_name = "ID")]
+        role_id: Option<String>,
+        /// Namespace (Vault Enterprise / OpenBao namespaces).
+        #[arg(long, value_name = "NS")]
+        namespace: Option<String>,
+        /// PEM file of the CA that signs the engine's certificate.
+        #[arg(long, value_name = "PATH")]
+        ca_file: Option<PathBuf>,
+        /// Share access tokens through the engine instead of keeping them in memory.
+        #[arg(long)]
+        share_tokens: bool,
+        /// Superseded secret revisions to keep recoverable (0: destroy at once).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        retain: u32,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every vault of this machine with its status: connected, unreachable, denied or
+    /// sealed; read-only or read-write; credential count.
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget a team vault on this machine (its settings and keyring entry). The vault's
+    /// data in the engine is not touched.
+    Disconnect {
+        /// Team vault name.
+        name: String,
+    },
+}
