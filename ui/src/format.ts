@@ -115,6 +115,7 @@ export function environmentLabel(env: Environment): string {
 }
 
 const STAGE_LABELS: Record<Stage, string> = {
+  vault: 'Vault',
   connect: 'Connect',
   token: 'Token',
   api: 'API call',

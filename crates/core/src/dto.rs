@@ -238,6 +238,9 @@ pub struct TokenInfo {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub enum Stage {
+    /// Reading the credential from its vault (keyring or team engine); shown only when
+    /// that failed.
+    Vault,
     /// DNS, TCP connect and TLS handshake on a fresh connection.
     Connect,
     /// The token request.

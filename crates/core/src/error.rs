@@ -69,6 +69,15 @@ pub enum Error {
         /// Parser message (position and kind, no content).
         detail: String,
     },
+    /// A team vault's shared document does not pass the vault's checks (hostile or broken):
+    /// nothing was read from it or written to it.
+    #[error("team vault `{vault}`'s document is invalid ({detail}); nothing was changed")]
+    CorruptTeamDocument {
+        /// Team vault name.
+        vault: String,
+        /// The first problem, by position and field name (never the value).
+        detail: String,
+    },
     /// The metadata file was written by a newer Tillkey.
     #[error("the vault metadata file {path} has schema version {found}; this Tillkey reads up to {supported}")]
     UnsupportedSchema {
@@ -92,6 +101,17 @@ pub enum Error {
         description: Option<String>,
         /// What to fix.
         hint: String,
+    },
+    /// The provider answered with a redirect. Tillkey never follows one: it could carry a
+    /// secret or a bearer token to another host.
+    #[error("{provider} answered with a redirect (HTTP {status}) to {target}; Tillkey does not follow redirects")]
+    Redirected {
+        /// Provider label.
+        provider: String,
+        /// HTTP status (3xx).
+        status: u16,
+        /// The host the redirect points at (never the full URL).
+        target: String,
     },
     /// The provider's rate limit was hit.
     #[error("{provider} rate limit reached; it resets in {retry_after_secs} s")]
@@ -257,6 +277,7 @@ impl Error {
         match self {
             Error::Provider { code, .. } => code,
             Error::RateLimited { .. } => "rate_limited",
+            Error::Redirected { .. } => "redirect_not_followed",
             Error::Network { timeout: true, .. } => "timeout",
             Error::Network { .. } => "network_error",
             Error::InvalidResponse { .. } => "invalid_response",
@@ -269,7 +290,7 @@ impl Error {
             Error::KeyringUnavailable(_) => "keyring_unavailable",
             Error::KeyringLocked => "keyring_locked",
             Error::SecretMissing { .. } => "secret_missing",
-            Error::CorruptMetadata { .. } => "corrupt_metadata",
+            Error::CorruptMetadata { .. } | Error::CorruptTeamDocument { .. } => "corrupt_metadata",
             Error::UnsupportedSchema { .. } => "unsupported_schema",
             Error::NoDataDir => "no_data_dir",
             Error::Conflict { .. } => "conflict",
@@ -294,7 +315,7 @@ impl Error {
             | Error::MissingField { .. }
             | Error::NoDataDir => ErrorClass::Input,
             Error::KeyringUnavailable(_) | Error::KeyringLocked => ErrorClass::Keyring,
-            Error::Provider { .. } | Error::InvalidResponse { .. } => ErrorClass::Rejected,
+            Error::Provider { .. } | Error::InvalidResponse { .. } | Error::Redirected { .. } => ErrorClass::Rejected,
             Error::RateLimited { .. } => ErrorClass::RateLimited,
             Error::Network { .. } => ErrorClass::Network,
             Error::Unsupported(_) => ErrorClass::Input,
@@ -305,6 +326,7 @@ impl Error {
             Error::Conflict { .. } | Error::VaultDenied { .. } | Error::VaultResponse { .. } => ErrorClass::Rejected,
             Error::SecretMissing { .. }
             | Error::CorruptMetadata { .. }
+            | Error::CorruptTeamDocument { .. }
             | Error::UnsupportedSchema { .. }
             | Error::Io { .. } => ErrorClass::Local,
         }
@@ -326,6 +348,10 @@ impl Error {
             Error::InvalidResponse { .. } => {
                 "Check that the URL points at the provider's API and not at a web page or proxy.".into()
             }
+            Error::Redirected { target, .. } => format!(
+                "Redirects are not followed, so no secret can be carried to another host. If {target} is \
+                 the provider's real address, set the credential's token or test URL to it."
+            ),
             Error::Unsupported(_) => return None,
             Error::NotFound(_) => "Check the name: the credential list shows every name in this vault.".into(),
             Error::AlreadyExists(_) => {
@@ -351,6 +377,11 @@ impl Error {
                  an empty vault (secrets stay in the keyring). The copy at {} is yours to inspect.",
                 path.display(),
                 backup.display()
+            ),
+            Error::CorruptTeamDocument { vault, .. } => format!(
+                "Someone with write access to team vault `{vault}` stored a document Tillkey will not trust. \
+                 Ask its administrator to restore a good version (KV v2 keeps earlier versions: \
+                 `bao kv rollback`); other vaults are unaffected."
             ),
             Error::UnsupportedSchema { .. } => "Upgrade Tillkey to open this vault.".into(),
             Error::NoDataDir => return None,

@@ -6,6 +6,7 @@
 //! the latency) so the token engine and the connectivity test share one code path.
 
 use crate::error::{Error, Result};
+use crate::providers::is_loopback_host;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -21,6 +22,8 @@ pub const MAX_BODY: usize = 256 * 1024;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// TCP connect timeout.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest rate-limit wait believed from a server.
+pub const MAX_WAIT_SECS: u64 = 24 * 3600;
 
 /// Rate-limit headers of a response. Paysera's `X-RateLimit-Reset` is seconds until the
 /// window resets, not a timestamp.
@@ -58,9 +61,13 @@ impl RateLimit {
         (rl != RateLimit::default()).then_some(rl)
     }
 
-    /// Seconds to wait before trying again: Retry-After, else X-RateLimit-Reset, else 60.
+    /// Seconds to wait before trying again: Retry-After, else X-RateLimit-Reset, else 60;
+    /// at most a day, whatever the server claims.
     pub fn wait_secs(&self) -> u64 {
-        self.retry_after_secs.or(self.reset_secs).unwrap_or(60)
+        self.retry_after_secs
+            .or(self.reset_secs)
+            .unwrap_or(60)
+            .min(MAX_WAIT_SECS)
     }
 }
 
@@ -72,6 +79,8 @@ pub struct Captured {
     pub rate_limit: Option<RateLimit>,
     /// The body, at most [`MAX_BODY`] bytes.
     pub body: Vec<u8>,
+    /// For a redirect: the host its `Location` points at (never followed, only named).
+    pub redirect_host: Option<String>,
     /// Time from sending to the last body byte.
     pub latency: Duration,
 }
@@ -137,12 +146,15 @@ pub fn check_url(field: &str, url: &Url) -> Result<()> {
 
 /// The HTTP client: pooled for normal calls; [`Http::fresh`] for connectivity tests.
 ///
-/// The underlying client is built on the first request and shared by every clone, so a
+/// The underlying clients are built on the first request and shared by every clone, so a
 /// command that never goes to the network (a cached token) does not pay for it, and all
-/// requests of a process share one connection pool with keep-alive.
+/// requests of a process share one connection pool with keep-alive. Requests to remote
+/// hosts honour the environment's proxy settings; requests to loopback addresses never go
+/// through a proxy (a plain-http loopback request would hand it the secret).
 #[derive(Clone)]
 pub struct Http {
-    client: Arc<OnceLock<reqwest::Client>>,
+    remote: Arc<OnceLock<reqwest::Client>>,
+    loopback: Arc<OnceLock<reqwest::Client>>,
     pooled: bool,
 }
 
@@ -172,21 +184,24 @@ impl Http {
 
     fn lazy(pooled: bool) -> Self {
         Self {
-            client: Arc::new(OnceLock::new()),
+            remote: Arc::new(OnceLock::new()),
+            loopback: Arc::new(OnceLock::new()),
             pooled,
         }
     }
 
-    fn client(&self) -> Result<&reqwest::Client> {
-        if let Some(c) = self.client.get() {
+    fn client(&self, url: &Url) -> Result<&reqwest::Client> {
+        let loopback = url.host().is_some_and(|h| is_loopback_host(&h));
+        let cell = if loopback { &self.loopback } else { &self.remote };
+        if let Some(c) = cell.get() {
             return Ok(c);
         }
-        let built = Self::build(self.pooled)?;
+        let built = Self::build(self.pooled, loopback)?;
         // Two first requests at once may both build one; the first stored wins.
-        Ok(self.client.get_or_init(|| built))
+        Ok(cell.get_or_init(|| built))
     }
 
-    fn build(pooled: bool) -> Result<reqwest::Client> {
+    fn build(pooled: bool, loopback: bool) -> Result<reqwest::Client> {
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(REQUEST_TIMEOUT)
@@ -195,6 +210,9 @@ impl Http {
             .user_agent(concat!("tillkey/", env!("CARGO_PKG_VERSION")));
         if !pooled {
             b = b.pool_max_idle_per_host(0);
+        }
+        if loopback {
+            b = b.no_proxy();
         }
         b.build().map_err(|e| Error::Network {
             host: String::new(),
@@ -216,7 +234,7 @@ impl Http {
             detail: describe(&e),
             timeout: e.is_timeout(),
         };
-        let mut rb = self.client()?.request(req.method, req.url.clone());
+        let mut rb = self.client(&req.url)?.request(req.method, req.url.clone());
         for (name, value) in &req.headers {
             let mut v = HeaderValue::from_str(value.expose_secret())
                 .map_err(|_| Error::invalid(name.as_str(), "contains characters that cannot go in an HTTP header"))?;
@@ -241,6 +259,11 @@ impl Http {
         let mut resp = rb.send().await.map_err(net)?;
         let status = resp.status().as_u16();
         let rate_limit = RateLimit::from_headers(resp.headers());
+        let redirect_host = resp
+            .status()
+            .is_redirection()
+            .then(|| redirect_host(&req.url, resp.headers()))
+            .flatten();
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(net)? {
             let room = MAX_BODY.saturating_sub(body.len());
@@ -253,9 +276,19 @@ impl Http {
             status,
             rate_limit,
             body,
+            redirect_host,
             latency: started.elapsed(),
         })
     }
+}
+
+/// The host a redirect's `Location` names (relative locations stay on `from`'s host),
+/// cut to a host name's length and printable characters.
+fn redirect_host(from: &Url, headers: &HeaderMap) -> Option<String> {
+    let location = headers.get(reqwest::header::LOCATION)?.to_str().ok()?;
+    let target = from.join(location).ok()?;
+    let host = target.host_str()?;
+    Some(host.chars().filter(|c| !c.is_control()).take(253).collect())
 }
 
 /// A reqwest error in words, without its URL (a URL may carry a query with a token).

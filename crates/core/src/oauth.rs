@@ -9,6 +9,7 @@
 use crate::error::{Error, Result};
 use crate::http::Captured;
 use crate::providers::Provider;
+use crate::scrub::Scrubber;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -47,12 +48,28 @@ struct RawGrant {
     scope: Option<String>,
 }
 
-/// Some servers send `expires_in` as a string.
+/// Some servers send `expires_in` as a string. Anything else (negative, fractional,
+/// `null`-like text) is not a lifetime.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum NumberOrString {
     N(u64),
     S(String),
+    Other(serde::de::IgnoredAny),
+}
+
+impl NumberOrString {
+    /// Seconds: a non-negative integer, as a JSON number or a string of ASCII digits (a
+    /// digit string too long for 64 bits saturates; the lifetime is clamped later anyway).
+    fn seconds(self) -> Option<u64> {
+        match self {
+            NumberOrString::N(n) => Some(n),
+            NumberOrString::S(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(s.parse().unwrap_or(u64::MAX))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// An error body: RFC 6749 `error` / `error_description`, plus Paysera POS's `error_code`.
@@ -66,13 +83,15 @@ struct ErrorBody {
     error_code: Option<String>,
 }
 
-/// Parses a token endpoint's answer: a [`Grant`] on 2xx, else the mapped error.
+/// Parses a token endpoint's answer: a [`Grant`] on 2xx, else the mapped error. Any
+/// provider text that ends up in an error has passed through `scrub`.
 ///
 /// # Errors
-/// [`Error::Provider`], [`Error::RateLimited`], [`Error::InvalidResponse`].
-pub fn parse_grant(provider: &dyn Provider, resp: &Captured) -> Result<Grant> {
+/// [`Error::Provider`], [`Error::RateLimited`], [`Error::Redirected`],
+/// [`Error::InvalidResponse`].
+pub fn parse_grant(provider: &dyn Provider, resp: &Captured, scrub: &Scrubber) -> Result<Grant> {
     if !(200..300).contains(&resp.status) {
-        return Err(provider_error(provider, resp));
+        return Err(provider_error(provider, resp, scrub));
     }
     let label = provider.schema().label;
     let raw: RawGrant = serde_json::from_slice(&resp.body).map_err(|e| Error::InvalidResponse {
@@ -82,10 +101,11 @@ pub fn parse_grant(provider: &dyn Provider, resp: &Captured) -> Result<Grant> {
     })?;
     if let Some(t) = raw.token_type.as_deref() {
         if !t.eq_ignore_ascii_case("bearer") {
+            let shown: String = scrub.clean(t).chars().take(40).collect();
             return Err(Error::InvalidResponse {
                 provider: label,
                 status: resp.status,
-                detail: format!("token_type is `{t}`, Tillkey supports Bearer tokens"),
+                detail: format!("token_type is `{shown}`, Tillkey supports Bearer tokens"),
             });
         }
     }
@@ -97,21 +117,26 @@ pub fn parse_grant(provider: &dyn Provider, resp: &Captured) -> Result<Grant> {
         });
     }
     let expires_in = match raw.expires_in {
-        Some(NumberOrString::N(n)) => Some(n),
-        Some(NumberOrString::S(s)) => s.trim().parse().ok(),
         None => None,
+        Some(v) => Some(v.seconds().ok_or_else(|| Error::InvalidResponse {
+            provider: label.clone(),
+            status: resp.status,
+            detail: "expires_in is not a non-negative whole number of seconds".into(),
+        })?),
     };
     Ok(Grant {
         access_token: SecretString::from(raw.access_token),
         expires_in,
         refresh_token: raw.refresh_token.filter(|r| !r.is_empty()).map(SecretString::from),
-        scope: raw.scope,
+        scope: raw.scope.map(|s| scrub.clean(&s)).filter(|s| !s.is_empty()),
     })
 }
 
-/// Maps a non-2xx response to a typed error: 429 to [`Error::RateLimited`]; otherwise the
-/// code is `error_code`, else `error`, else the HTTP status, with the provider's hint.
-pub fn provider_error(provider: &dyn Provider, resp: &Captured) -> Error {
+/// Maps a non-2xx response to a typed error: 429 to [`Error::RateLimited`], a 3xx to
+/// [`Error::Redirected`]; otherwise the code is `error_code`, else `error`, else the HTTP
+/// status (also when the provider's code is not a short plain token), with the
+/// provider's hint. The description is scrubbed of the credential's secrets.
+pub fn provider_error(provider: &dyn Provider, resp: &Captured, scrub: &Scrubber) -> Error {
     let label = provider.schema().label;
     if resp.status == 429 {
         let wait = resp.rate_limit.as_ref().map(|r| r.wait_secs()).unwrap_or(60);
@@ -120,29 +145,36 @@ pub fn provider_error(provider: &dyn Provider, resp: &Captured) -> Error {
             retry_after_secs: wait,
         };
     }
+    if (300..400).contains(&resp.status) {
+        return Error::Redirected {
+            provider: label,
+            status: resp.status,
+            target: resp
+                .redirect_host
+                .clone()
+                .unwrap_or_else(|| "an unnamed location".into()),
+        };
+    }
     let body: ErrorBody = serde_json::from_slice(&resp.body).unwrap_or_default();
-    let code = body
-        .error_code
-        .filter(|c| !c.is_empty())
-        .or(body.error.filter(|c| !c.is_empty()))
+    let code = [body.error_code, body.error]
+        .into_iter()
+        .flatten()
+        .find_map(|c| scrub.code(&c))
         .unwrap_or_else(|| resp.status.to_string());
-    let description = body.error_description.map(|d| clean(&d));
+    let description = body
+        .error_description
+        .map(|d| scrub.clean(&d))
+        .filter(|d| !d.is_empty());
     let hint = provider
         .error_hint(&code, resp.status)
         .unwrap_or_else(|| standard_hint(&code, resp.status));
     Error::Provider {
         provider: label,
         status: resp.status,
-        code: clean(&code),
+        code,
         description,
         hint,
     }
-}
-
-/// Keeps provider text printable and short.
-fn clean(s: &str) -> String {
-    let s: String = s.chars().filter(|c| !c.is_control()).take(200).collect();
-    s
 }
 
 /// Hints for the RFC 6749 error codes and bare HTTP statuses.

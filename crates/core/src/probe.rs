@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::http::{Captured, Request, CONNECT_TIMEOUT};
 use crate::oauth;
 use crate::providers::{Creds, Provider};
+use crate::scrub::Scrubber;
 use crate::token::{blocking, Engine};
 use crate::vault::batch::Batch;
 use crate::vault::metadata::CredentialRecord;
@@ -144,12 +145,19 @@ async fn connect_stage(url: &Url) -> StageResult {
     }
 }
 
-fn http_stage(stage: Stage, url: &Url, resp: &Captured, ok_message: String, provider: &dyn Provider) -> StageResult {
+fn http_stage(
+    stage: Stage,
+    url: &Url,
+    resp: &Captured,
+    ok_message: String,
+    provider: &dyn Provider,
+    scrub: &Scrubber,
+) -> StageResult {
     let ok = (200..300).contains(&resp.status);
     let (code, message, hint) = if ok {
         (None, ok_message, None)
     } else {
-        let e = oauth::provider_error(provider, resp);
+        let e = oauth::provider_error(provider, resp, scrub);
         let message = if resp.status == 403 {
             format!("the credential works, but permission is missing: {e}")
         } else {
@@ -194,67 +202,78 @@ impl Engine {
     /// Tests every credential, at most [`MAX_PARALLEL`] at once and [`MAX_PER_HOST`] per
     /// host (and port), so a large vault does not trip a provider's rate limit by itself.
     ///
+    /// Every credential gets a report: a local failure on one (a secret deleted from the
+    /// keyring, say) is that credential's failed report with a [`Stage::Vault`] stage,
+    /// never the end of the run.
+    ///
     /// The vault is read once; fetched tokens go to the keyring as they arrive, and every
-    /// report and token expiry is committed to the metadata in one write at the end (also
-    /// when a credential fails locally, for the ones that finished).
+    /// report and token expiry is committed to the metadata in one write at the end.
     ///
     /// # Errors
-    /// Local failures reading the vault or a credential's secrets, and writing the results.
+    /// Local failures reading the vault and writing the results.
     pub async fn test_all(&self) -> Result<Vec<TestReport>> {
         let vault = self.vault.clone();
         let batch = Arc::new(blocking(move || vault.begin_batch()).await?);
         let global = Arc::new(Semaphore::new(MAX_PARALLEL));
         let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
         let mut tasks = Vec::new();
-        for (idx, c) in batch.records().iter().enumerate() {
+        for c in batch.records() {
             let host_sem = per_host
                 .entry(host_key(c))
                 .or_insert_with(|| Arc::new(Semaphore::new(MAX_PER_HOST)))
                 .clone();
-            let (global, engine, batch) = (global.clone(), self.clone(), batch.clone());
-            tasks.push(tokio::spawn(async move {
+            let (global, engine, batch, record) = (global.clone(), self.clone(), batch.clone(), c.clone());
+            let task = tokio::spawn(async move {
                 let _g = global.acquire_owned().await;
                 let _h = host_sem.acquire_owned().await;
-                engine.test_in(&batch, idx).await
-            }));
+                engine.test_in(&batch, &record).await
+            });
+            tasks.push((c.clone(), task));
         }
         let mut out = Vec::with_capacity(tasks.len());
-        let mut first_error = None;
-        for t in tasks {
-            let result = t
-                .await
-                .map_err(|e| Error::io("test task failed", "", std::io::Error::other(e.to_string())))
-                .and_then(|r| r);
-            match result {
-                Ok(report) => out.push(report),
+        for (record, task) in tasks {
+            let report = match task.await {
+                Ok(report) => report,
                 Err(e) => {
-                    first_error.get_or_insert(e);
+                    let e = Error::io("the test task ended early", "", std::io::Error::other(e.to_string()));
+                    let report = self.local_failure(&record, &e);
+                    self.vault.batch_record_test(&batch, &record.id, report.clone());
+                    report
                 }
-            }
+            };
+            out.push(report);
         }
         let vault = self.vault.clone();
         let committed = batch.clone();
         blocking(move || vault.commit_batch(&committed)).await?;
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(out),
-        }
+        Ok(out)
     }
 
-    /// Tests the credential at `idx` of the batch's snapshot and adds its report to the
-    /// batch.
-    async fn test_in(&self, batch: &Arc<Batch>, idx: usize) -> Result<TestReport> {
-        let record = batch
-            .records()
-            .get(idx)
-            .cloned()
-            .ok_or_else(|| Error::NotFound(idx.to_string()))?;
-        let provider = crate::providers::find(&record.provider)?;
-        let (vault, b, r) = (self.vault.clone(), batch.clone(), record.clone());
-        let creds = blocking(move || vault.batch_creds(&b, &r)).await?;
-        let report = self.run_test_in(Some(batch), provider, &creds, Some(&record)).await;
+    /// Tests `record` of the batch's snapshot and adds its report to the batch; a local
+    /// failure is its failed report.
+    async fn test_in(&self, batch: &Arc<Batch>, record: &CredentialRecord) -> TestReport {
+        let run = async {
+            let provider = crate::providers::find(&record.provider)?;
+            let (vault, b, r) = (self.vault.clone(), batch.clone(), record.clone());
+            let creds = blocking(move || vault.batch_creds(&b, &r)).await?;
+            Ok::<_, Error>(self.run_test_in(Some(batch), provider, &creds, Some(record)).await)
+        };
+        let report = run.await.unwrap_or_else(|e| self.local_failure(record, &e));
         self.vault.batch_record_test(batch, &record.id, report.clone());
-        Ok(report)
+        report
+    }
+
+    /// The failed report of a credential that could not be tested for a local reason.
+    fn local_failure(&self, record: &CredentialRecord, e: &Error) -> TestReport {
+        TestReport {
+            credential: record.name.clone(),
+            provider: record.provider.clone(),
+            ok: false,
+            tested_at: self.vault.clock().now(),
+            summary: e.to_string(),
+            stages: vec![failed(Stage::Vault, String::new(), 0, e)],
+            taxpayer_tags: None,
+        }
     }
 
     /// Runs the stages against `creds`. With `record`, fetched tokens are cached for it;
@@ -360,12 +379,13 @@ impl Engine {
             else {
                 return Ok(());
             };
-            let stage = http_stage(Stage::Token, &url, &resp, String::new(), provider);
+            let scrub = creds.scrubber();
+            let stage = http_stage(Stage::Token, &url, &resp, String::new(), provider, &scrub);
             if !stage.ok {
                 stages.push(stage);
                 return Ok(());
             }
-            match oauth::parse_grant(provider, &resp) {
+            match oauth::parse_grant(provider, &resp, &scrub) {
                 Ok(g) => {
                     let info = crate::token::token_info(
                         &g,
@@ -420,6 +440,7 @@ impl Engine {
         let Some((url, resp)) = self.send_stage(Stage::Api, req, connect, stages).await else {
             return Ok(());
         };
+        let scrub = creds.scrubber().with(&token);
         if token_rejected(&resp) && provider.static_token_field().is_none() {
             // Discard, re-authenticate, retry once. Never loop.
             if let Some(r) = record {
@@ -428,6 +449,7 @@ impl Engine {
             let retried = async {
                 let (g, _) = self.fetch(provider, creds).await?;
                 let value = g.access_token.clone();
+                let scrub = scrub.clone().with(&value);
                 if let Some(r) = record {
                     self.keep_in(batch, provider, r, g, None, crate::token::TokenSource::Fetched)
                         .await?;
@@ -435,17 +457,18 @@ impl Engine {
                 let req = provider
                     .test_request(creds, &value)?
                     .ok_or_else(|| Error::Unsupported("no test request".into()))?;
-                self.http.send(req).await
+                Ok::<_, Error>((self.http.send(req).await?, scrub))
             }
             .await;
             match retried {
-                Ok(resp2) => {
+                Ok((resp2, scrub)) => {
                     let mut s = http_stage(
                         Stage::Api,
                         &url,
                         &resp2,
                         "the API accepted the new token".into(),
                         provider,
+                        &scrub,
                     );
                     s.message = format!(
                         "{} (the first token was rejected; re-authenticated and retried once)",
@@ -458,7 +481,7 @@ impl Engine {
             return Ok(());
         }
         let ok_message = "the API accepted the token".to_string();
-        stages.push(http_stage(Stage::Api, &url, &resp, ok_message, provider));
+        stages.push(http_stage(Stage::Api, &url, &resp, ok_message, provider, &scrub));
         Ok(())
     }
 }

@@ -17,8 +17,13 @@ pub const DEFAULT_LEAD_DAYS: u32 = 14;
 ///
 /// `days_left` counts days started while due (36 hours left is 2, an hour is 1, right now
 /// is 0) and whole days elapsed once overdue (an hour overdue is -1, 5 days and an hour -5).
+///
+/// Total over every input: a date past the calendar's end saturates instead of panicking
+/// (loaders range-check these numbers, but the arithmetic does not rely on that).
 pub fn status(rotated_at: DateTime<Utc>, period_days: u32, lead_days: u32, now: DateTime<Utc>) -> RotationInfo {
-    let due_at = rotated_at + Duration::days(i64::from(period_days));
+    let due_at = rotated_at
+        .checked_add_signed(Duration::days(i64::from(period_days)))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let left = due_at - now;
     let started_days = |d: Duration| (d + Duration::days(1) - Duration::nanoseconds(1)).num_days();
     // Due: days started ("due in 1 day" with an hour left). Overdue: whole days elapsed, at
@@ -157,6 +162,14 @@ mod tests {
         assert_eq!(r.days_left, 90);
         let r = status(t0(), 90, 14, t0() + Duration::days(90) - Duration::hours(1));
         assert_eq!(r.days_left, 1);
+    }
+
+    #[test]
+    fn extreme_numbers_do_not_panic() {
+        let r = status(DateTime::<Utc>::MAX_UTC, u32::MAX, u32::MAX, t0());
+        assert_eq!(r.status, RotationStatus::DueSoon);
+        let r = status(DateTime::<Utc>::MIN_UTC, 0, 0, DateTime::<Utc>::MAX_UTC);
+        assert_eq!(r.status, RotationStatus::Overdue);
     }
 
     #[test]

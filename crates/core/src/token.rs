@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::http::{Captured, Http, Request};
 use crate::oauth::{self, Grant};
 use crate::providers::{self, Creds, Provider};
+use crate::scrub::Scrubber;
 use crate::vault::batch::Batch;
 use crate::vault::metadata::CredentialRecord;
 use crate::vault::{Vault, ACCESS_TOKEN_FIELD, REFRESH_TOKEN_FIELD};
@@ -27,6 +28,9 @@ use std::sync::Arc;
 pub const SAFETY_BUFFER_SECS: i64 = 300;
 /// Lifetime assumed when a provider states none and the token is not a JWT.
 pub const DEFAULT_LIFETIME_SECS: i64 = 3600;
+/// Longest lifetime believed from a provider (`expires_in` or a JWT's `exp`): a year.
+/// Anything longer is cached for a year, then renewed.
+pub const MAX_LIFETIME_SECS: i64 = 365 * 24 * 3600;
 
 /// Where a token came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,12 +65,15 @@ pub fn buffer_for(lifetime: Duration) -> Duration {
     }
 }
 
-/// Token metadata for a grant obtained at `now`.
+/// Token metadata for a grant obtained at `now`. Lifetimes are clamped to
+/// [`MAX_LIFETIME_SECS`], so no provider number can overflow a date.
 pub fn token_info(grant: &Grant, now: DateTime<Utc>, refreshable: bool, tags: bool) -> TokenInfo {
-    let from_expires_in = grant
-        .expires_in
-        .map(|s| now + Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 2_000)));
-    let from_jwt = crate::jwt::expiry(&grant.access_token);
+    let latest = now + Duration::seconds(MAX_LIFETIME_SECS);
+    let from_expires_in = grant.expires_in.map(|s| {
+        let secs = i64::try_from(s).unwrap_or(i64::MAX).min(MAX_LIFETIME_SECS);
+        now + Duration::seconds(secs)
+    });
+    let from_jwt = crate::jwt::expiry(&grant.access_token).map(|e| e.min(latest));
     let expires_at = match (from_expires_in, from_jwt) {
         (Some(a), Some(b)) => a.min(b),
         (Some(a), None) | (None, Some(a)) => a,
@@ -247,7 +254,7 @@ impl Engine {
         };
         let resp = self.http.send(req?).await?;
         if !(200..300).contains(&resp.status) {
-            return Err(oauth::provider_error(provider, &resp));
+            return Err(oauth::provider_error(provider, &resp, &creds.scrubber().with(&token)));
         }
         self.invalidate(&record).await?;
         Ok(RevokeOutcome::Revoked)
@@ -323,7 +330,7 @@ impl Engine {
         };
         if let Some(rt) = refresh {
             if let Some(req) = provider.refresh_request(&creds, &rt) {
-                match self.grant(provider, req?).await {
+                match self.grant(provider, req?, &creds.scrubber().with(&rt)).await {
                     Ok(g) => return self.keep(provider, r, g, Some(rt), TokenSource::Refreshed).await,
                     Err(Error::Provider { status, code, .. }) if code == "invalid_grant" || status == 401 => {
                         let vault = self.vault.clone();
@@ -341,13 +348,13 @@ impl Engine {
     /// One full token request (no cache), returning the grant and the raw response facts.
     pub(crate) async fn fetch(&self, provider: &dyn Provider, creds: &Creds) -> Result<(Grant, Captured)> {
         let resp = self.http.send(provider.token_request(creds)?).await?;
-        let grant = oauth::parse_grant(provider, &resp)?;
+        let grant = oauth::parse_grant(provider, &resp, &creds.scrubber())?;
         Ok((grant, resp))
     }
 
-    async fn grant(&self, provider: &dyn Provider, req: Request) -> Result<Grant> {
+    async fn grant(&self, provider: &dyn Provider, req: Request, scrub: &Scrubber) -> Result<Grant> {
         let resp = self.http.send(req).await?;
-        oauth::parse_grant(provider, &resp)
+        oauth::parse_grant(provider, &resp, scrub)
     }
 
     /// Caches a grant (keyring first, then metadata) and hands out its token.

@@ -3,4 +3,4 @@
 /**
  * A stage of the connectivity test.
  */
-export type Stage = "connect" | "token" | "api";
+export type Stage = "vault" | "connect" | "token" | "api";

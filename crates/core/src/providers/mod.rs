@@ -157,6 +157,12 @@ impl Creds {
         })
     }
 
+    /// A scrubber for provider text about this credential: every secret value, and the
+    /// HTTP Basic forms built with its `client_id`.
+    pub fn scrubber(&self) -> crate::scrub::Scrubber {
+        crate::scrub::Scrubber::new(self.secrets.values(), self.field("client_id"))
+    }
+
     /// A URL field, checked (https, or http to loopback).
     ///
     /// # Errors

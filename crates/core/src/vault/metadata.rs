@@ -221,6 +221,7 @@ impl MetadataFile {
     /// [`Error::Io`] if the directory cannot be created.
     pub fn open(dir: &Path) -> Result<Self> {
         create_private_dir(dir)?;
+        tighten_dir(dir);
         Ok(Self {
             dir: dir.to_path_buf(),
             path: dir.join(FILE_NAME),
@@ -257,16 +258,16 @@ impl MetadataFile {
             }
             _ => {}
         }
-        serde_json::from_slice::<Metadata>(&bytes).map_err(|e| {
-            let detail = format!("line {}, column {}: {:?} error", e.line(), e.column(), e.classify());
-            match self.back_up_corrupt(&bytes) {
-                Ok(backup) => Error::CorruptMetadata {
-                    path: self.path.clone(),
-                    backup,
-                    detail,
-                },
-                Err(io) => io,
-            }
+        let parsed = serde_json::from_slice::<Metadata>(&bytes)
+            .map_err(|e| format!("line {}, column {}: {:?} error", e.line(), e.column(), e.classify()))
+            .and_then(|mut m| super::check::validate(&mut m).map(|()| m));
+        parsed.map_err(|detail| match self.back_up_corrupt(&bytes) {
+            Ok(backup) => Error::CorruptMetadata {
+                path: self.path.clone(),
+                backup,
+                detail,
+            },
+            Err(io) => io,
         })
     }
 
@@ -291,7 +292,29 @@ impl MetadataFile {
     /// [`Error::Io`] if the lock file cannot be opened or locked.
     pub fn lock(&self) -> Result<WriteLock<'_>> {
         let f = lock_file(&self.dir.join(LOCK_NAME))?;
+        self.remove_stale_temp_files();
         Ok(WriteLock::new(Box::new(FileGuard { file: self, _lock: f })))
+    }
+
+    /// Deletes temp files of the metadata file left by a writer that was killed before its
+    /// rename. Runs under the exclusive lock, so no live writer owns one; only files older
+    /// than a minute are touched all the same. Best effort.
+    fn remove_stale_temp_files(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else { return };
+        let prefix = format!(".{FILE_NAME}.");
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(60));
+            if name.starts_with(&prefix) && name.ends_with(".tmp") && old {
+                let _ = fs::remove_file(e.path());
+            }
+        }
     }
 }
 
@@ -375,6 +398,27 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
     b.create(dir).map_err(|e| Error::io("cannot create", dir, e))
+}
+
+/// Takes group and other permissions away from an existing data dir (a dir made by hand
+/// or by an older tool with mode 0755 would let other local users list it). Only a dir
+/// that is a vault's (it holds the metadata file, or nothing yet) and is not a shared
+/// sticky dir such as /tmp is touched, so `--data-dir` pointed at the wrong place cannot
+/// lock others out of it. Best effort: a dir that is not ours stays as it is.
+fn tighten_dir(dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let ours = dir.join(FILE_NAME).is_file() || fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none());
+        if let Ok(meta) = fs::metadata(dir) {
+            let mode = meta.permissions().mode();
+            if ours && mode & 0o1000 == 0 && mode & 0o077 != 0 {
+                let _ = fs::set_permissions(dir, fs::Permissions::from_mode(mode & 0o700));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 /// Writes `bytes` to `path`, created with mode 0600.

@@ -11,6 +11,7 @@
 //! a credential without its secret. All writes hold the vault lock shared with the CLI.
 
 pub mod batch;
+pub mod check;
 pub mod metadata;
 pub mod secrets;
 pub mod team;
@@ -337,6 +338,10 @@ impl Vault {
         });
         lock.save(&m)?;
         self.sweep_with(&lock, &mut m, &removed);
+        // Its token lock file is of no use any more (best effort: a held lock only delays).
+        if let Ok(p) = self.token_lock_path(&removed[0]) {
+            let _ = std::fs::remove_file(p);
+        }
         Ok(())
     }
 
@@ -503,16 +508,18 @@ impl Vault {
     /// # Errors
     /// [`Error::Io`].
     pub fn token_lock(&self, id: &str) -> Result<std::fs::File> {
+        metadata::lock_file(&self.token_lock_path(id)?)
+    }
+
+    /// `locks/{id}.lock` in the data dir. Ids come from a validated document; the check
+    /// here keeps the path inside the data dir regardless.
+    fn token_lock_path(&self, id: &str) -> Result<PathBuf> {
+        if !check::is_uuid(id) {
+            return Err(Error::invalid("credential id", "is not a UUID"));
+        }
         let dir = self.data_dir().join("locks");
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
-        let path = dir.join(format!("{id}.lock"));
-        let mut opts = std::fs::OpenOptions::new();
-        opts.create(true).truncate(false).write(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let f = opts.open(&path).map_err(|e| Error::io("cannot open", &path, e))?;
-        f.lock().map_err(|e| Error::io("cannot lock", &path, e))?;
-        Ok(f)
+        metadata::create_private_dir(&dir)?;
+        Ok(dir.join(format!("{id}.lock")))
     }
 
     /// Stages new secret values for `name` under the next revision (secrets not given are
@@ -1063,7 +1070,7 @@ fn check_days(field: &str, days: u32, min: u32, max: u32) -> Result<()> {
 
 /// Names: 1–64 of letters, digits, `.`, `_`, `-`, starting with a letter or digit (they
 /// appear in shell scripts as `tillkey token NAME`).
-fn validate_name(name: &str) -> Result<()> {
+pub(crate) fn validate_name(name: &str) -> Result<()> {
     let ok_chars = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));

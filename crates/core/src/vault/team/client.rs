@@ -202,6 +202,36 @@ impl KvClient {
             .map_err(|_| Error::io("team vault request was dropped", "", std::io::Error::other("dropped")))
     }
 
+    /// The URL of API `path` (`segment/segment...`, optionally `?query` for the fixed
+    /// health check): each segment must be a plain name and is appended as one
+    /// percent-encoded segment, so nothing read from a team document (ids, field names)
+    /// can climb out of `{mount}/(data|metadata)/{prefix}/` or cut the path with `#`/`?`.
+    fn api_url(&self, path: &str) -> Result<url::Url> {
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path, None),
+        };
+        let mut url = self.base.clone();
+        {
+            let mut segs = url
+                .path_segments_mut()
+                .map_err(|()| Error::invalid("--address", "the engine address cannot have a path"))?;
+            segs.pop_if_empty().push("v1");
+            for seg in path.split('/') {
+                if !super::config::is_path_segment(seg) {
+                    return Err(Error::CorruptTeamDocument {
+                        vault: self.name.clone(),
+                        detail: "a request path holds a segment that is not a plain name".into(),
+                    });
+                }
+                segs.push(seg);
+            }
+        }
+        url.set_query(query);
+        url.set_fragment(None);
+        Ok(url)
+    }
+
     /// One request, unauthenticated unless `token` is given.
     fn send(
         &self,
@@ -210,10 +240,7 @@ impl KvClient {
         token: Option<&SecretString>,
         body: Option<SecretString>,
     ) -> Result<Resp> {
-        let url = self
-            .base
-            .join(&format!("v1/{path}"))
-            .map_err(|e| Error::invalid("--address", format!("cannot form a request URL ({e})")))?;
+        let url = self.api_url(path)?;
         let mut rb = self.http.request(method, url);
         if let Some(t) = token {
             let mut v = HeaderValue::from_str(t.expose_secret())
@@ -527,6 +554,9 @@ impl KvClient {
     }
 }
 
+/// Longest token TTL believed from the engine.
+const MAX_TTL_SECS: u64 = 365 * 24 * 3600;
+
 fn session(token: SecretString, ttl_secs: u64, renewable: bool) -> Session {
     let now = Instant::now();
     if ttl_secs == 0 {
@@ -538,7 +568,9 @@ fn session(token: SecretString, ttl_secs: u64, renewable: bool) -> Session {
             renewable,
         };
     }
-    let ttl = Duration::from_secs(ttl_secs);
+    // An engine's TTL is believed up to a year: a hostile or broken answer cannot
+    // overflow the clock.
+    let ttl = Duration::from_secs(ttl_secs.min(MAX_TTL_SECS));
     let by_fraction = ttl.mul_f64(RENEW_FRACTION);
     let by_margin = ttl.saturating_sub(RENEW_MARGIN);
     Session {
@@ -631,7 +663,7 @@ impl KvEngine for KvClient {
         match r.status {
             200 | 204 => Ok(serde_json::from_str::<WriteResp>(r.body.expose_secret())
                 .map(|w| w.data.version)
-                .unwrap_or(cas + 1)),
+                .unwrap_or(cas.saturating_add(1))),
             _ => Err(self.status_error(&r)),
         }
     }

@@ -215,19 +215,21 @@ pub fn validate_vault_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// One plain path segment: letters, digits, `.`, `_`, `-`; not empty, `.` or `..`. Every
+/// engine request path is built from such segments only (see the team client).
+pub(crate) fn is_path_segment(seg: &str) -> bool {
+    !seg.is_empty()
+        && seg != "."
+        && seg != ".."
+        && seg
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+}
+
 /// Mount, prefix and namespace: path segments of letters, digits, `.`, `_`, `-`, joined by
 /// `/`, no empty or `..` segment.
 fn check_path(field: &str, p: &str) -> Result<()> {
-    let ok = !p.is_empty()
-        && p.len() <= 200
-        && p.split('/').all(|seg| {
-            !seg.is_empty()
-                && seg != "."
-                && seg != ".."
-                && seg
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        });
+    let ok = !p.is_empty() && p.len() <= 200 && p.split('/').all(is_path_segment);
     if ok {
         Ok(())
     } else {

@@ -153,7 +153,11 @@ impl KvMetadataStore {
                 });
             }
         }
-        let m: Metadata = entry.parse(&self.name, "the vault document")?;
+        let mut m: Metadata = entry.parse(&self.name, "the vault document")?;
+        crate::vault::check::validate(&mut m).map_err(|detail| Error::CorruptTeamDocument {
+            vault: self.name.clone(),
+            detail,
+        })?;
         Ok((m, entry.version))
     }
 }
