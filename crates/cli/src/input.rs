@@ -54,26 +54,40 @@ pub fn read_secrets(schema: &ProviderSchema) -> Result<BTreeMap<String, SecretSt
     if stdin.is_terminal() {
         return prompt_secrets(schema);
     }
-    let mut text = String::new();
-    stdin
-        .lock()
-        .take(MAX_STDIN)
-        .read_to_string(&mut text)
-        .map_err(|e| invalid("stdin", format!("cannot be read as UTF-8 text ({})", e.kind())))?;
-    parse_secret_lines(schema, &text)
+    parse_secret_lines(schema, &read_stdin(stdin)?)
 }
 
-/// The `FIELD=VALUE` lines of `text` as `(field, value)`, the field trimmed; blank lines
-/// and `#` comments are skipped, and a line without `=` is an error naming its number and
-/// the expected `shape` (never its content, which may be a secret).
-fn assignments<'a>(text: &'a str, shape: &'a str) -> impl Iterator<Item = Result<(&'a str, &'a str), Error>> + 'a {
+/// All of stdin as text, refused (never cut short) when longer than [`MAX_STDIN`].
+fn read_stdin(stdin: std::io::Stdin) -> Result<String, Error> {
+    let mut bytes = Vec::new();
+    stdin
+        .lock()
+        .take(MAX_STDIN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| invalid("stdin", format!("cannot be read ({})", e.kind())))?;
+    if bytes.len() as u64 > MAX_STDIN {
+        return Err(invalid(
+            "stdin",
+            format!("is longer than {} KiB; nothing was read or stored", MAX_STDIN / 1024),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| invalid("stdin", "is not UTF-8 text"))
+}
+
+/// The `FIELD=VALUE` lines of `text` as `(line number, field, value)`, the field trimmed;
+/// blank lines and `#` comments are skipped, and a line without `=` is an error naming its
+/// number and the expected `shape` (never its content, which may be a secret).
+fn assignments<'a>(
+    text: &'a str,
+    shape: &'a str,
+) -> impl Iterator<Item = Result<(usize, &'a str, &'a str), Error>> + 'a {
     text.lines()
         .enumerate()
-        .map(|(n, line)| (n, line.trim_end_matches('\r')))
+        .map(|(n, line)| (n + 1, line.trim_end_matches('\r')))
         .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
         .map(move |(n, line)| match line.split_once('=') {
-            Some((field, value)) => Ok((field.trim(), value)),
-            None => Err(invalid("stdin", format!("line {} is not {shape}", n + 1))),
+            Some((field, value)) => Ok((n, field.trim(), value)),
+            None => Err(invalid("stdin", format!("line {n} is not {shape}"))),
         })
 }
 
@@ -81,7 +95,7 @@ fn assignments<'a>(text: &'a str, shape: &'a str) -> impl Iterator<Item = Result
 pub fn parse_secret_lines(schema: &ProviderSchema, text: &str) -> Result<BTreeMap<String, SecretString>, Error> {
     let mut out = BTreeMap::new();
     for line in assignments(text, "FIELD=VALUE") {
-        let (field, value) = line?;
+        let (n, field, value) = line?;
         match schema.field(field) {
             Some(f) if f.secret => {}
             Some(_) => {
@@ -97,10 +111,13 @@ pub fn parse_secret_lines(schema: &ProviderSchema, text: &str) -> Result<BTreeMa
                     .filter(|f| f.secret)
                     .map(|f| f.name.as_str())
                     .collect();
+                // Not echoed: a secret piped without `FIELD=` (base64 padding has `=`)
+                // lands here with part of itself as the "field".
                 return Err(invalid(
-                    field,
+                    "stdin",
                     format!(
-                        "{} has no secret field `{field}` (its secret fields: {})",
+                        "line {n} does not start with a secret field of {} (its secret fields: {}); \
+                         write each secret as FIELD=VALUE",
                         schema.kind,
                         secret.join(", ")
                     ),
@@ -139,13 +156,7 @@ pub fn read_engine_secret(field: &str, label: &str) -> Result<SecretString, Erro
             .map_err(|e| invalid(field, format!("could not be read from the terminal ({})", e.kind())))?;
         return Ok(SecretString::from(value));
     }
-    let mut text = String::new();
-    stdin
-        .lock()
-        .take(MAX_STDIN)
-        .read_to_string(&mut text)
-        .map_err(|e| invalid("stdin", format!("cannot be read as UTF-8 text ({})", e.kind())))?;
-    parse_engine_secret(field, &text)
+    parse_engine_secret(field, &read_stdin(stdin)?)
 }
 
 /// Parses the one `FIELD=VALUE` line of [`read_engine_secret`].
@@ -153,11 +164,12 @@ pub fn parse_engine_secret(field: &str, text: &str) -> Result<SecretString, Erro
     let mut out = None;
     let shape = format!("{field}=VALUE");
     for line in assignments(text, &shape) {
-        let (k, v) = line?;
+        let (n, k, v) = line?;
         if k != field {
+            // Not echoed: it may be the secret itself.
             return Err(invalid(
-                k,
-                format!("is not expected here: give the engine credential as `{field}=VALUE` on stdin"),
+                "stdin",
+                format!("line {n} is not expected: give the engine credential as `{field}=VALUE`"),
             ));
         }
         if out.replace(SecretString::from(v.trim())).is_some() {
@@ -165,6 +177,77 @@ pub fn parse_engine_secret(field: &str, text: &str) -> Result<SecretString, Erro
         }
     }
     out.ok_or_else(|| invalid(field, format!("missing: give it on stdin as `{field}=VALUE`")))
+}
+
+/// Variables `exec --var` refuses: the dynamic loader, the shell and common interpreters
+/// act on them (load a library, run a file, change what a command name means), so a token
+/// put there would be executed or printed instead of passed on. Prefix patterns end in `*`.
+pub const RESERVED_VARS: &[&str] = &[
+    "LD_*",
+    "DYLD_*",
+    "GCONV_PATH",
+    "GLIBC_TUNABLES",
+    "HOSTALIASES",
+    "LOCPATH",
+    "MALLOC_*",
+    "NLSPATH",
+    "RES_OPTIONS",
+    "TMPDIR",
+    "PATH",
+    "IFS",
+    "ENV",
+    "BASH_ENV",
+    "BASH_FUNC_*",
+    "BASHOPTS",
+    "SHELLOPTS",
+    "CDPATH",
+    "GLOBIGNORE",
+    "PROMPT_COMMAND",
+    "PS1",
+    "PS2",
+    "PS3",
+    "PS4",
+    "HOME",
+    "SHELL",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PYTHONHOME",
+    "PERL5LIB",
+    "PERL5OPT",
+    "RUBYOPT",
+    "RUBYLIB",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+];
+
+/// Checks an `exec --var` name: a plain variable name, not one of [`RESERVED_VARS`].
+///
+/// # Errors
+/// [`Error::InvalidInput`].
+pub fn check_var_name(var: &str) -> Result<(), Error> {
+    let plain = !var.is_empty()
+        && var.len() <= 128
+        && !var.starts_with(|c: char| c.is_ascii_digit())
+        && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !plain {
+        return Err(invalid("--var", format!("`{var}` is not an environment variable name")));
+    }
+    let reserved = RESERVED_VARS.iter().any(|r| match r.strip_suffix('*') {
+        Some(prefix) => var.starts_with(prefix),
+        None => var == *r,
+    });
+    if reserved {
+        return Err(invalid(
+            "--var",
+            format!(
+                "`{var}` is read by the loader, the shell or an interpreter, which would act on the token; \
+                 use a name of your own such as TILLKEY_TOKEN"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -193,6 +276,27 @@ mod tests {
     }
 
     #[test]
+    fn exec_variables_the_loader_or_shell_act_on_are_refused() {
+        for v in [
+            "LD_PRELOAD",
+            "LD_LIBRARY_PATH",
+            "PATH",
+            "IFS",
+            "BASH_ENV",
+            "ENV",
+            "BASH_FUNC_x%%",
+            "DYLD_INSERT_LIBRARIES",
+        ] {
+            assert!(check_var_name(v).is_err(), "{v}");
+        }
+        for v in ["TILLKEY_TOKEN", "MY_TOKEN", "PATHWAY_TOKEN", "API_KEY"] {
+            assert!(check_var_name(v).is_ok(), "{v}");
+        }
+        assert!(check_var_name("1A").is_err());
+        assert!(check_var_name("A-B").is_err());
+    }
+
+    #[test]
     fn secret_in_set_is_refused_without_echoing_it() {
         let e = parse_set(&ereceipt(), &["presharedkey=hunter2".into()]).unwrap_err();
         assert!(e.to_string().contains("secret field"));
@@ -215,7 +319,9 @@ mod tests {
         assert!(parse_secret_lines(&ereceipt(), "nope=x\n")
             .unwrap_err()
             .to_string()
-            .contains("no secret field"));
+            .contains("does not start with a secret field"));
+        let e = parse_secret_lines(&ereceipt(), "hunter2==\n").unwrap_err().to_string();
+        assert!(!e.contains("hunter2"), "{e}");
         assert!(parse_secret_lines(&ereceipt(), "presharedkey=a\npresharedkey=b\n").is_err());
         let e = parse_secret_lines(&ereceipt(), "hunter2\n").unwrap_err().to_string();
         assert!(e.contains("line 1") && !e.contains("hunter2"), "{e}");

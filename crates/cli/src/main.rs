@@ -21,6 +21,7 @@ use tillkey_core::{
 };
 
 fn main() -> ExitCode {
+    quiet_broken_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -42,6 +43,19 @@ fn main() -> ExitCode {
             output::error(&e);
             ExitCode::from(u8::try_from(e.class().exit_code()).unwrap_or(1))
         }
+    }
+}
+
+/// `tillkey token NAME | head -c0` and the like: a reader that goes away ends this
+/// process quietly, as it does for `cat`, instead of a panic from `println!` (Rust ignores
+/// SIGPIPE by default). Programs started by `exec` inherit the default, as they would
+/// from a shell.
+fn quiet_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first in main, before any other thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -168,15 +182,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             wait,
             ref cmd,
         } => {
-            if var.is_empty()
-                || var.starts_with(|c: char| c.is_ascii_digit())
-                || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
-                return Err(Error::InvalidInput {
-                    field: "--var".into(),
-                    reason: format!("`{var}` is not an environment variable name"),
-                });
-            }
+            input::check_var_name(var)?;
             let engine = engine(&cli)?;
             let token = waiting(wait, || engine.token(name)).await?;
             let (program, args) = cmd.split_first().ok_or_else(|| Error::InvalidInput {

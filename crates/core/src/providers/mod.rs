@@ -365,27 +365,26 @@ pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
 }
 
 /// Validates a URL value: absolute, https, or http to loopback only; no credentials in it.
+/// Errors show the URL without its user info, query and fragment (they may hold secrets),
+/// and an unparseable value not at all.
 ///
 /// # Errors
 /// [`Error::InvalidInput`] naming the field and the problem.
 pub fn validate_url(field: &str, value: &str) -> Result<url::Url> {
-    let url = url::Url::parse(value)
-        .map_err(|e| Error::invalid(field, format!("`{value}` is not a valid absolute URL ({e})")))?;
+    let url =
+        url::Url::parse(value).map_err(|e| Error::invalid(field, format!("is not a valid absolute URL ({e})")))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(Error::invalid(field, "the scheme is not supported; use https"));
+    }
+    let shown = display_url(&url);
     let host = url
         .host()
-        .ok_or_else(|| Error::invalid(field, format!("`{value}` has no host")))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback_host(&host) => {}
-        "http" => {
-            return Err(Error::invalid(
-                field,
-                format!("`{value}` uses plain http; Tillkey only sends credentials over https (http is allowed for loopback addresses only)"),
-            ))
-        }
-        other => {
-            return Err(Error::invalid(field, format!("scheme `{other}` is not supported; use https")))
-        }
+        .ok_or_else(|| Error::invalid(field, format!("`{shown}` has no host")))?;
+    if url.scheme() == "http" && !is_loopback_host(&host) {
+        return Err(Error::invalid(
+            field,
+            format!("`{shown}` uses plain http; Tillkey only sends credentials over https (http is allowed for loopback addresses only)"),
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::invalid(
@@ -394,6 +393,16 @@ pub fn validate_url(field: &str, value: &str) -> Result<url::Url> {
         ));
     }
     Ok(url)
+}
+
+/// `scheme://host[:port]/path` of a URL: what a message may show.
+pub fn display_url(url: &url::Url) -> String {
+    let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
+    if let Some(port) = url.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    shown.push_str(url.path());
+    shown.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
 /// Validated, normalised field values of a new credential.
@@ -543,6 +552,16 @@ mod tests {
         assert!(validate_url("u", "ftp://example.com").is_err());
         assert!(validate_url("u", "not a url").is_err());
         assert!(validate_url("u", "https://user:pw@example.com").is_err());
+        for leaky in [
+            "http://user:SECRET@example.com/t",
+            "http://example.com/t?access_token=SECRET",
+            "ftp://u:SECRET@example.com",
+            "javascript:SECRET",
+            "SECRET not a url",
+        ] {
+            let e = validate_url("u", leaky).unwrap_err().to_string();
+            assert!(!e.contains("SECRET"), "{e}");
+        }
     }
 
     #[test]
