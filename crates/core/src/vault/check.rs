@@ -19,6 +19,20 @@ pub const MAX_FIELD_LEN: usize = 4096;
 /// Longest text of a stored test report.
 const MAX_REPORT_TEXT: usize = 2000;
 
+/// Parses the bytes of a local metadata file into a checked document: the local file's
+/// one parser (a team document comes wrapped in the engine's response and is checked by
+/// [`validate`] after unwrapping).
+///
+/// # Errors
+/// A description of the first problem: the JSON position and kind, or what [`validate`]
+/// found. Never the file's content.
+pub fn parse_document(bytes: &[u8]) -> Result<Metadata, String> {
+    let mut m = serde_json::from_slice::<Metadata>(bytes)
+        .map_err(|e| format!("line {}, column {}: {:?} error", e.line(), e.column(), e.classify()))?;
+    validate(&mut m)?;
+    Ok(m)
+}
+
 /// Checks (and, for stored reports, normalises) a loaded document.
 ///
 /// # Errors

@@ -258,10 +258,7 @@ impl MetadataFile {
             }
             _ => {}
         }
-        let parsed = serde_json::from_slice::<Metadata>(&bytes)
-            .map_err(|e| format!("line {}, column {}: {:?} error", e.line(), e.column(), e.classify()))
-            .and_then(|mut m| super::check::validate(&mut m).map(|()| m));
-        parsed.map_err(|detail| match self.back_up_corrupt(&bytes) {
+        super::check::parse_document(&bytes).map_err(|detail| match self.back_up_corrupt(&bytes) {
             Ok(backup) => Error::CorruptMetadata {
                 path: self.path.clone(),
                 backup,
