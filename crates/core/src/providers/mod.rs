@@ -492,6 +492,34 @@ pub(crate) fn validate(
     })
 }
 
+/// The one check of secret values, for add, rotation and any import: each value is
+/// trimmed of pasted whitespace (empty ones are dropped), must belong to a secret field of
+/// `schema`, and must fit that field's length with no control characters. Checks see a
+/// mask of the value, so no secret can reach an error message.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming the field.
+pub(crate) fn clean_secrets(
+    schema: &ProviderSchema,
+    given: &BTreeMap<String, SecretString>,
+) -> Result<BTreeMap<String, SecretString>> {
+    let mut out = BTreeMap::new();
+    for (name, value) in given {
+        let f = schema
+            .field(name)
+            .filter(|f| f.secret)
+            .ok_or_else(|| Error::invalid(name.as_str(), format!("{} has no secret field `{name}`", schema.kind)))?;
+        let value = trim_secret(value.expose_secret());
+        if value.is_empty() {
+            continue;
+        }
+        let mask: String = value.chars().map(|c| if c.is_control() { c } else { 'x' }).collect();
+        check_value(f, &mask, schema)?;
+        out.insert(name.clone(), SecretString::from(value));
+    }
+    Ok(out)
+}
+
 /// Presence (required and no default) and length checks shared by secret and plain fields.
 fn check_value(f: &FieldSchema, value: &str, schema: &ProviderSchema) -> Result<()> {
     if value.is_empty() {

@@ -531,28 +531,7 @@ impl Vault {
     pub fn stage_rotation(&self, name: &str, new: BTreeMap<String, SecretString>) -> Result<StagedRotation> {
         let current = self.record(name)?;
         let schema = providers::schema(&current.provider)?;
-        let mut fresh = BTreeMap::new();
-        for (k, v) in new {
-            match schema.field(&k) {
-                Some(f) if f.secret => {}
-                _ => {
-                    return Err(Error::invalid(
-                        k.as_str(),
-                        format!("{} has no secret field `{k}`", schema.kind),
-                    ))
-                }
-            }
-            let v = providers::trim_secret(v.expose_secret()).to_string();
-            if v.is_empty() {
-                return Err(Error::invalid(k.as_str(), "is empty"));
-            }
-            if let Some(max) = schema.field(&k).and_then(|f| f.max_len) {
-                if v.chars().count() > max as usize {
-                    return Err(Error::invalid(k.as_str(), format!("is longer than {max} characters")));
-                }
-            }
-            fresh.insert(k, SecretString::from(v));
-        }
+        let fresh = providers::clean_secrets(&schema, &new)?;
         if fresh.is_empty() {
             let names: Vec<_> = schema
                 .fields
@@ -832,26 +811,9 @@ impl Vault {
         validate_name(&new.name)?;
         let provider = providers::find(&new.provider)?;
         let schema = provider.schema();
-        // Trim pasted secrets (spaces, CR/LF) before validating and storing them.
-        let secrets: BTreeMap<String, SecretString> = new
-            .secrets
-            .iter()
-            .map(|(k, v)| (k.clone(), SecretString::from(providers::trim_secret(v.expose_secret()))))
-            .filter(|(_, v)| !v.expose_secret().is_empty())
-            .collect();
-        // Length and control-character checks need the value's shape, never the value:
-        // validation sees a mask, so no secret can reach an error message.
-        let masked: BTreeMap<String, String> = secrets
-            .iter()
-            .map(|(k, v)| {
-                let mask = v
-                    .expose_secret()
-                    .chars()
-                    .map(|c| if c.is_control() { c } else { 'x' })
-                    .collect();
-                (k.clone(), mask)
-            })
-            .collect();
+        let secrets = providers::clean_secrets(&schema, &new.secrets)?;
+        // What `validate` needs of the secrets is which are present.
+        let masked: BTreeMap<String, String> = secrets.keys().map(|k| (k.clone(), "x".to_string())).collect();
         let valid = providers::validate(&schema, new.environment, &new.fields, &masked)?;
         provider.check(&valid.fields)?;
         let now = self.clock.now();

@@ -450,3 +450,77 @@ fn reminders_are_due_once_a_day_per_credential() {
     let names: Vec<_> = f.vault.reminders_due().unwrap().into_iter().map(|c| c.name).collect();
     assert_eq!(names, vec!["newer"]);
 }
+
+#[test]
+fn a_rotated_secret_is_checked_like_an_added_one() {
+    let f = fixture();
+    f.vault.add(bearer("shop", "t")).unwrap();
+    let before = metadata_text(&f);
+    for bad in ["new\u{1b}[2Jtoken", "a\u{0}b"] {
+        let e = f
+            .vault
+            .add(bearer("other", bad))
+            .expect_err("added with a control character");
+        assert_eq!(e.code(), "invalid_input");
+        let Err(e) = f
+            .vault
+            .stage_rotation("shop", [("token".to_string(), SecretString::from(bad))].into())
+        else {
+            panic!("rotated with a control character");
+        };
+        assert_eq!(e.code(), "invalid_input");
+        assert!(e.to_string().contains("control characters"), "{e}");
+        assert!(!e.to_string().contains("token\u{1b}"), "{e}");
+    }
+    assert_eq!(metadata_text(&f), before, "nothing changed");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_open_data_dir_is_tightened_and_stale_files_are_swept() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    f.vault.add(bearer("shop", "t")).unwrap();
+    let dir = f.vault.data_dir().to_path_buf();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A writer killed between its temp file and the rename left this behind.
+    let stale = dir.join(".vault.json.AbC123.tmp");
+    std::fs::write(&stale, b"{half").unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let fresh = dir.join(".vault.json.XyZ789.tmp");
+    std::fs::write(&fresh, b"{in progress").unwrap();
+    let vault = Vault::open(&dir, f.store.clone(), f.clock.clone()).unwrap();
+    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    vault.add(bearer("two", "t")).unwrap();
+    assert!(!stale.exists(), "a stale temp file is swept by the next write");
+    assert!(fresh.exists(), "a recent one may belong to a live writer");
+    // A removed credential's token lock goes with it.
+    let id = vault.record("two").unwrap().id;
+    drop(vault.token_lock(&id).unwrap());
+    let lock = dir.join("locks").join(format!("{id}.lock"));
+    assert!(lock.exists());
+    vault.remove("two").unwrap();
+    assert!(!lock.exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_shared_sticky_dir_is_never_tightened() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    let shared = f.dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("someone-elses-file"), b"x").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let _ = Vault::open(&shared, f.store.clone(), f.clock.clone()).unwrap();
+    assert_eq!(
+        std::fs::metadata(&shared).unwrap().permissions().mode() & 0o7777,
+        0o1777
+    );
+}
