@@ -891,3 +891,98 @@ CCqGSM49BAMCA0cAMEQCIFD422PiQKoTR8IVbBIBg5kzlIPLrOm0vWTjB7GU3qvS
 AiBCj2JuZwweKkY/+HPVpk+LoB+CNuvU6DvdSSB9IiMolw==
 -----END CERTIFICATE-----
 ";
+
+/// A teammate with write access to the team document plants ids, pending entries and
+/// numbers that once steered a more privileged machine into other KV paths: every
+/// command refuses the document with `corrupt_metadata`, touches nothing outside the
+/// vault's prefix and panics on nothing; the good document works again once restored.
+#[test]
+fn a_hostile_team_document_is_refused_and_changes_nothing() {
+    let bao = Bao::start();
+    // The victim holds a broad token: without the checks, it could read and destroy the
+    // other team's path.
+    let victim = Machine::new();
+    victim.connect_token(&bao, &bao.root);
+    let token = format!("pos-token-{}", random_hex(16));
+    victim
+        .team(&["add", "pos", "--provider", "bearer"], &format!("token={token}\n"))
+        .code(0);
+    let other = format!("OTHER-TEAM-{}", random_hex(16));
+    bao.ok(&["kv", "put", "secret/other-team/vault", &format!("value={other}")]);
+    let good = bao.kv_get("vault").expect("vault document")["data"]["data"].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let plant = |doc: &Value| {
+        let file = dir.path().join("doc.json");
+        std::fs::write(&file, serde_json::to_vec(&serde_json::json!({ "data": doc })).unwrap()).unwrap();
+        bao.ok(&["write", "secret/data/tillkey/vault", &format!("@{}", file.display())]);
+    };
+    let other_intact = || {
+        let o = bao.cmd(&["kv", "get", "-field=value", "secret/other-team/vault"]);
+        assert!(o.status.success(), "the other team's path was destroyed");
+        assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), other);
+    };
+    let refused = |args: &[&str], stdin: &str| {
+        let o = victim.team(args, stdin);
+        o.code(1);
+        assert!(o.stderr.contains("error[corrupt_metadata]"), "{}", o.both());
+        assert!(
+            !o.stderr.contains("panicked") && !o.stdout.contains(&other),
+            "{}",
+            o.both()
+        );
+    };
+    let spoiled: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        (
+            "traversal id",
+            Box::new(|d| d["credentials"][0]["id"] = "../../other-team/vault#".into()),
+        ),
+        (
+            "traversal field",
+            Box::new(|d| d["credentials"][0]["secret_fields"] = serde_json::json!(["../../../other-team/vault"])),
+        ),
+        (
+            "planted pending entry",
+            Box::new(|d| {
+                d["pending_cleanup"] = serde_json::json!([{
+                    "credential_id": "../../../../metadata/other-team/vault",
+                    "rev": 0,
+                    "fields": ["x"]
+                }])
+            }),
+        ),
+        (
+            "huge rotation period",
+            Box::new(|d| d["credentials"][0]["rotation_period_days"] = 4294967295u64.into()),
+        ),
+    ];
+    for (what, spoil) in spoiled {
+        let mut doc = good.clone();
+        spoil(&mut doc);
+        plant(&doc);
+        refused(&["token", "pos"], "");
+        refused(&["list"], "");
+        refused(&["test", "pos"], "");
+        refused(&["add", "two", "--provider", "bearer"], "token=abc\n");
+        refused(&["remove", "pos"], "");
+        other_intact();
+        assert_eq!(
+            bao.kv_get("vault").unwrap()["data"]["data"],
+            doc,
+            "{what}: the document was rewritten"
+        );
+    }
+    // No lock file outside the data dir, none named after a planted id inside it.
+    let parent = victim.path().parent().unwrap();
+    let stray: Vec<_> = std::fs::read_dir(parent)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("vault#"))
+        .collect();
+    assert!(stray.is_empty(), "lock file outside the data dir: {stray:?}");
+    // Restored, the vault works as before.
+    plant(&good);
+    let o = victim.team(&["token", "pos"], "");
+    o.code(0);
+    assert_eq!(o.stdout.trim(), token);
+    other_intact();
+}
