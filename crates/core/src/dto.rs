@@ -1,9 +1,9 @@
 //! Data shapes shared with the front ends. Every type here is exported to TypeScript
 //! (`ui/src/bindings/`) by ts-rs when `cargo test -p tillkey-core` runs.
 //!
-//! Only [`NewCredential`] carries secret values, and only inbound (UI/CLI → core): it
-//! deserializes but never serializes, and its secrets are [`SecretString`]s whose `Debug`
-//! output is redacted.
+//! Only [`NewCredential`] and [`CredentialEdit`] (its re-typed `current_secrets`) carry
+//! secret values, and only inbound (UI/CLI → core): they deserialize but never serialize,
+//! and their secrets are [`SecretString`]s whose `Debug` output is redacted.
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -298,6 +298,9 @@ pub struct TestReport {
 
 /// Changes to a credential's non-secret parts, as the merchant made them in the edit form.
 /// Secrets are changed only by rotation. Inbound only.
+///
+/// A change of where the credential's secrets are sent (any URL field, or `auth_host`)
+/// needs [`CredentialEdit::current_secrets`]: see [`crate::vault::Vault::edit`].
 #[derive(Debug, Clone, Default, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
@@ -315,6 +318,13 @@ pub struct CredentialEdit {
     /// A new rotation period in days (1–3650); `None` keeps the current one.
     #[serde(default)]
     pub rotation_period_days: Option<u32>,
+    /// The credential's current secret values, typed again by the merchant to confirm a
+    /// change of where they are sent (a token, identity, test, revoke or API URL, an auth
+    /// host). Only compared with the stored values: never stored, echoed or logged
+    /// (`Debug` shows them redacted). Empty for any other edit.
+    #[serde(default)]
+    #[ts(type = "Record<string, string>")]
+    pub current_secrets: BTreeMap<String, SecretString>,
 }
 
 /// Vault settings that change what the CLI reports, so app and CLI agree.

@@ -59,6 +59,22 @@ pub enum Error {
         /// Secret field name.
         field: String,
     },
+    /// An edit would change where a credential's secrets are sent (a URL field or
+    /// `auth_host`), and the current secret values were not typed again or do not match:
+    /// nothing was changed. Names fields only, never what they hold.
+    #[error(
+        "changing {} of `{credential}` needs its current {} typed again (missing or not matching); nothing was changed",
+        tick_list(changed),
+        tick_list(fields)
+    )]
+    SecretRequired {
+        /// Credential name.
+        credential: String,
+        /// The credential's secret fields that must be typed again.
+        fields: Vec<String>,
+        /// The fields whose change needs them (`token_url`, `test_url`, …).
+        changed: Vec<String>,
+    },
     /// The metadata file is not valid vault JSON. It was left in place and copied aside.
     #[error("the vault metadata file {path} is corrupt ({detail}); a copy was kept at {backup}")]
     CorruptMetadata {
@@ -266,6 +282,16 @@ pub struct ErrorInfo {
     pub hint: Option<String>,
 }
 
+/// `a`, `` `a` and `b` ``, `` `a`, `b` and `c` ``: field names for messages.
+fn tick_list(names: &[String]) -> String {
+    let ticked: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match ticked.split_last() {
+        None => "secret".into(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 const KEYRING_HINT: &str = "Tillkey keeps secrets only in the OS keyring (Secret Service on Linux). \
 Install and start one (Debian: `sudo apt install gnome-keyring`, then log in to a desktop session), \
 or for a headless shell run inside `dbus-run-session` after `gnome-keyring-daemon --unlock`. \
@@ -290,6 +316,7 @@ impl Error {
             Error::KeyringUnavailable(_) => "keyring_unavailable",
             Error::KeyringLocked => "keyring_locked",
             Error::SecretMissing { .. } => "secret_missing",
+            Error::SecretRequired { .. } => "secret_required",
             Error::CorruptMetadata { .. } | Error::CorruptTeamDocument { .. } => "corrupt_metadata",
             Error::UnsupportedSchema { .. } => "unsupported_schema",
             Error::NoDataDir => "no_data_dir",
@@ -314,6 +341,7 @@ impl Error {
             | Error::InvalidInput { .. }
             | Error::MissingField { .. }
             | Error::NoDataDir => ErrorClass::Input,
+            Error::SecretRequired { .. } => ErrorClass::Input,
             Error::KeyringUnavailable(_) | Error::KeyringLocked => ErrorClass::Keyring,
             Error::Provider { .. } | Error::InvalidResponse { .. } | Error::Redirected { .. } => ErrorClass::Rejected,
             Error::RateLimited { .. } => ErrorClass::RateLimited,
@@ -371,6 +399,12 @@ impl Error {
                 .into(),
             Error::SecretMissing { credential, .. } => format!(
                 "The secret was deleted from the keyring outside Tillkey. Remove `{credential}` and add it again."
+            ),
+            Error::SecretRequired { fields, .. } => format!(
+                "Type the current {} again to confirm the new address (or keep the old one): Tillkey sends \
+                 the secret there on the next test or copy. If you did not change the address yourself, \
+                 do not confirm it.",
+                tick_list(fields)
             ),
             Error::CorruptMetadata { path, backup, .. } => format!(
                 "Tillkey will not overwrite it. Restore a good copy to {}, or move it away to start \

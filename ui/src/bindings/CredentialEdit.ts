@@ -4,6 +4,9 @@ import type { Environment } from "./Environment";
 /**
  * Changes to a credential's non-secret parts, as the merchant made them in the edit form.
  * Secrets are changed only by rotation. Inbound only.
+ *
+ * A change of where the credential's secrets are sent (any URL field, or `auth_host`)
+ * needs [`CredentialEdit::current_secrets`]: see [`crate::vault::Vault::edit`].
  */
 export type CredentialEdit = { 
 /**
@@ -22,4 +25,11 @@ fields: { [key in string]: string } | null,
 /**
  * A new rotation period in days (1–3650); `None` keeps the current one.
  */
-rotationPeriodDays: number | null, };
+rotationPeriodDays: number | null, 
+/**
+ * The credential's current secret values, typed again by the merchant to confirm a
+ * change of where they are sent (a token, identity, test, revoke or API URL, an auth
+ * host). Only compared with the stored values: never stored, echoed or logged
+ * (`Debug` shows them redacted). Empty for any other edit.
+ */
+currentSecrets: Record<string, string>, };

@@ -704,10 +704,21 @@ impl Vault {
     /// environment or a field changes, the cached tokens are discarded: they came from the
     /// old endpoints or client.
     ///
+    /// # Security
+    /// A change of where the credential's secrets are sent (see [`secret_destinations`]:
+    /// every URL field and `auth_host`; added, changed or cleared) needs every current
+    /// secret value typed again in [`CredentialEdit::current_secrets`], compared in constant
+    /// time with the stored ones. Otherwise whoever can call `edit` (a compromised webview,
+    /// say) could point `token_url` at their own host and collect the secret on the next
+    /// test or copy. Switching the environment needs no secret: it only selects the
+    /// provider's own documented hosts. This check is the one place the rule lives, so every
+    /// front end gets it.
+    ///
     /// # Errors
     /// [`Error::NotFound`], [`Error::AlreadyExists`] (new name taken),
-    /// [`Error::InvalidInput`], [`Error::MissingField`]; keyring and file errors. On any
-    /// error the credential is unchanged.
+    /// [`Error::InvalidInput`], [`Error::MissingField`], [`Error::SecretRequired`];
+    /// [`Error::SecretMissing`], keyring and file errors. On any error the credential is
+    /// unchanged.
     pub fn edit(&self, name: &str, edit: CredentialEdit) -> Result<CredentialSummary> {
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
@@ -745,6 +756,13 @@ impl Vault {
             check_days("rotation_period_days", days, 1, MAX_PERIOD_DAYS)?;
             next.rotation_period_days = days;
         }
+        let moved: Vec<String> = secret_destinations(&schema)
+            .filter(|f| next.fields.get(*f) != current.fields.get(*f))
+            .map(str::to_string)
+            .collect();
+        if !moved.is_empty() {
+            self.confirm_current_secrets(&m, &current, moved, &edit.current_secrets)?;
+        }
         let endpoints_changed = next.fields != current.fields || next.environment != current.environment;
         if endpoints_changed {
             // Keyring first: if the metadata write then fails, the record still claims a
@@ -762,6 +780,49 @@ impl Vault {
         m.credentials[idx] = next;
         lock.save(&m)?;
         Ok(self.summary(&m.settings, &m.credentials[idx]))
+    }
+
+    /// [`Vault::edit`]'s check that `typed` holds every current secret value of `r` (trimmed
+    /// of pasted whitespace as [`Vault::add`] trims them). Each stored value is compared in
+    /// constant time (`subtle`); a missing value fails before the keyring is read.
+    ///
+    /// # Errors
+    /// [`Error::SecretRequired`] naming the secret fields and the `moved` fields (never a
+    /// value); [`Error::SecretMissing`], keyring errors.
+    fn confirm_current_secrets(
+        &self,
+        m: &Metadata,
+        r: &CredentialRecord,
+        moved: Vec<String>,
+        typed: &BTreeMap<String, SecretString>,
+    ) -> Result<()> {
+        use subtle::ConstantTimeEq;
+        let refused = || Error::SecretRequired {
+            credential: r.name.clone(),
+            fields: r.secret_fields.clone(),
+            changed: moved.clone(),
+        };
+        let typed_value = |f: &str| typed.get(f).map(|v| providers::trim_secret(v.expose_secret()));
+        if r.secret_fields.iter().any(|f| typed_value(f).is_none_or(str::is_empty)) {
+            return Err(refused());
+        }
+        let mut all_match = subtle::Choice::from(1u8);
+        for f in &r.secret_fields {
+            let stored = self
+                .secrets
+                .get(&key(m, &r.id, r.secret_rev, f))?
+                .ok_or_else(|| Error::SecretMissing {
+                    credential: r.name.clone(),
+                    field: f.clone(),
+                })?;
+            let given = typed_value(f).unwrap_or_default();
+            all_match &= given.as_bytes().ct_eq(stored.expose_secret().as_bytes());
+        }
+        if bool::from(all_match) {
+            Ok(())
+        } else {
+            Err(refused())
+        }
     }
 
     /// Today's date on this vault's clock, in the local time zone.
@@ -1004,6 +1065,17 @@ pub struct StagedRotation {
     /// Its values with the new secrets, for testing.
     pub creds: providers::Creds,
     previous_rev: u32,
+}
+
+/// The non-secret fields of `schema` that say where the credential's secrets or tokens
+/// are sent: every URL field (token, identity, test, revoke, API base) and `auth_host`
+/// (Chimpy builds its token URL from it). Changing one needs the current secrets again.
+pub fn secret_destinations(schema: &crate::dto::ProviderSchema) -> impl Iterator<Item = &str> {
+    schema
+        .fields
+        .iter()
+        .filter(|f| !f.secret && (f.input == crate::dto::FieldInput::Url || f.name == "auth_host"))
+        .map(|f| f.name.as_str())
 }
 
 fn key(m: &Metadata, credential_id: &str, rev: u32, field: &str) -> SecretKey {

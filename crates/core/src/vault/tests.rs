@@ -259,6 +259,14 @@ fn edit_fields(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
     Some(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
 }
 
+/// Secret values typed again in the edit form.
+fn typed(pairs: &[(&str, &str)]) -> BTreeMap<String, SecretString> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), SecretString::from(*v)))
+        .collect()
+}
+
 #[test]
 fn edit_changes_non_secret_fields_and_keeps_the_secret() {
     let f = fixture();
@@ -271,6 +279,7 @@ fn edit_changes_non_secret_fields_and_keeps_the_secret() {
                 name: Some("shop-2".into()),
                 fields: edit_fields(&[("test_url", "https://api.example/ping")]),
                 rotation_period_days: Some(30),
+                current_secrets: typed(&[("token", "tok")]),
                 ..CredentialEdit::default()
             },
         )
@@ -291,6 +300,7 @@ fn edit_changes_non_secret_fields_and_keeps_the_secret() {
             "shop-2",
             CredentialEdit {
                 fields: edit_fields(&[]),
+                current_secrets: typed(&[("token", "tok")]),
                 ..Default::default()
             },
         )
@@ -365,12 +375,188 @@ fn editing_endpoints_discards_cached_tokens() {
     // … an endpoint change drops it, in the keyring too.
     let e = CredentialEdit {
         fields: edit_fields(&[("test_url", "https://api.example/ping")]),
+        current_secrets: typed(&[("token", "tok")]),
         ..Default::default()
     };
     f.vault.edit("shop", e).unwrap();
     assert!(f.vault.show("shop").unwrap().token.is_none());
     assert!(f.vault.cached(&r, ACCESS_TOKEN_FIELD).unwrap().is_none());
     assert_eq!(f.vault.secret("shop", "token").unwrap().expose_secret(), "tok");
+}
+
+/// Issue 10, webview: a compromised webview could re-point `token_url` and collect the
+/// secret on the next test or copy. Changing where secrets go needs them typed again.
+#[test]
+fn changing_where_secrets_are_sent_needs_the_current_secrets() {
+    let f = fixture();
+    f.vault.add(ereceipt("till", "psk-value")).unwrap();
+    let r = f.vault.record("till").unwrap();
+    let now = f.clock.now();
+    let info = crate::dto::TokenInfo {
+        obtained_at: now,
+        expires_at: now + Duration::hours(1),
+        renew_at: now + Duration::minutes(55),
+        refreshable: false,
+        scope: None,
+        taxpayer_tags: None,
+    };
+    f.vault
+        .store_token(&r.id, r.secret_rev, &SecretString::from("cached"), None, info)
+        .unwrap();
+    let before = metadata_text(&f);
+    let stored = f.vault.show("till").unwrap().fields;
+    let with_token_url = |secrets: &[(&str, &str)]| {
+        let mut fields = stored.clone();
+        fields.insert("token_url".into(), "https://attacker.example/collect".into());
+        CredentialEdit {
+            fields: Some(fields),
+            current_secrets: typed(secrets),
+            ..Default::default()
+        }
+    };
+
+    // Without the secrets: refused with its own code, exit 2, naming fields only.
+    let e = f.vault.edit("till", with_token_url(&[])).unwrap_err();
+    assert_eq!(e.code(), "secret_required");
+    assert_eq!(e.class(), crate::error::ErrorClass::Input);
+    assert_eq!(e.class().exit_code(), 2);
+    let shown = format!("{e} {}", e.hint().unwrap_or_default());
+    for name in ["`token_url`", "`client_secret`", "`presharedkey`", "`till`"] {
+        assert!(shown.contains(name), "{name} missing from: {shown}");
+    }
+    assert!(!shown.contains("psk-value"), "{shown}");
+    assert!(!shown.contains("attacker.example"), "{shown}");
+    // A wrong one, one of two, a right prefix: refused too, and never echoed.
+    for secrets in [
+        &[("client_secret", "s"), ("presharedkey", "wrong-guess")][..],
+        &[("client_secret", "s")][..],
+        &[("client_secret", "s"), ("presharedkey", "psk")][..],
+        &[("client_secret", "x"), ("presharedkey", "psk-value")][..],
+        &[("client_secret", ""), ("presharedkey", "psk-value")][..],
+    ] {
+        let e = f.vault.edit("till", with_token_url(secrets)).unwrap_err();
+        assert_eq!(e.code(), "secret_required", "{secrets:?}");
+        let shown = format!("{e:?} {e} {}", e.hint().unwrap_or_default());
+        assert!(
+            !shown.contains("wrong-guess") && !shown.contains("psk-value"),
+            "{shown}"
+        );
+    }
+    // Nothing changed: not the metadata, not the cached token.
+    assert_eq!(metadata_text(&f), before);
+    assert!(f.vault.cached(&r, ACCESS_TOKEN_FIELD).unwrap().is_some());
+
+    // The right ones (pasted with a line end, trimmed as add trims): changed.
+    let s = f
+        .vault
+        .edit(
+            "till",
+            with_token_url(&[("client_secret", "s"), ("presharedkey", " psk-value\r\n")]),
+        )
+        .expect("confirmed by the current secrets");
+    assert_eq!(
+        s.fields.get("token_url").map(String::as_str),
+        Some("https://attacker.example/collect")
+    );
+    assert!(f.vault.cached(&r, ACCESS_TOKEN_FIELD).unwrap().is_none());
+
+    // Clearing a destination is a change of destination too.
+    let mut fields = f.vault.show("till").unwrap().fields;
+    fields.remove("token_url");
+    let clear = CredentialEdit {
+        fields: Some(fields),
+        ..Default::default()
+    };
+    assert_eq!(f.vault.edit("till", clear).unwrap_err().code(), "secret_required");
+
+    // What does not move the secrets needs nothing: a non-URL field, the name, the period.
+    let mut fields = f.vault.show("till").unwrap().fields;
+    fields.insert("client_id".into(), "c2".into());
+    let plain = CredentialEdit {
+        name: Some("till-2".into()),
+        fields: Some(fields),
+        rotation_period_days: Some(60),
+        ..Default::default()
+    };
+    let s = f.vault.edit("till", plain).expect("no destination changed");
+    assert_eq!(s.fields.get("client_id").map(String::as_str), Some("c2"));
+}
+
+#[test]
+fn every_url_field_and_the_auth_host_count_as_destinations() {
+    let mut names: Vec<String> = providers::schemas()
+        .iter()
+        .flat_map(|s| secret_destinations(s).map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(
+        names,
+        [
+            "api_base",
+            "auth_host",
+            "identity_url",
+            "revoke_url",
+            "test_url",
+            "token_url"
+        ]
+    );
+    // Chimpy's host and a bearer token's test URL, end to end.
+    let f = fixture();
+    f.vault.add(bearer("shop", "tok")).unwrap();
+    let e = CredentialEdit {
+        fields: edit_fields(&[("test_url", "https://elsewhere.example/ping")]),
+        ..Default::default()
+    };
+    assert_eq!(f.vault.edit("shop", e).unwrap_err().code(), "secret_required");
+    let chimpy = NewCredential {
+        name: "chimpy".into(),
+        provider: "chimpy".into(),
+        environment: None,
+        fields: [
+            ("auth_host", "auth.chimpy.example"),
+            ("client_id", "c"),
+            ("audience", "a"),
+            ("username", "u"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+        secrets: typed(&[("password", "pw")]),
+    };
+    f.vault.add(chimpy).unwrap();
+    let mut fields = f.vault.show("chimpy").unwrap().fields;
+    fields.insert("auth_host".into(), "evil.example".into());
+    let e = CredentialEdit {
+        fields: Some(fields.clone()),
+        current_secrets: typed(&[("password", "not-it")]),
+        ..Default::default()
+    };
+    assert_eq!(f.vault.edit("chimpy", e).unwrap_err().code(), "secret_required");
+    let e = CredentialEdit {
+        fields: Some(fields),
+        current_secrets: typed(&[("password", "pw")]),
+        ..Default::default()
+    };
+    assert_eq!(
+        f.vault
+            .edit("chimpy", e)
+            .unwrap()
+            .fields
+            .get("auth_host")
+            .map(String::as_str),
+        Some("evil.example")
+    );
+}
+
+#[test]
+fn debug_of_an_edit_redacts_the_typed_secrets() {
+    let e = CredentialEdit {
+        current_secrets: typed(&[("token", "typed-again-value")]),
+        ..Default::default()
+    };
+    let shown = format!("{e:?}");
+    assert!(!shown.contains("typed-again-value"), "{shown}");
 }
 
 #[test]
