@@ -111,14 +111,21 @@ pub fn parse_secret_lines(schema: &ProviderSchema, text: &str) -> Result<BTreeMa
                     .filter(|f| f.secret)
                     .map(|f| f.name.as_str())
                     .collect();
-                // Not echoed: a secret piped without `FIELD=` (base64 padding has `=`)
-                // lands here with part of itself as the "field".
+                // Echoed only when it is some provider's field name: a secret piped without
+                // `FIELD=` (base64 padding has `=`) lands here with part of itself as the
+                // "field", and must not be printed.
+                let known = tillkey_core::providers::schemas()
+                    .iter()
+                    .any(|s| s.field(field).is_some());
+                let what = if known {
+                    format!("{} has no secret field `{field}`", schema.kind)
+                } else {
+                    format!("line {n} does not start with a secret field of {}", schema.kind)
+                };
                 return Err(invalid(
-                    "stdin",
+                    if known { field } else { "stdin" },
                     format!(
-                        "line {n} does not start with a secret field of {} (its secret fields: {}); \
-                         write each secret as FIELD=VALUE",
-                        schema.kind,
+                        "{what} (its secret fields: {}); write each secret as FIELD=VALUE",
                         secret.join(", ")
                     ),
                 ));

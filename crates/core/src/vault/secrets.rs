@@ -88,11 +88,13 @@ pub struct KeyringStore;
 pub const KEYRING_TIMEOUT_ENV: &str = "TILLKEY_KEYRING_TIMEOUT_SECS";
 const DEFAULT_KEYRING_TIMEOUT_SECS: u64 = 120;
 
-/// The keyring timeout: [`KEYRING_TIMEOUT_ENV`] or its default.
+/// The keyring timeout: [`KEYRING_TIMEOUT_ENV`] (whole seconds, 1 to 3600; anything else
+/// is ignored) or its default.
 fn keyring_timeout() -> std::time::Duration {
     let secs = std::env::var(KEYRING_TIMEOUT_ENV)
         .ok()
-        .and_then(|v| v.parse::<u64>().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| (1..=3600).contains(s))
         .unwrap_or(DEFAULT_KEYRING_TIMEOUT_SECS);
     std::time::Duration::from_secs(secs)
 }

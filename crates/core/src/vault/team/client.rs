@@ -17,6 +17,7 @@ use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
+use crate::scrub::Scrubber;
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -293,7 +294,14 @@ impl KvClient {
                 vault: self.name.clone(),
             };
         }
-        let mut detail: String = text.chars().take(300).collect();
+        // The engine's words are shown: printable and bounded, and never this machine's
+        // engine token, should a hostile engine echo it.
+        // (`try_lock`: a login in progress holds the session lock, and has no token yet.)
+        let scrub = match self.session.try_lock().as_deref() {
+            Ok(Some(s)) => Scrubber::none().with(&s.token),
+            _ => Scrubber::none(),
+        };
+        let mut detail = scrub.clean(&text);
         if detail.is_empty() {
             detail = "no error message".into();
         }
