@@ -449,9 +449,18 @@ impl Error {
             Error::VaultResponse { .. } => {
                 "Check that the address points at an OpenBao or Vault server and that the KV v2 mount exists.".into()
             }
-            Error::Io { .. } => {
-                "Check that the data directory exists, is yours, and the disk is not full.".into()
-            }
+            Error::Io { source, .. } => match source.kind() {
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                    "The disk is full: free some space and try again. Nothing was changed.".into()
+                }
+                std::io::ErrorKind::ReadOnlyFilesystem => "The data directory is on a read-only file system: \
+                    remount it read-write, or point TILLKEY_DATA_DIR at a writable one. Nothing was changed."
+                    .into(),
+                std::io::ErrorKind::PermissionDenied => {
+                    "The data directory or a file in it is not yours to write: check its owner and mode.".into()
+                }
+                _ => "Check that the data directory exists, is yours, and the disk is not full.".into(),
+            },
         })
     }
 
