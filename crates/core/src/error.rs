@@ -227,6 +227,11 @@ pub enum Error {
     /// No data directory could be determined.
     #[error("no data directory: set TILLKEY_DATA_DIR or pass --data-dir")]
     NoDataDir,
+    /// Something inside Tillkey failed that no input can cause (a background task or
+    /// runtime stopped, a value could not be encoded): a bug, or the process is shutting
+    /// down.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// A filesystem operation failed.
     #[error("{action} {path}: {source}")]
     Io {
@@ -329,6 +334,7 @@ impl Error {
             Error::VaultNotConnected(_) => "vault_not_connected",
             Error::VaultResponse { .. } => "vault_error",
             Error::Io { .. } => "io_error",
+            Error::Internal(_) => "internal_error",
         }
     }
 
@@ -356,7 +362,8 @@ impl Error {
             | Error::CorruptMetadata { .. }
             | Error::CorruptTeamDocument { .. }
             | Error::UnsupportedSchema { .. }
-            | Error::Io { .. } => ErrorClass::Local,
+            | Error::Io { .. }
+            | Error::Internal(_) => ErrorClass::Local,
         }
     }
 
@@ -449,6 +456,9 @@ impl Error {
             Error::VaultResponse { .. } => {
                 "Check that the address points at an OpenBao or Vault server and that the KV v2 mount exists.".into()
             }
+            Error::Internal(_) => "Try again; nothing was changed. If it keeps happening, please report it \
+                with the command you ran (the message holds no secret)."
+                .into(),
             Error::Io { source, .. } => match source.kind() {
                 std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
                     "The disk is full: free some space and try again. Nothing was changed.".into()
@@ -479,6 +489,10 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+
+    pub(crate) fn internal(what: impl std::fmt::Display) -> Self {
+        Error::Internal(what.to_string())
     }
 
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {

@@ -264,14 +264,7 @@ impl Http {
             .is_redirection()
             .then(|| redirect_host(&req.url, resp.headers()))
             .flatten();
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(net)? {
-            let room = MAX_BODY.saturating_sub(body.len());
-            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            if room <= chunk.len() {
-                break;
-            }
-        }
+        let body = read_capped(&mut resp, MAX_BODY).await.map_err(net)?;
         Ok(Captured {
             status,
             rate_limit,
@@ -280,6 +273,37 @@ impl Http {
             latency: started.elapsed(),
         })
     }
+}
+
+/// Reads a response body, keeping at most `max` bytes (the rest is never read): the one
+/// body reader for providers ([`MAX_BODY`]) and team engines.
+///
+/// # Errors
+/// The transport's error while reading.
+pub(crate) async fn read_capped(
+    resp: &mut reqwest::Response,
+    max: usize,
+) -> std::result::Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = max.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if room <= chunk.len() {
+            break;
+        }
+    }
+    Ok(body)
+}
+
+/// The messages of `e` and its sources, outermost first.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut chain = Vec::new();
+    let mut src = Some(e);
+    while let Some(s) = src {
+        chain.push(s.to_string());
+        src = s.source();
+    }
+    chain
 }
 
 /// The host a redirect's `Location` names (relative locations stay on `from`'s host),
@@ -301,15 +325,11 @@ fn describe(e: &reqwest::Error) -> String {
     } else if e.is_body() || e.is_decode() {
         parts.push("the response body could not be read".to_string());
     }
-    // The innermost cause says most (e.g. "Connection refused", "dns error").
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut last = None;
-    while let Some(s) = src {
-        last = Some(s.to_string());
-        src = s.source();
-    }
-    if let Some(l) = last {
-        parts.push(l);
+    // The innermost cause says most (e.g. "Connection refused", "dns error"); reqwest's own
+    // message names the URL, so it is left out.
+    let chain = error_chain(e);
+    if chain.len() > 1 {
+        parts.extend(chain.last().cloned());
     }
     if parts.is_empty() {
         parts.push("request failed".into());

@@ -235,7 +235,7 @@ impl Engine {
             let report = match task.await {
                 Ok(report) => report,
                 Err(e) => {
-                    let e = Error::io("the test task ended early", "", std::io::Error::other(e.to_string()));
+                    let e = Error::internal(format!("the test task ended early ({e})"));
                     let report = self.local_failure(&record, &e);
                     self.vault.batch_record_test(&batch, &record.id, report.clone());
                     report

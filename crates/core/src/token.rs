@@ -101,7 +101,7 @@ pub fn token_info(grant: &Grant, now: DateTime<Utc>, refreshable: bool, tags: bo
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| Error::io("background task failed", "", std::io::Error::other(e.to_string())))?
+        .map_err(|e| Error::internal(format!("a background task failed ({e})")))?
 }
 
 /// What `revoke` did.

@@ -10,14 +10,14 @@
 use super::config::{TeamAuth, TeamConfig};
 use super::{KvCurrent, KvEngine, KvEntry};
 use crate::error::{Error, Result};
-use crate::http::{CONNECT_TIMEOUT, REQUEST_TIMEOUT};
+use crate::http::{error_chain, read_capped, CONNECT_TIMEOUT, REQUEST_TIMEOUT};
+use crate::scrub::Scrubber;
 use crate::vault::secrets::{SecretKey, SecretStore};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
-use crate::scrub::Scrubber;
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -152,7 +152,7 @@ impl KvClient {
             .thread_name("tillkey-team-vault")
             .enable_all()
             .build()
-            .map_err(|e| Error::io("cannot start the team vault runtime", "", e))?;
+            .map_err(|e| Error::internal(format!("cannot start the team vault runtime ({e})")))?;
         Ok(Self {
             name: cfg.name.clone(),
             base,
@@ -194,13 +194,13 @@ impl KvClient {
         let rt = self
             .rt
             .as_ref()
-            .ok_or_else(|| Error::io("team vault runtime stopped", "", std::io::Error::other("stopped")))?;
+            .ok_or_else(|| Error::internal("the team vault runtime stopped"))?;
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         rt.spawn(async move {
             let _ = tx.send(fut.await);
         });
         rx.recv()
-            .map_err(|_| Error::io("team vault request was dropped", "", std::io::Error::other("dropped")))
+            .map_err(|_| Error::internal("a team vault request was dropped"))
     }
 
     /// The URL of API `path` (`segment/segment...`, optionally `?query` for the fixed
@@ -262,14 +262,9 @@ impl KvClient {
         self.run(async move {
             let mut resp = rb.send().await.map_err(|e| net_error(&vault, &address, &e))?;
             let status = resp.status().as_u16();
-            let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| net_error(&vault, &address, &e))? {
-                let room = MAX_BODY.saturating_sub(body.len());
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                if room <= chunk.len() {
-                    break;
-                }
-            }
+            let body = read_capped(&mut resp, MAX_BODY)
+                .await
+                .map_err(|e| net_error(&vault, &address, &e))?;
             Ok(Resp {
                 status,
                 body: SecretString::from(String::from_utf8_lossy(&body).into_owned()),
@@ -591,12 +586,7 @@ fn session(token: SecretString, ttl_secs: u64, renewable: bool) -> Session {
 
 /// A transport error in words, classified as TLS or reachability, without the URL.
 fn net_error(vault: &str, address: &str, e: &reqwest::Error) -> Error {
-    let mut chain = Vec::new();
-    let mut src: Option<&dyn std::error::Error> = Some(e);
-    while let Some(s) = src {
-        chain.push(s.to_string());
-        src = s.source();
-    }
+    let chain = error_chain(e);
     let inner = chain.last().cloned().unwrap_or_else(|| "request failed".into());
     let all = chain.join(" ").to_ascii_lowercase();
     let tls = all.contains("certificate") || all.contains("tls") || all.contains("handshake");

@@ -484,7 +484,7 @@ impl TeamTokens {
                     access: &SecretString::from(""),
                     refresh: t.refresh.as_ref(),
                 })
-                .map_err(|err| Error::io("cannot encode", "", std::io::Error::other(err)))?;
+                .map_err(|err| Error::internal(format!("cannot encode a shared token ({err})")))?;
                 match kv.write(&path, &SecretString::from(doc), e.version) {
                     Err(Error::Conflict { .. }) => Ok(()),
                     other => other.map(|_| ()),
