@@ -225,7 +225,7 @@ impl AppState {
         let clock = self.clock.clone();
         let vault = blocking(move || Vault::open(dir, Arc::new(KeyringStore), clock)).await?;
         let vault = Arc::new(vault);
-        let engine = Engine::new(vault.clone())?;
+        let engine = Engine::new(vault.clone());
         Ok(Active {
             vault,
             engine,
@@ -239,7 +239,7 @@ impl AppState {
         let name = name.to_string();
         let vault = blocking(move || Vault::open_team(dir, &name, Arc::new(KeyringStore), clock)).await?;
         let vault = Arc::new(vault);
-        let engine = Engine::new(vault.clone())?;
+        let engine = Engine::new(vault.clone());
         Ok(Active {
             vault,
             engine,
@@ -250,7 +250,7 @@ impl AppState {
     async fn open_demo(&self) -> IpcResult<Active> {
         let real = self.real_data_dir()?;
         let (vault, session) = crate::demo::start(&real, self.clock.clone()).await?;
-        let engine = Engine::new(vault.clone())?;
+        let engine = Engine::new(vault.clone());
         Ok(Active {
             vault,
             engine,

@@ -64,7 +64,7 @@ fn open(cli: &Cli) -> Result<Vault, Error> {
 }
 
 fn engine(cli: &Cli) -> Result<Engine, Error> {
-    Engine::new(Arc::new(open(cli)?))
+    Ok(Engine::new(Arc::new(open(cli)?)))
 }
 
 /// Retries `op` after a rate limit when `wait` is set (at most 3 waits), else returns the

@@ -144,18 +144,18 @@ pub fn check_url(field: &str, url: &Url) -> Result<()> {
     crate::providers::validate_url(field, url.as_str()).map(|_| ())
 }
 
-/// The HTTP client: pooled for normal calls; [`Http::fresh`] for connectivity tests.
+/// The HTTP client for provider calls (the connectivity test's connect stage opens its own
+/// connection, see `probe`).
 ///
 /// The underlying clients are built on the first request and shared by every clone, so a
 /// command that never goes to the network (a cached token) does not pay for it, and all
 /// requests of a process share one connection pool with keep-alive. Requests to remote
 /// hosts honour the environment's proxy settings; requests to loopback addresses never go
 /// through a proxy (a plain-http loopback request would hand it the secret).
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Http {
     remote: Arc<OnceLock<reqwest::Client>>,
     loopback: Arc<OnceLock<reqwest::Client>>,
-    pooled: bool,
 }
 
 impl std::fmt::Debug for Http {
@@ -165,28 +165,11 @@ impl std::fmt::Debug for Http {
 }
 
 impl Http {
-    /// A pooled client with keep-alive.
-    ///
-    /// # Errors
-    /// None today (the client is built on first use, and [`Http::send`] reports a TLS
-    /// backend that cannot start); kept for callers that check.
-    pub fn new() -> Result<Self> {
-        Ok(Self::lazy(true))
-    }
-
-    /// A client that keeps no idle connections, so every request opens its own.
-    ///
-    /// # Errors
-    /// As [`Http::new`].
-    pub fn fresh() -> Result<Self> {
-        Ok(Self::lazy(false))
-    }
-
-    fn lazy(pooled: bool) -> Self {
+    /// A pooled client with keep-alive (built on first use).
+    pub fn new() -> Self {
         Self {
             remote: Arc::new(OnceLock::new()),
             loopback: Arc::new(OnceLock::new()),
-            pooled,
         }
     }
 
@@ -196,21 +179,18 @@ impl Http {
         if let Some(c) = cell.get() {
             return Ok(c);
         }
-        let built = Self::build(self.pooled, loopback)?;
+        let built = Self::build(loopback)?;
         // Two first requests at once may both build one; the first stored wins.
         Ok(cell.get_or_init(|| built))
     }
 
-    fn build(pooled: bool, loopback: bool) -> Result<reqwest::Client> {
+    fn build(loopback: bool) -> Result<reqwest::Client> {
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(CONNECT_TIMEOUT)
             .https_only(false) // enforced per request by check_url (loopback may be http)
             .user_agent(concat!("tillkey/", env!("CARGO_PKG_VERSION")));
-        if !pooled {
-            b = b.pool_max_idle_per_host(0);
-        }
         if loopback {
             b = b.no_proxy();
         }
