@@ -17,7 +17,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tillkey_core::vault::team;
 use tillkey_core::{
-    Engine, Environment, Error, KeyringStore, NewCredential, RevokeOutcome, RotateOutcome, SecretStore, Vault,
+    Engine, Environment, Error, KeyringStore, NewCredential, RevokeOutcome, RotateOutcome, SecretStore, TestReport,
+    Vault,
 };
 
 fn main() -> ExitCode {
@@ -67,28 +68,41 @@ fn engine(cli: &Cli) -> Result<Engine, Error> {
     Ok(Engine::new(Arc::new(open(cli)?)))
 }
 
-/// Retries `op` after a rate limit when `wait` is set (at most 3 waits), else returns the
-/// rate-limit error at once.
-async fn waiting<T, F, Fut>(wait: bool, mut op: F) -> Result<T, Error>
+/// The one `--wait` loop: while `wait` is set and `limited` says the last outcome was a
+/// rate limit (with what to call it and the seconds to wait), waits and runs `op` again,
+/// at most three times. Without `wait` the first outcome stands.
+async fn waiting<T, F, Fut>(wait: bool, first: T, mut op: F, limited: impl Fn(&T) -> Option<(String, u64)>) -> T
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, Error>>,
+    Fut: std::future::Future<Output = T>,
 {
-    let mut waits = 0;
-    loop {
-        match op().await {
-            Err(Error::RateLimited {
-                provider,
-                retry_after_secs,
-            }) if wait && waits < 3 => {
-                waits += 1;
-                let secs = retry_after_secs.clamp(1, 300);
-                eprintln!("{provider} rate limit reached; waiting {secs} s (--wait)");
-                tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
-            }
-            other => return other,
-        }
+    let mut outcome = first;
+    for _ in 0..3 {
+        let Some((what, secs)) = limited(&outcome).filter(|_| wait) else {
+            break;
+        };
+        let secs = secs.clamp(1, 300);
+        eprintln!("{what}; waiting {secs} s (--wait)");
+        tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+        outcome = op().await;
     }
+    outcome
+}
+
+/// A token request's rate limit, for [`waiting`].
+fn token_limited<T>(r: &Result<T, Error>) -> Option<(String, u64)> {
+    match r {
+        Err(Error::RateLimited {
+            provider,
+            retry_after_secs,
+        }) => Some((format!("{provider} rate limit reached"), *retry_after_secs)),
+        _ => None,
+    }
+}
+
+/// A valid token for `name`, waiting out rate limits with `--wait`.
+async fn token_for(engine: &Engine, name: &str, wait: bool) -> Result<tillkey_core::AccessToken, Error> {
+    waiting(wait, engine.token(name).await, || engine.token(name), token_limited).await
 }
 
 async fn run(cli: Cli) -> Result<u8, Error> {
@@ -149,16 +163,13 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 (Some(n), _) => vec![engine.test(n).await?],
                 (None, _) => engine.test_all().await?,
             };
-            if wait {
-                for r in reports.iter_mut() {
-                    for _ in 0..3 {
-                        let Some(secs) = output::rate_limited_for(r) else { break };
-                        let secs = secs.clamp(1, 300);
-                        eprintln!("{}: rate limited; waiting {secs} s (--wait)", r.credential);
-                        tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
-                        *r = engine.test(&r.credential).await?;
-                    }
-                }
+            for r in reports.iter_mut() {
+                let first = Ok(r.clone());
+                let limited = |o: &Result<TestReport, Error>| {
+                    let r = o.as_ref().ok()?;
+                    output::rate_limited_for(r).map(|secs| (format!("{}: rate limited", r.credential), secs))
+                };
+                *r = waiting(wait, first, || engine.test(&r.credential), limited).await?;
             }
             if json {
                 match name {
@@ -172,7 +183,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         }
         Command::Token { ref name, wait } => {
             let engine = engine(&cli)?;
-            let token = waiting(wait, || engine.token(name)).await?;
+            let token = token_for(&engine, name, wait).await?;
             println!("{}", token.value.expose_secret());
             Ok(0)
         }
@@ -184,7 +195,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         } => {
             input::check_var_name(var)?;
             let engine = engine(&cli)?;
-            let token = waiting(wait, || engine.token(name)).await?;
+            let token = token_for(&engine, name, wait).await?;
             let (program, args) = cmd.split_first().ok_or_else(|| Error::InvalidInput {
                 field: "CMD".into(),
                 reason: "no command given".into(),
