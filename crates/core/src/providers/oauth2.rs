@@ -61,20 +61,7 @@ impl Provider for OAuth2 {
     }
 
     fn check(&self, fields: &BTreeMap<String, String>) -> Result<()> {
-        if let Some(h) = fields.get("extra_headers") {
-            for pair in h.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-                let valid = pair.split_once(':').is_some_and(|(n, _)| {
-                    !n.trim().is_empty() && n.trim().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                });
-                if !valid {
-                    return Err(Error::invalid(
-                        "extra_headers",
-                        format!("`{pair}` is not `Name: value`"),
-                    ));
-                }
-            }
-        }
-        Ok(())
+        extra_headers(fields.get("extra_headers").map(String::as_str)).map(|_| ())
     }
 
     /// RFC 6749 §4.4 with client_secret_post or client_secret_basic (§2.3.1 encoding).
@@ -94,19 +81,8 @@ impl Provider for OAuth2 {
                 ("audience", c.field("audience")),
             ],
         );
-        for pair in c
-            .field("extra_headers")
-            .unwrap_or("")
-            .split(';')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
-            let (name, value) = pair
-                .split_once(':')
-                .ok_or_else(|| Error::invalid("extra_headers", format!("`{pair}` is not `Name: value`")))?;
-            let name = HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes())
-                .map_err(|_| Error::invalid("extra_headers", format!("`{}` is not a header name", name.trim())))?;
-            req = req.header(name, SecretString::from(value.trim()));
+        for (name, value) in extra_headers(c.field("extra_headers"))? {
+            req = req.header(name, SecretString::from(value));
         }
         Ok(req)
     }
@@ -146,4 +122,28 @@ fn auth(c: &Creds) -> ClientAuth {
     } else {
         ClientAuth::Body
     }
+}
+
+/// The one parser of `extra_headers`: `Name: value` pairs separated by `;` (empty pairs
+/// skipped), with names that are valid HTTP header names. Used to check the field when
+/// it is saved and to build the token request.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming the pair that is not `Name: value`.
+fn extra_headers(text: Option<&str>) -> Result<Vec<(HeaderName, String)>> {
+    text.unwrap_or("")
+        .split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let bad = || Error::invalid("extra_headers", format!("`{pair}` is not `Name: value`"));
+            let (name, value) = pair.split_once(':').ok_or_else(bad)?;
+            let name = name.trim();
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(bad());
+            }
+            let name = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).map_err(|_| bad())?;
+            Ok((name, value.trim().to_string()))
+        })
+        .collect()
 }
