@@ -85,6 +85,10 @@ pub struct FieldSchema {
     pub secret: bool,
     /// Whether a value is required (after environment defaults apply).
     pub required: bool,
+    /// Required unless the field named here has a value (eReceipt's `identity_url` and
+    /// Chimpy's `auth_host` are not needed once `token_url` is set).
+    #[serde(default)]
+    pub required_unless: Option<String>,
     /// How the value is entered and validated.
     pub input: FieldInput,
     /// Allowed values for [`FieldInput::Choice`].

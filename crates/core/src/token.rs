@@ -318,8 +318,7 @@ impl Engine {
         let creds = blocking(move || vault.batch_creds(&s, &rec)).await?;
         // Only kinds with a refresh flow can hold a refresh token: skip the keyring call
         // for the others.
-        let probe = SecretString::from(String::new());
-        let refresh = if provider.refresh_request(&creds, &probe).is_some() {
+        let refresh = if provider.refreshes() {
             let (vault, s, rec) = (self.vault.clone(), snap.clone(), r.clone());
             blocking(move || vault.batch_cached(&s, &rec, REFRESH_TOKEN_FIELD)).await?
         } else {

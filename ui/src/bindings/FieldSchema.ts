@@ -27,6 +27,11 @@ secret: boolean,
  */
 required: boolean, 
 /**
+ * Required unless the field named here has a value (eReceipt's `identity_url` and
+ * Chimpy's `auth_host` are not needed once `token_url` is set).
+ */
+requiredUnless: string | null, 
+/**
  * How the value is entered and validated.
  */
 input: FieldInput, 

@@ -1,17 +1,24 @@
 //! A static bearer token, optionally with a known expiry date.
 
-use super::{test_url_field, Field, Provider};
+use super::{test_url_field, Field, Provider, ProviderKind};
 use crate::dto::{Environment, ProviderSchema};
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
+
+/// This provider's kind.
+pub const KIND: ProviderKind = ProviderKind("bearer");
 
 /// Generic static bearer token.
 pub struct Bearer;
 
 impl Provider for Bearer {
+    fn kind(&self) -> ProviderKind {
+        KIND
+    }
+
     fn schema(&self) -> ProviderSchema {
         ProviderSchema {
-            kind: "bearer".into(),
+            kind: KIND.to_string(),
             label: "Bearer token".into(),
             description: "Any API that takes a static `Authorization: Bearer` token.".into(),
             flow: "Static bearer token".into(),

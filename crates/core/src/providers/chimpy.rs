@@ -1,7 +1,7 @@
 //! Chimpy POS: OAuth2 password grant with a JSON body at `https://{auth_host}/oauth/token`,
 //! with `audience`, and refresh tokens when `offline_access` is requested.
 
-use super::{require_unless_token_url, test_url_field, token_url_field, Creds, Field, Provider};
+use super::{test_url_field, token_url_field, Creds, Field, Provider, ProviderKind};
 use crate::dto::{Environment, ProviderSchema};
 use crate::error::{Error, Result};
 use crate::http::{Body, Request};
@@ -10,13 +10,20 @@ use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
 use url::Url;
 
+/// This provider's kind.
+pub const KIND: ProviderKind = ProviderKind("chimpy");
+
 /// Chimpy POS JWT password grant.
 pub struct Chimpy;
 
 impl Provider for Chimpy {
+    fn kind(&self) -> ProviderKind {
+        KIND
+    }
+
     fn schema(&self) -> ProviderSchema {
         ProviderSchema {
-            kind: "chimpy".into(),
+            kind: KIND.to_string(),
             label: "Chimpy POS".into(),
             description: "Chimpy PoS API with JWT access tokens.".into(),
             flow: "OAuth2 password grant, JSON body, refresh tokens".into(),
@@ -27,6 +34,7 @@ impl Provider for Chimpy {
                     "Authorization host",
                     "Host name of the Chimpy authorization service (no https://).",
                 )
+                .required_unless("token_url")
                 .build(),
                 Field::text("client_id", "Client ID", "AUTH_CLIENT_ID from your Chimpy onboarding.")
                     .required()
@@ -69,7 +77,7 @@ impl Provider for Chimpy {
                 ));
             }
         }
-        require_unless_token_url("chimpy", "auth_host", fields)
+        Ok(())
     }
 
     /// POST `https://{auth_host}/oauth/token` with a JSON password grant: `client_id`,
@@ -78,9 +86,9 @@ impl Provider for Chimpy {
     fn token_request(&self, c: &Creds) -> Result<Request> {
         let mut doc = serde_json::json!({
             "grant_type": "password",
-            "client_id": c.require("chimpy", "client_id")?,
-            "audience": c.require("chimpy", "audience")?,
-            "username": c.require("chimpy", "username")?,
+            "client_id": c.require("client_id")?,
+            "audience": c.require("audience")?,
+            "username": c.require("username")?,
             "password": c.secret("password")?.expose_secret(),
         });
         if c.field("offline_access") == Some("true") {
@@ -90,12 +98,16 @@ impl Provider for Chimpy {
     }
 
     /// The refresh grant sends `client_id` and `audience` too, as the document shows.
+    fn refreshes(&self) -> bool {
+        true
+    }
+
     fn refresh_request(&self, c: &Creds, refresh_token: &SecretString) -> Option<Result<Request>> {
         Some((|| {
             let doc = serde_json::json!({
                 "grant_type": "refresh_token",
-                "client_id": c.require("chimpy", "client_id")?,
-                "audience": c.require("chimpy", "audience")?,
+                "client_id": c.require("client_id")?,
+                "audience": c.require("audience")?,
                 "refresh_token": refresh_token.expose_secret(),
             });
             json_post(token_url(c)?, doc)
@@ -117,7 +129,7 @@ fn token_url(c: &Creds) -> Result<Url> {
     match c.url("token_url")? {
         Some(u) => Ok(u),
         None => {
-            let host = c.require("chimpy", "auth_host")?;
+            let host = c.require("auth_host")?;
             crate::providers::validate_url("auth_host", &format!("https://{host}/oauth/token"))
         }
     }

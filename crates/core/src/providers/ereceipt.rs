@@ -1,21 +1,27 @@
 //! eReceipt POS authentication: OAuth2 client credentials at `{identity_url}/connect/token`
 //! plus the POS headers `posserial`, `pososversion`, `posmodelframework`, `presharedkey`.
 
-use super::{form_post, require_unless_token_url, test_url_field, token_url_field, ClientAuth, Creds, Field, Provider};
+use super::{form_post, test_url_field, token_url_field, ClientAuth, Creds, Field, Provider, ProviderKind};
 use crate::dto::{Environment, ProviderSchema};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::Request;
 use reqwest::header::HeaderName;
 use secrecy::SecretString;
-use std::collections::BTreeMap;
+
+/// This provider's kind.
+pub const KIND: ProviderKind = ProviderKind("ereceipt");
 
 /// eReceipt POS authentication.
 pub struct EReceipt;
 
 impl Provider for EReceipt {
+    fn kind(&self) -> ProviderKind {
+        KIND
+    }
+
     fn schema(&self) -> ProviderSchema {
         ProviderSchema {
-            kind: "ereceipt".into(),
+            kind: KIND.to_string(),
             label: "eReceipt POS".into(),
             description: "eReceipt solution APIs for taxpayer POS systems.".into(),
             flow: "OAuth2 client credentials + POS headers".into(),
@@ -26,6 +32,7 @@ impl Provider for EReceipt {
                     "Identity service URL",
                     "Base address of the eReceipt identity service (not the API host).",
                 )
+                .required_unless("token_url")
                 .build(),
                 Field::text("client_id", "Client ID", "Issued with your POS system registration.")
                     .required()
@@ -80,36 +87,26 @@ impl Provider for EReceipt {
         }
     }
 
-    fn check(&self, fields: &BTreeMap<String, String>) -> Result<()> {
-        require_unless_token_url("ereceipt", "identity_url", fields)
-    }
-
     /// POST `{identity_url}/connect/token` with the four POS headers and
     /// `grant_type=client_credentials`, `client_id`, `client_secret` in the body.
     fn token_request(&self, c: &Creds) -> Result<Request> {
         let url = match c.url("token_url")? {
             Some(u) => u,
             None => {
-                let base = c.url("identity_url")?.ok_or_else(|| Error::MissingField {
-                    field: "identity_url".into(),
-                    provider: "ereceipt".into(),
-                })?;
+                let base = c.require_url("identity_url")?;
                 let joined = format!("{}/connect/token", base.as_str().trim_end_matches('/'));
                 crate::providers::validate_url("identity_url", &joined)?
             }
         };
         let mut req = form_post(
             url,
-            c.require("ereceipt", "client_id")?,
+            c.require("client_id")?,
             c.secret("client_secret")?,
             ClientAuth::Body,
             &[("grant_type", Some("client_credentials")), ("scope", c.field("scope"))],
         );
         for h in ["posserial", "pososversion", "posmodelframework"] {
-            req = req.header(
-                HeaderName::from_static(h),
-                SecretString::from(c.require("ereceipt", h)?),
-            );
+            req = req.header(HeaderName::from_static(h), SecretString::from(c.require(h)?));
         }
         Ok(req.header(
             HeaderName::from_static("presharedkey"),

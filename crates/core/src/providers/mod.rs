@@ -24,10 +24,37 @@ pub mod oauth2;
 pub mod paysera_checkout;
 pub mod paysera_pos;
 
+/// A provider kind's id (`mypos`, `paysera-pos`, …): the name the CLI, the metadata file
+/// and the UI use. Each provider module defines its `KIND`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProviderKind(pub &'static str);
+
+impl ProviderKind {
+    /// The id as text.
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
 /// A provider kind.
 pub trait Provider: Send + Sync {
+    /// Its id.
+    fn kind(&self) -> ProviderKind;
+
     /// Its form: fields, environments, defaults.
     fn schema(&self) -> ProviderSchema;
+
+    /// Whether it renews access tokens with refresh tokens (then [`Provider::refresh_request`]
+    /// builds the request).
+    fn refreshes(&self) -> bool {
+        false
+    }
 
     /// Cross-field rules the schema cannot express (e.g. "`identity_url` unless
     /// `token_url` is set"), run on validated non-secret fields.
@@ -97,6 +124,8 @@ pub trait Provider: Send + Sync {
 /// A credential's values as its flows need them: fields with the environment's defaults
 /// applied, and its secret values. No `Debug`: it holds secrets.
 pub struct Creds {
+    /// The provider kind.
+    pub kind: ProviderKind,
     /// Credential name.
     pub name: String,
     /// Environment.
@@ -108,21 +137,23 @@ pub struct Creds {
 }
 
 impl Creds {
-    /// Builds the effective fields of a stored credential.
+    /// Builds the effective fields of a stored credential of `provider`.
     pub fn new(
-        schema: &ProviderSchema,
+        provider: &dyn Provider,
         name: &str,
         environment: Environment,
         stored: &BTreeMap<String, String>,
         secrets: BTreeMap<String, SecretString>,
     ) -> Self {
-        let mut fields: BTreeMap<String, String> = schema
+        let mut fields: BTreeMap<String, String> = provider
+            .schema()
             .fields
             .iter()
             .filter_map(|f| f.defaults.get(&environment).map(|d| (f.name.clone(), d.clone())))
             .collect();
         fields.extend(stored.iter().map(|(k, v)| (k.clone(), v.clone())));
         Self {
+            kind: provider.kind(),
             name: name.into(),
             environment,
             fields,
@@ -139,10 +170,10 @@ impl Creds {
     ///
     /// # Errors
     /// [`Error::MissingField`].
-    pub fn require(&self, kind: &str, name: &str) -> Result<&str> {
+    pub fn require(&self, name: &str) -> Result<&str> {
         self.field(name).ok_or_else(|| Error::MissingField {
             field: name.into(),
-            provider: kind.into(),
+            provider: self.kind.to_string(),
         })
     }
 
@@ -161,6 +192,17 @@ impl Creds {
     /// HTTP Basic forms built with its `client_id`.
     pub fn scrubber(&self) -> crate::scrub::Scrubber {
         crate::scrub::Scrubber::new(self.secrets.values(), self.field("client_id"))
+    }
+
+    /// A required URL field, checked (https, or http to loopback).
+    ///
+    /// # Errors
+    /// [`Error::MissingField`], [`Error::InvalidInput`].
+    pub fn require_url(&self, name: &str) -> Result<Url> {
+        self.url(name)?.ok_or_else(|| Error::MissingField {
+            field: name.into(),
+            provider: self.kind.to_string(),
+        })
     }
 
     /// A URL field, checked (https, or http to loopback).
@@ -236,23 +278,11 @@ pub(crate) fn form_post(
 pub fn find(kind: &str) -> Result<&'static dyn Provider> {
     ALL.iter()
         .copied()
-        .find(|p| p.schema().kind == kind)
+        .find(|p| p.kind().as_str() == kind)
         .ok_or_else(|| Error::UnknownProvider {
             kind: kind.to_string(),
-            known: ALL.iter().map(|p| p.schema().kind).collect::<Vec<_>>().join(", "),
+            known: ALL.iter().map(|p| p.kind().as_str()).collect::<Vec<_>>().join(", "),
         })
-}
-
-/// Requires `field` unless `token_url` is set (for kinds whose token URL derives from a host).
-pub(crate) fn require_unless_token_url(kind: &str, field: &str, fields: &BTreeMap<String, String>) -> Result<()> {
-    if fields.contains_key(field) || fields.contains_key("token_url") {
-        Ok(())
-    } else {
-        Err(Error::MissingField {
-            field: field.into(),
-            provider: kind.into(),
-        })
-    }
 }
 
 /// Every provider kind Tillkey knows, in the order the UI offers them.
@@ -290,6 +320,7 @@ impl Field {
             help: help.into(),
             secret: false,
             required: false,
+            required_unless: None,
             input,
             choices: Vec::new(),
             max_len: None,
@@ -322,6 +353,11 @@ impl Field {
     }
     pub(crate) fn required(mut self) -> Self {
         self.0.required = true;
+        self
+    }
+    /// Required unless `other` has a value.
+    pub(crate) fn required_unless(mut self, other: &str) -> Self {
+        self.0.required_unless = Some(other.into());
         self
     }
     pub(crate) fn max_len(mut self, n: u32) -> Self {
@@ -484,6 +520,25 @@ pub(crate) fn validate(
                 _ => raw.to_string(),
             };
             out.insert(f.name.clone(), value);
+        }
+    }
+    // Conditional requirements: required unless another field has a value (its own or a
+    // default of this environment).
+    let has = |name: &str| {
+        out.contains_key(name)
+            || secrets.get(name).is_some_and(|v| !v.is_empty())
+            || schema
+                .field(name)
+                .is_some_and(|f| f.defaults.contains_key(&environment))
+    };
+    for f in &schema.fields {
+        if let Some(other) = &f.required_unless {
+            if !has(&f.name) && !has(other) {
+                return Err(Error::MissingField {
+                    field: f.name.clone(),
+                    provider: schema.kind.clone(),
+                });
+            }
         }
     }
     Ok(Validated {

@@ -1,11 +1,14 @@
 //! myPOS: OAuth2 client credentials with HTTP Basic (`client_id:client_secret`), optional
 //! `scope=webhooks`, and a revocation endpoint (production only).
 
-use super::{form_post, test_url_field, token_url_field, ClientAuth, Creds, Field, Provider};
+use super::{form_post, test_url_field, token_url_field, ClientAuth, Creds, Field, Provider, ProviderKind};
 use crate::dto::{Environment, ProviderSchema};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::Request;
 use secrecy::SecretString;
+
+/// This provider's kind.
+pub const KIND: ProviderKind = ProviderKind("mypos");
 
 /// myPOS REST API OAuth2.
 pub struct MyPos;
@@ -18,9 +21,13 @@ pub const SANDBOX_TOKEN_URL: &str = "https://sandbox-auth-api.mypos.com/oauth/to
 pub const REVOKE_URL: &str = "https://api.mypos.com/oauth/revoke";
 
 impl Provider for MyPos {
+    fn kind(&self) -> ProviderKind {
+        KIND
+    }
+
     fn schema(&self) -> ProviderSchema {
         ProviderSchema {
-            kind: "mypos".into(),
+            kind: KIND.to_string(),
             label: "myPOS".into(),
             description: "myPOS REST API and Webhook API.".into(),
             flow: "OAuth2 client credentials, HTTP Basic".into(),
@@ -61,13 +68,10 @@ impl Provider for MyPos {
     /// HTTP Basic with `client_id:client_secret` joined by a colon, as the document's
     /// examples do; `grant_type=client_credentials` and optional `scope` in the body.
     fn token_request(&self, c: &Creds) -> Result<Request> {
-        let url = c.url("token_url")?.ok_or_else(|| Error::MissingField {
-            field: "token_url".into(),
-            provider: "mypos".into(),
-        })?;
+        let url = c.require_url("token_url")?;
         Ok(form_post(
             url,
-            c.require("mypos", "client_id")?,
+            c.require("client_id")?,
             c.secret("client_secret")?,
             ClientAuth::BasicRaw,
             &[("grant_type", Some("client_credentials")), ("scope", c.field("scope"))],
@@ -84,7 +88,7 @@ impl Provider for MyPos {
         Some((|| {
             let mut req = form_post(
                 url,
-                c.require("mypos", "client_id")?,
+                c.require("client_id")?,
                 c.secret("client_secret")?,
                 ClientAuth::BasicRaw,
                 &[],

@@ -1,7 +1,7 @@
 //! Generic OAuth2 client credentials (RFC 6749 §4.4) with `client_secret_post` or
 //! `client_secret_basic`, optional audience, and RFC 7009 revocation.
 
-use super::{form_post, test_url_field, token_url_field, ClientAuth, Creds, Field, Provider};
+use super::{form_post, test_url_field, token_url_field, ClientAuth, Creds, Field, Provider, ProviderKind};
 use crate::dto::{Environment, ProviderSchema};
 use crate::error::{Error, Result};
 use crate::http::{Body, Request};
@@ -9,13 +9,20 @@ use reqwest::header::HeaderName;
 use secrecy::SecretString;
 use std::collections::BTreeMap;
 
+/// This provider's kind.
+pub const KIND: ProviderKind = ProviderKind("oauth2");
+
 /// Any standards-compliant OAuth2 server.
 pub struct OAuth2;
 
 impl Provider for OAuth2 {
+    fn kind(&self) -> ProviderKind {
+        KIND
+    }
+
     fn schema(&self) -> ProviderSchema {
         ProviderSchema {
-            kind: "oauth2".into(),
+            kind: KIND.to_string(),
             label: "Generic OAuth2".into(),
             description: "Any OAuth2 server with the client credentials grant.".into(),
             flow: "OAuth2 client credentials (post or basic)".into(),
@@ -66,13 +73,10 @@ impl Provider for OAuth2 {
 
     /// RFC 6749 §4.4 with client_secret_post or client_secret_basic (§2.3.1 encoding).
     fn token_request(&self, c: &Creds) -> Result<Request> {
-        let url = c.url("token_url")?.ok_or_else(|| Error::MissingField {
-            field: "token_url".into(),
-            provider: "oauth2".into(),
-        })?;
+        let url = c.require_url("token_url")?;
         let mut req = form_post(
             url,
-            c.require("oauth2", "client_id")?,
+            c.require("client_id")?,
             c.secret("client_secret")?,
             auth(c),
             &[
@@ -96,13 +100,7 @@ impl Provider for OAuth2 {
             Err(e) => return Some(Err(e)),
         };
         Some((|| {
-            let mut req = form_post(
-                url,
-                c.require("oauth2", "client_id")?,
-                c.secret("client_secret")?,
-                auth(c),
-                &[],
-            );
+            let mut req = form_post(url, c.require("client_id")?, c.secret("client_secret")?, auth(c), &[]);
             if let Body::Form(pairs) = &mut req.body {
                 pairs.push(("token".into(), token.clone()));
                 pairs.push(("token_type_hint".into(), SecretString::from("access_token")));

@@ -1,10 +1,13 @@
 //! Paysera Checkout: OAuth2 client credentials with the credentials in the form body.
 //! Tokens live 3600 s; there are no refresh tokens.
 
-use super::{form_post, test_url_field, token_url_field, ClientAuth, Creds, Field, Provider};
+use super::{form_post, test_url_field, token_url_field, ClientAuth, Creds, Field, Provider, ProviderKind};
 use crate::dto::{Environment, ProviderSchema};
 use crate::error::Result;
 use crate::http::Request;
+
+/// This provider's kind.
+pub const KIND: ProviderKind = ProviderKind("paysera-checkout");
 
 /// Paysera Checkout OAuth2.
 pub struct PayseraCheckout;
@@ -15,9 +18,13 @@ pub const TOKEN_URL: &str = "https://api.paysera.com/auth/realms/Paysera/protoco
 pub const TEST_URL: &str = "https://api.paysera.com/checkout-project/integration/v1/methods";
 
 impl Provider for PayseraCheckout {
+    fn kind(&self) -> ProviderKind {
+        KIND
+    }
+
     fn schema(&self) -> ProviderSchema {
         ProviderSchema {
-            kind: "paysera-checkout".into(),
+            kind: KIND.to_string(),
             label: "Paysera Checkout".into(),
             description: "Paysera Checkout integration API (server-to-server OAuth2).".into(),
             flow: "OAuth2 client credentials, credentials in the form body".into(),
@@ -48,13 +55,10 @@ impl Provider for PayseraCheckout {
 
     /// `grant_type=client_credentials` with `client_id` and `client_secret` in the form body.
     fn token_request(&self, c: &Creds) -> Result<Request> {
-        let url = c.url("token_url")?.ok_or_else(|| crate::Error::MissingField {
-            field: "token_url".into(),
-            provider: "paysera-checkout".into(),
-        })?;
+        let url = c.require_url("token_url")?;
         Ok(form_post(
             url,
-            c.require("paysera-checkout", "client_id")?,
+            c.require("client_id")?,
             c.secret("client_secret")?,
             ClientAuth::Body,
             &[("grant_type", Some("client_credentials")), ("scope", c.field("scope"))],

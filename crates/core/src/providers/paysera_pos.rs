@@ -1,12 +1,15 @@
 //! Paysera POS: a Personal Access Token sent as `Authorization: Bearer`, with
 //! `Accept: application/json`. PATs cannot be refreshed; only the portal revokes them.
 
-use super::{test_url_field, Creds, Field, Provider};
+use super::{test_url_field, Creds, Field, Provider, ProviderKind};
 use crate::dto::{Environment, ProviderSchema};
 use crate::error::{Error, Result};
 use crate::http::Request;
 use reqwest::Method;
 use secrecy::SecretString;
+
+/// This provider's kind.
+pub const KIND: ProviderKind = ProviderKind("paysera-pos");
 
 /// Paysera POS personal access token.
 pub struct PayseraPos;
@@ -17,9 +20,13 @@ pub const PRODUCTION_API_BASE: &str = "https://pos.paysera.com/eapi/v1";
 pub const DEMO_API_BASE: &str = "https://pos-demo.paysera.com/eapi/v1";
 
 impl Provider for PayseraPos {
+    fn kind(&self) -> ProviderKind {
+        KIND
+    }
+
     fn schema(&self) -> ProviderSchema {
         ProviderSchema {
-            kind: "paysera-pos".into(),
+            kind: KIND.to_string(),
             label: "Paysera POS".into(),
             description: "Paysera POS API with a Personal Access Token.".into(),
             flow: "Personal Access Token, Bearer".into(),
@@ -51,10 +58,7 @@ impl Provider for PayseraPos {
         let url = match c.url("test_url")? {
             Some(u) => u,
             None => {
-                let base = c.url("api_base")?.ok_or_else(|| Error::MissingField {
-                    field: "api_base".into(),
-                    provider: "paysera-pos".into(),
-                })?;
+                let base = c.require_url("api_base")?;
                 let mut u = base.clone();
                 u.path_segments_mut()
                     .map_err(|_| Error::invalid("api_base", "cannot take a path"))?

@@ -377,7 +377,7 @@ impl Vault {
 
     /// [`Vault::creds`] with the metadata `m` already read.
     fn creds_in(&self, m: &Metadata, r: &CredentialRecord) -> Result<providers::Creds> {
-        let schema = providers::schema(&r.provider)?;
+        let provider = providers::find(&r.provider)?;
         let mut secrets = BTreeMap::new();
         for f in &r.secret_fields {
             let v = self
@@ -390,7 +390,7 @@ impl Vault {
             secrets.insert(f.clone(), v);
         }
         Ok(providers::Creds::new(
-            &schema,
+            provider,
             &r.name,
             r.environment,
             &r.fields,
@@ -565,7 +565,13 @@ impl Vault {
             fields: all_fields(&record),
         });
         lock.save(&m)?;
-        let creds = providers::Creds::new(&schema, &record.name, record.environment, &record.fields, all);
+        let creds = providers::Creds::new(
+            providers::find(&record.provider)?,
+            &record.name,
+            record.environment,
+            &record.fields,
+            all,
+        );
         Ok(StagedRotation {
             record,
             creds,
