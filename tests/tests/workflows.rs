@@ -790,6 +790,111 @@ fn edit_changes_non_secret_fields_and_the_rotation_period() {
     clean_vault(&data);
 }
 
+/// Issue 10, webview: changing where a credential's secret is sent (here its test URL) needs
+/// the current secret typed again, checked in Rust; without it, or with a wrong one, the
+/// save is refused with the message shown and nothing changes.
+#[test]
+fn changing_where_the_secret_goes_needs_the_current_secret_typed_again() {
+    let _serial = serial();
+    let sims = simulators();
+    let (_root, data) = data_root();
+    let checkout = sims.credential("paysera-checkout").expect("checkout");
+    add_demo_credential(&vault_at(&data, Utc::now()), checkout, "checkout");
+    let stored_test_url = checkout.fields.get("test_url").cloned().expect("a test URL");
+    let new_url = "https://elsewhere.example/collect";
+    let wrong = "not-the-current-secret";
+    let driver = Driver::start(&data);
+
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        wait_for_list(&client).await;
+        click_in_row(&client, "checkout", "edit-button").await;
+        wait_for(&client, "[data-testid=\"add-form\"][data-mode=\"edit\"]").await;
+        assert!(
+            client.find(Locator::Css(&testid("confirm-secrets"))).await.is_err(),
+            "no confirmation until an address changes"
+        );
+        fill_field(&client, "test_url", new_url).await;
+        wait_for(&client, &testid("confirm-secrets")).await;
+        let label = text_of(&client, "label[for=\"cred-confirm-client_secret\"]").await;
+        assert!(
+            label.contains("Current Client secret (to confirm the new address)"),
+            "{label:?}"
+        );
+        let input = wait_for(&client, &testid("confirm-client_secret")).await;
+        assert_eq!(input.attr("type").await.expect("type").as_deref(), Some("password"));
+
+        // Without the secret: Rust refuses, the form shows why.
+        click(&client, &testid("add-submit")).await;
+        let code = text_of(&client, &testid("form-error-code")).await;
+        assert_eq!(code, "secret_required");
+        let message = text_of(&client, &testid("form-error-message")).await;
+        assert!(
+            message.contains("test_url")
+                && message.contains("client_secret")
+                && message.contains("nothing was changed"),
+            "{message:?}"
+        );
+        let hint = text_of(&client, &testid("form-error-hint")).await;
+        assert!(hint.contains("confirm the new address"), "{hint:?}");
+        wait_for(&client, &testid("problem-confirm-client_secret")).await;
+
+        // With a wrong one: refused too, and the typed value is cleared, never echoed.
+        type_into(&client, &testid("confirm-client_secret"), wrong).await;
+        click(&client, &testid("add-submit")).await;
+        wait_for(&client, &testid("problem-confirm-client_secret")).await;
+        assert_eq!(text_of(&client, &testid("form-error-code")).await, "secret_required");
+        let typed = wait_for(&client, &testid("confirm-client_secret")).await;
+        assert_eq!(typed.prop("value").await.expect("value").as_deref(), Some(""));
+        let page = client.source().await.expect("the page source");
+        assert!(!page.contains(wrong), "the wrong secret shows on the page");
+        assert_eq!(
+            vault_at(&data, Utc::now())
+                .show("checkout")
+                .expect("still there")
+                .fields
+                .get("test_url"),
+            Some(&stored_test_url),
+            "a refused edit changes nothing"
+        );
+
+        // With the current secret: saved.
+        type_into(
+            &client,
+            &testid("confirm-client_secret"),
+            sim_demo::PAYSERA_CHECKOUT_CLIENT_SECRET,
+        )
+        .await;
+        click(&client, &testid("add-submit")).await;
+        wait_gone(&client, &testid("add-form")).await;
+        wait_for(&client, &row_selector("checkout")).await;
+        client.close().await.expect("the session closes");
+    });
+    let vault = vault_at(&data, Utc::now());
+    assert_eq!(
+        vault
+            .show("checkout")
+            .expect("edited")
+            .fields
+            .get("test_url")
+            .map(String::as_str),
+        Some(new_url)
+    );
+    assert_eq!(
+        vault
+            .secret("checkout", "client_secret")
+            .expect("secret")
+            .expose_secret(),
+        sim_demo::PAYSERA_CHECKOUT_CLIENT_SECRET,
+        "the secret itself is unchanged"
+    );
+    for secret in [wrong, sim_demo::PAYSERA_CHECKOUT_CLIENT_SECRET] {
+        let leaks = files_containing(&data, secret.as_bytes());
+        assert!(leaks.is_empty(), "a typed secret was written to {leaks:?}");
+    }
+    clean_vault(&data);
+}
+
 /// Every control must have an accessible name; the script returns the ones that do not.
 const UNLABELLED: &str = r#"
     const bad = [];

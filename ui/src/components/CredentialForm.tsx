@@ -31,6 +31,16 @@ const PERIOD_KEY = '$period';
 /** Fields that are optional only because a token URL can replace them. */
 const UNLESS_TOKEN_URL = new Set(['identity_url', 'auth_host']);
 
+/**
+ * Fields that say where a credential's secrets are sent: every URL field and Chimpy's
+ * auth host. Changing one needs the current secrets typed again; the rule itself lives in
+ * Rust (`Vault::edit`), which refuses with `secret_required`; this only shows the inputs
+ * up front.
+ */
+function isDestination(f: FieldSchema): boolean {
+  return !f.secret && (f.input === 'url' || f.name === 'auth_host');
+}
+
 function initialValues(schema: ProviderSchema | undefined, env: Environment | undefined, stored?: Values): Values {
   const values: Values = {};
   for (const field of schema?.fields ?? []) {
@@ -77,6 +87,10 @@ export function CredentialForm({ mode, providers, takenNames, onSaved, onCancel 
   const [serverField, setServerField] = useState<{ field: string; message: string } | null>(null);
   const [submitting, setSubmitting] = useState<null | 'save' | 'test'>(null);
   const [optionalOpen, setOptionalOpen] = useState(false);
+  // The current secret values, typed again to confirm a new address (edit only). They live
+  // only here until sent with the edit, and are cleared when Rust refuses them.
+  const [confirm, setConfirm] = useState<Values>({});
+  const [secretRequired, setSecretRequired] = useState(false);
   const headingRef = useRef<HTMLHeadingElement>(null);
   const errorRef = useRef<HTMLDivElement>(null);
 
@@ -101,6 +115,16 @@ export function CredentialForm({ mode, providers, takenNames, onSaved, onCancel 
   }
 
   const otherNames = takenNames.filter((n) => n !== editing?.name);
+  // Where the secrets would go after this edit, where it differs from now.
+  const moved =
+    editing && schema
+      ? schema.fields.filter(
+          (f) => isDestination(f) && (values[f.name] ?? '').trim() !== (editing.fields[f.name] ?? ''),
+        )
+      : [];
+  const confirmFields =
+    editing && schema ? schema.fields.filter((f) => f.secret && editing.secretFields.includes(f.name)) : [];
+  const confirmShown = confirmFields.length > 0 && (moved.length > 0 || secretRequired);
   const tokenUrlSet = (values.token_url ?? '').trim() !== '';
 
   function problemOf(key: string): string | null {
@@ -171,11 +195,16 @@ export function CredentialForm({ mode, providers, takenNames, onSaved, onCancel 
           if (field.input !== 'bool' && value.trim() === '') continue;
           fields[field.name] = value;
         }
+        const currentSecrets: Record<string, string> = {};
+        if (confirmShown) {
+          for (const field of confirmFields) currentSecrets[field.name] = confirm[field.name] ?? '';
+        }
         saved = await editCredential(editing.name, {
           name: name.trim(),
           environment: environment ?? null,
           fields,
           rotationPeriodDays: Number(period),
+          currentSecrets,
         });
       } else {
         const request: NewCredential = {
@@ -197,6 +226,13 @@ export function CredentialForm({ mode, providers, takenNames, onSaved, onCancel 
     } catch (err) {
       const info = toApiError(err).info;
       setError(info);
+      if (info.code === 'secret_required') {
+        // Missing or not matching: clear what was typed and ask again.
+        setSecretRequired(true);
+        setConfirm({});
+        const first = confirmFields[0];
+        if (first) requestAnimationFrame(() => document.getElementById(`cred-confirm-${first.name}`)?.focus());
+      }
       if (info.field) {
         const key = info.field;
         setServerField({ field: key, message: info.message });
@@ -429,6 +465,63 @@ export function CredentialForm({ mode, providers, takenNames, onSaved, onCancel 
               </details>
             )}
           </>
+        )}
+
+        {confirmShown && (
+          <fieldset class="confirm-secrets" data-testid="confirm-secrets">
+            <legend class="field-label">Confirm the new address</legend>
+            <p class="form-hint" id="confirm-secrets-help">
+              You changed where Tillkey sends this credential’s{' '}
+              {confirmFields.length === 1 ? 'secret' : 'secrets'}
+              {moved.length > 0 ? ` (${moved.map((f) => f.label).join(', ')})` : ''}. Tillkey sends{' '}
+              {confirmFields.length === 1 ? 'it' : 'them'} there on the next test or copy, so type the current{' '}
+              {confirmFields.map((f) => f.label).join(' and ')} again to confirm. If you did not make this change,
+              press Cancel.
+            </p>
+            <div class="form-grid">
+              {confirmFields.map((field) => {
+                const id = `cred-confirm-${field.name}`;
+                const label = `Current ${field.label} (to confirm the new address)`;
+                const problem =
+                  secretRequired && (confirm[field.name] ?? '') === ''
+                    ? `Type the current ${field.label}: it was missing or did not match.`
+                    : null;
+                return (
+                  <div class="field field-wide" key={field.name}>
+                    <label for={id} class="field-label">
+                      {label}
+                      <span class="required-mark" aria-hidden="true">
+                        {' '}
+                        *
+                      </span>
+                      <span class="secret-badge">secret</span>
+                    </label>
+                    <SecretInput
+                      id={id}
+                      name={field.name}
+                      label={label}
+                      value={confirm[field.name] ?? ''}
+                      required
+                      maxLength={field.maxLen ?? undefined}
+                      describedBy={`${id}-help confirm-secrets-help`}
+                      invalid={problem !== null}
+                      testPrefix="confirm"
+                      onInput={(v) => setConfirm((c) => ({ ...c, [field.name]: v }))}
+                    />
+                    <p id={`${id}-help`} class="field-help">
+                      {problem ? (
+                        <span class="field-missing" data-testid={`problem-confirm-${field.name}`}>
+                          {problem}
+                        </span>
+                      ) : (
+                        'Only compared with the one in the keyring; it is not stored again or shown.'
+                      )}
+                    </p>
+                  </div>
+                );
+              })}
+            </div>
+          </fieldset>
         )}
 
         {error && (
