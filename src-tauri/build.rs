@@ -23,6 +23,8 @@ const COMMANDS: &[&str] = &[
     "mark_rotated",
     "get_settings",
     "set_settings",
+    "get_preferences",
+    "set_preferences",
     "report_first_paint",
 ];
 

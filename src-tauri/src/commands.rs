@@ -4,10 +4,11 @@
 //! Blocking core calls (file lock, keyring over D-Bus) run on Tauri's blocking pool, never
 //! on the main (UI) thread; the token engine's calls are async. Only [`reveal_token`]
 //! returns a secret, on the merchant's explicit click; secrets otherwise cross only
-//! inbound (add, rotate).
+//! inbound (add, rotate, and the current secrets re-typed to confirm an edit of an address).
 
 use crate::dto::{AppInfo, CopyResult, DemoSecret, RevealedToken};
 use crate::error::IpcResult;
+use crate::prefs::{Preferences, PreferencesUpdate, PrefsFile};
 use crate::state::{blocking, AppState, Handle};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
@@ -136,6 +137,12 @@ pub async fn add_credential<R: Runtime>(app: AppHandle<R>, new: NewCredential) -
 }
 
 /// Changes a credential's non-secret parts (name, environment, fields, rotation period).
+///
+/// # Security
+/// A change of where its secrets are sent (a URL field or `auth_host`) needs
+/// `edit.current_secrets`, the current values re-typed by the merchant (`SecretString`s);
+/// the core compares them with the stored ones and refuses with `secret_required`
+/// otherwise. They are never stored again or echoed back.
 #[tauri::command]
 pub async fn edit_credential<R: Runtime>(
     app: AppHandle<R>,
@@ -243,6 +250,22 @@ pub async fn mark_rotated<R: Runtime>(app: AppHandle<R>, name: String) -> IpcRes
 pub async fn get_settings<R: Runtime>(app: AppHandle<R>) -> IpcResult<VaultSettings> {
     let h = active(&app).await?;
     blocking(move || h.vault.vault_settings()).await
+}
+
+/// The window's view-only preferences (theme, list order, last vault); defaults for
+/// anything missing or unreadable.
+#[tauri::command]
+pub async fn get_preferences<R: Runtime>(app: AppHandle<R>) -> IpcResult<Preferences> {
+    let file = PrefsFile::in_dir(app.path().app_data_dir().ok());
+    blocking(move || Ok(file.load())).await
+}
+
+/// Changes some preferences (typed and checked: no file path, no free-form keys) and
+/// returns them all as saved.
+#[tauri::command]
+pub async fn set_preferences<R: Runtime>(app: AppHandle<R>, change: PreferencesUpdate) -> IpcResult<Preferences> {
+    let file = PrefsFile::in_dir(app.path().app_data_dir().ok());
+    blocking(move || file.update(change)).await
 }
 
 /// Changes the vault settings; reminders are checked again at once.

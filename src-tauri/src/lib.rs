@@ -12,14 +12,16 @@
 //! - [`error`]: [`error::IpcError`], the sanitised error the UI shows;
 //! - [`bench`]: the first-paint report of the benchmark (inert unless
 //!   `TILLKEY_BENCH_PAINT_FILE` is set);
+//! - [`prefs`]: the window's view-only preferences, one JSON file in the app's data dir;
 //! - [`state`]: the active vault, opened on first use in the data dir from
 //!   `--data-dir DIR`, `TILLKEY_DATA_DIR` or the platform default (or the demo vault with
 //!   `--demo`).
 //!
-//! View-only preferences (theme, list order) live in `tauri-plugin-store`, used straight
-//! from the UI. `capabilities/default.json` grants the window exactly the commands the UI
-//! calls and the store's load/get/set; the clipboard and notification plugins are used
-//! from Rust only, so the webview has no permission for them.
+//! View-only preferences (theme, list order, last vault) go through two narrow commands,
+//! `get_preferences` and `set_preferences`, over one fixed file (see [`prefs`]); the
+//! webview has no store or filesystem permission. `capabilities/default.json` grants the
+//! window exactly the commands the UI calls; the clipboard and notification plugins are
+//! used from Rust only, so the webview has no permission for them.
 
 pub mod bench;
 pub mod clipboard;
@@ -27,6 +29,7 @@ pub mod commands;
 pub mod demo;
 pub mod dto;
 pub mod error;
+pub mod prefs;
 pub mod reminders;
 pub mod state;
 
@@ -55,7 +58,6 @@ pub fn run() {
     let args = state::parse_args(std::env::args_os().skip(1));
 
     let result = tauri::Builder::default()
-        .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
         .manage(AppState::new(args))
@@ -85,6 +87,8 @@ pub fn run() {
             commands::mark_rotated,
             commands::get_settings,
             commands::set_settings,
+            commands::get_preferences,
+            commands::set_preferences,
             bench::report_first_paint,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"));

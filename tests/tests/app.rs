@@ -266,3 +266,136 @@ fn a_long_list_renders_a_page_at_a_time_and_every_row_stays_reachable() {
     });
     common::clean_vault(data.path());
 }
+
+/// The permissions of every capability file in src-tauri/capabilities.
+fn granted_permissions() -> Vec<(std::path::PathBuf, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/capabilities");
+    let mut granted = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display())) {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("the capability file reads");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("the capability file is JSON");
+        for p in json["permissions"].as_array().expect("a permissions list") {
+            // A permission is a name, or an object with an identifier (and a scope).
+            let id = p
+                .as_str()
+                .or_else(|| p["identifier"].as_str())
+                .expect("a permission id");
+            granted.push((path.clone(), id.to_string()));
+        }
+    }
+    granted
+}
+
+/// Issue 10, webview: the store plugin's permissions let the webview load and set any store
+/// file (an absolute path replaced the base). The window gets app commands only, and only
+/// the ones the UI calls (`ui/src/api.ts`).
+#[test]
+fn the_capability_grants_no_store_or_plugin_permission_only_commands_the_ui_calls() {
+    let granted = granted_permissions();
+    assert!(!granted.is_empty(), "a capability file grants the UI's commands");
+    let plugin: Vec<_> = granted.iter().filter(|(_, p)| p.contains(':')).collect();
+    assert!(
+        plugin.is_empty(),
+        "plugin permissions granted to the webview: {plugin:?}"
+    );
+    assert!(
+        !granted.iter().any(|(_, p)| p.starts_with("store:")),
+        "a store: permission is granted"
+    );
+
+    let api = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/api.ts"))
+        .expect("ui/src/api.ts reads");
+    let mut called: Vec<String> = Vec::new();
+    for marker in ["call<", "invoke<"] {
+        for (i, _) in api.match_indices(marker) {
+            let rest = &api[i..];
+            let Some(open) = rest.find("('") else { continue };
+            let name: String = rest[open + 2..].chars().take_while(|c| *c != '\'').collect();
+            called.push(format!("allow-{}", name.replace('_', "-")));
+        }
+    }
+    called.sort();
+    called.dedup();
+    let mut allowed: Vec<String> = granted.into_iter().map(|(_, p)| p).collect();
+    allowed.sort();
+    assert_eq!(
+        allowed, called,
+        "the capability grants exactly the commands ui/src/api.ts calls"
+    );
+}
+
+/// What the webview's IPC answers to `command` with `args` ("ok: ..." or "refused: ...").
+async fn invoke_from_page(client: &fantoccini::Client, command: &str, args: serde_json::Value) -> String {
+    let answer = client
+        .execute_async(
+            r#"
+            const [command, args, done] = arguments;
+            window.__TAURI_INTERNALS__.invoke(command, args).then(
+                (v) => done('ok: ' + JSON.stringify(v)),
+                (e) => done('refused: ' + (typeof e === 'string' ? e : JSON.stringify(e))),
+            );
+            "#,
+            vec![serde_json::json!(command), args],
+        )
+        .await
+        .expect("the invoke script runs");
+    answer.as_str().unwrap_or_default().to_string()
+}
+
+/// A compromised webview cannot write a file through the store plugin any more, and the
+/// preferences commands take only typed values.
+#[test]
+fn the_webview_cannot_write_files_through_a_store_and_preferences_are_typed() {
+    let _serial = serial();
+    let data = tempfile::tempdir().expect("a temp data dir");
+    let target = tempfile::tempdir().expect("a dir the webview must not write to");
+    let planted = target.path().join("planted.json");
+    let driver = Driver::start(data.path());
+
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        wait_for_list(&client).await;
+        let path = planted.display().to_string();
+        let load = invoke_from_page(
+            &client,
+            "plugin:store|load",
+            serde_json::json!({ "path": path, "options": { "autoSave": 10 } }),
+        )
+        .await;
+        if let Some(rid) = load.strip_prefix("ok: ") {
+            let rid: u64 = rid.parse().expect("a resource id");
+            let set = invoke_from_page(
+                &client,
+                "plugin:store|set",
+                serde_json::json!({ "rid": rid, "key": "planted", "value": true }),
+            )
+            .await;
+            eprintln!("store set answered: {set}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(load.starts_with("refused"), "the store plugin answered: {load}");
+
+        for junk in [
+            serde_json::json!({ "change": { "path": path } }),
+            serde_json::json!({ "change": { "theme": "neon" } }),
+            serde_json::json!({ "change": { "vault": "../../etc" } }),
+        ] {
+            let answer = invoke_from_page(&client, "set_preferences", junk.clone()).await;
+            assert!(answer.starts_with("refused"), "{junk} was taken: {answer}");
+        }
+        let saved = invoke_from_page(
+            &client,
+            "set_preferences",
+            // The default order: other tests of this session share the app's data dir.
+            serde_json::json!({ "change": { "sort": "name" } }),
+        )
+        .await;
+        assert!(saved.contains("\"sort\":\"name\""), "{saved}");
+        client.close().await.expect("the session closes");
+    });
+    assert!(!planted.exists(), "the webview wrote {}", planted.display());
+}

@@ -167,7 +167,7 @@ export function App() {
     return () => window.clearTimeout(timer);
   }, [highlight]);
 
-  function updatePref<K extends keyof Preferences>(key: K, value: Preferences[K]) {
+  function updatePref<K extends 'theme' | 'sort'>(key: K, value: Preferences[K]) {
     setPrefs((p) => ({ ...p, [key]: value }));
     if (key === 'theme') applyTheme(value as ThemeChoice);
     void savePreference(key, value);

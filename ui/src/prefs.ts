@@ -1,58 +1,33 @@
-// View-only UI preferences (theme, list order), kept by tauri-plugin-store.
+// View-only UI preferences (theme, list order, the vault chosen last), kept by Rust in one
+// fixed file through the `get_preferences` / `set_preferences` commands.
 //
 // Nothing here changes what the vault or the CLI does; settings that do live in the
-// vault's metadata file instead. A store that cannot be read falls back to defaults.
+// vault's metadata file instead. Preferences that cannot be read fall back to defaults;
+// the webview never names a file.
 
-import { load, type Store } from '@tauri-apps/plugin-store';
+import { getPreferences, setPreferences } from './api';
+import type { Preferences } from './bindings/Preferences';
+import type { SortOrder } from './bindings/SortOrder';
+import type { Theme } from './bindings/Theme';
 
-export type ThemeChoice = 'system' | 'light' | 'dark';
-export type SortOrder = 'name' | 'newest' | 'rotation' | 'token' | 'provider';
+export type { Preferences, SortOrder };
+export type ThemeChoice = Theme;
 
-export interface Preferences {
-  theme: ThemeChoice;
-  sort: SortOrder;
-}
+export const DEFAULT_PREFERENCES: Preferences = { theme: 'system', sort: 'name', vault: null };
 
-export const DEFAULT_PREFERENCES: Preferences = { theme: 'system', sort: 'name' };
-
-const THEMES: readonly ThemeChoice[] = ['system', 'light', 'dark'];
-const SORTS: readonly SortOrder[] = ['name', 'newest', 'rotation', 'token', 'provider'];
-
-let storePromise: Promise<Store> | null = null;
-
-function store(): Promise<Store> {
-  storePromise ??= load('ui-preferences.json', { autoSave: 200, defaults: {} });
-  return storePromise;
-}
-
-function pick<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
-  return typeof value === 'string' && (allowed as readonly string[]).includes(value)
-    ? (value as T)
-    : fallback;
-}
-
-/** Reads the saved preferences; defaults for anything missing or unreadable. */
+/** Reads the saved preferences; defaults when they cannot be read. */
 export async function loadPreferences(): Promise<Preferences> {
   try {
-    const s = await store();
-    const [theme, sort] = await Promise.all([s.get<unknown>('theme'), s.get<unknown>('sort')]);
-    return {
-      theme: pick(theme, THEMES, DEFAULT_PREFERENCES.theme),
-      sort: pick(sort, SORTS, DEFAULT_PREFERENCES.sort),
-    };
+    return await getPreferences();
   } catch {
     return DEFAULT_PREFERENCES;
   }
 }
 
-/** Saves one preference (auto-saved to disk shortly after). Failures are not fatal. */
-export async function savePreference<K extends keyof Preferences>(
-  key: K,
-  value: Preferences[K],
-): Promise<void> {
+/** Saves one preference. Failures are not fatal. */
+export async function savePreference<K extends 'theme' | 'sort'>(key: K, value: Preferences[K]): Promise<void> {
   try {
-    const s = await store();
-    await s.set(key, value);
+    await setPreferences({ [key]: value });
   } catch {
     // A preference that cannot be saved only costs the merchant a click next time.
   }
@@ -71,8 +46,8 @@ export function applyTheme(theme: ThemeChoice): void {
 /** The vault chosen last in the vault switcher (`local` or a team vault's name), if any. */
 export async function loadLastVault(): Promise<string | null> {
   try {
-    const v = await (await store()).get<unknown>('vault');
-    return typeof v === 'string' && v !== '' ? v : null;
+    const v = (await getPreferences()).vault;
+    return v !== null && v !== '' ? v : null;
   } catch {
     return null;
   }
@@ -81,7 +56,7 @@ export async function loadLastVault(): Promise<string | null> {
 /** Remembers the vault chosen in the vault switcher, to reopen it next time. */
 export async function saveLastVault(name: string): Promise<void> {
   try {
-    await (await store()).set('vault', name);
+    await setPreferences({ vault: name });
   } catch {
     // Only costs a click next time.
   }
