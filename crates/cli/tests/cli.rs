@@ -214,6 +214,7 @@ fn remove_deletes_every_keyring_entry() {
             credential_id: cred["id"].as_str().unwrap().into(),
             rev: cred["secret_rev"].as_u64().unwrap() as u32,
             field: (*f).into(),
+            class: Default::default(),
         })
         .collect();
     for k in &keys {

@@ -379,70 +379,9 @@ pub struct RotationResult {
     pub retire_old: Option<String>,
 }
 
-impl From<crate::rotation::RotateOutcome> for RotationResult {
-    fn from(outcome: crate::rotation::RotateOutcome) -> Self {
-        use crate::rotation::RotateOutcome;
-        use crate::token::RevokeOutcome;
-        match outcome {
-            RotateOutcome::Rotated {
-                summary,
-                report,
-                old_token,
-                retire_old,
-            } => {
-                let (status, error) = match old_token {
-                    Ok(RevokeOutcome::Revoked) => (OldTokenStatus::Revoked, None),
-                    Ok(RevokeOutcome::NothingCached) => (OldTokenStatus::NothingCached, None),
-                    Ok(RevokeOutcome::NoEndpoint { .. }) => (OldTokenStatus::NoEndpoint, None),
-                    Err(e) => (OldTokenStatus::Failed, Some(e)),
-                };
-                RotationResult {
-                    rotated: true,
-                    report,
-                    credential: Some(summary),
-                    old_token: Some(status),
-                    old_token_error: error,
-                    retire_old: Some(retire_old),
-                }
-            }
-            RotateOutcome::Rejected { report } => RotationResult {
-                rotated: false,
-                report,
-                credential: None,
-                old_token: None,
-                old_token_error: None,
-                retire_old: None,
-            },
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    fn report(ok: bool) -> TestReport {
-        TestReport {
-            credential: "shop".into(),
-            provider: "mypos".into(),
-            ok,
-            tested_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-            summary: String::new(),
-            stages: Vec::new(),
-            taxpayer_tags: None,
-        }
-    }
-
-    #[test]
-    fn rejected_rotation_has_no_credential_and_no_retire_steps() {
-        let r = RotationResult::from(crate::rotation::RotateOutcome::Rejected { report: report(false) });
-        assert!(!r.rotated);
-        assert!(r.credential.is_none() && r.old_token.is_none() && r.retire_old.is_none());
-        let json = serde_json::to_value(&r).expect("serializes");
-        assert_eq!(json["rotated"], serde_json::json!(false));
-        assert_eq!(json["report"]["ok"], serde_json::json!(false));
-    }
 
     #[test]
     fn edit_and_settings_parse_from_camel_case() {

@@ -6,10 +6,10 @@
 //! the latency) so the token engine and the connectivity test share one code path.
 
 use crate::error::{Error, Result};
-use crate::providers::is_loopback_host;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
+use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use ts_rs::TS;
@@ -141,7 +141,56 @@ impl Request {
 /// # Errors
 /// [`Error::InvalidInput`].
 pub fn check_url(field: &str, url: &Url) -> Result<()> {
-    crate::providers::validate_url(field, url.as_str()).map(|_| ())
+    validate_url(field, url.as_str()).map(|_| ())
+}
+
+/// Whether `host` is a loopback address (where plain http is allowed).
+pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
+        url::Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
+    }
+}
+
+/// Validates a URL value: absolute, https, or http to loopback only; no credentials in it.
+/// Errors show the URL without its user info, query and fragment (they may hold secrets),
+/// and an unparseable value not at all.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming the field and the problem.
+pub fn validate_url(field: &str, value: &str) -> Result<Url> {
+    let url = Url::parse(value).map_err(|e| Error::invalid(field, format!("is not a valid absolute URL ({e})")))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(Error::invalid(field, "the scheme is not supported; use https"));
+    }
+    let shown = display_url(&url);
+    let host = url
+        .host()
+        .ok_or_else(|| Error::invalid(field, format!("`{shown}` has no host")))?;
+    if url.scheme() == "http" && !is_loopback_host(&host) {
+        return Err(Error::invalid(
+            field,
+            format!("`{shown}` uses plain http; Tillkey only sends credentials over https (http is allowed for loopback addresses only)"),
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid(
+            field,
+            "the URL must not contain a user name or password",
+        ));
+    }
+    Ok(url)
+}
+
+/// `scheme://host[:port]/path` of a URL: what a message may show.
+pub fn display_url(url: &Url) -> String {
+    let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
+    if let Some(port) = url.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    shown.push_str(url.path());
+    shown.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
 /// The HTTP client for provider calls (the connectivity test's connect stage opens its own

@@ -27,6 +27,7 @@ pub mod oauth;
 pub mod probe;
 pub mod providers;
 pub mod rotation;
+pub mod schedule;
 pub mod scrub;
 pub mod token;
 pub mod vault;

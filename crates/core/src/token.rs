@@ -19,7 +19,7 @@ use crate::providers::{self, Creds, Provider};
 use crate::scrub::Scrubber;
 use crate::vault::batch::Batch;
 use crate::vault::metadata::CredentialRecord;
-use crate::vault::{Vault, ACCESS_TOKEN_FIELD, REFRESH_TOKEN_FIELD};
+use crate::vault::{TokenField, Vault};
 use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
 use std::sync::Arc;
@@ -231,7 +231,7 @@ impl Engine {
         let (record, provider) = self.load(name).await?;
         let vault = self.vault.clone();
         let rec = record.clone();
-        let cached = blocking(move || vault.cached(&rec, ACCESS_TOKEN_FIELD)).await?;
+        let cached = blocking(move || vault.cached(&rec, TokenField::Access)).await?;
         let Some(token) = cached else {
             return Ok(RevokeOutcome::NothingCached);
         };
@@ -302,7 +302,7 @@ impl Engine {
             return Ok(None);
         };
         let (vault, snap, rec) = (self.vault.clone(), snap.clone(), r.clone());
-        let value = blocking(move || vault.batch_cached(&snap, &rec, ACCESS_TOKEN_FIELD)).await?;
+        let value = blocking(move || vault.batch_cached(&snap, &rec, TokenField::Access)).await?;
         Ok(value.map(|value| AccessToken {
             value,
             expires_at: Some(info.expires_at),
@@ -320,7 +320,7 @@ impl Engine {
         // for the others.
         let refresh = if provider.refreshes() {
             let (vault, s, rec) = (self.vault.clone(), snap.clone(), r.clone());
-            blocking(move || vault.batch_cached(&s, &rec, REFRESH_TOKEN_FIELD)).await?
+            blocking(move || vault.batch_cached(&s, &rec, TokenField::Refresh)).await?
         } else {
             None
         };

@@ -65,16 +65,22 @@ mod secret_service {
     use dbus_secret_service::{EncryptionType, SecretService};
     use secrecy::{ExposeSecret, SecretString};
     use std::collections::HashMap;
-    use tillkey_core::vault::ACCESS_TOKEN_FIELD;
+    use tillkey_core::vault::secrets::SecretClass;
+    use tillkey_core::vault::{TokenField, ACCESS_TOKEN_FIELD};
     use tillkey_core::{Error, KeyringStore, SecretKey, SecretStore};
 
     /// A key no other test (or earlier run) uses.
+    /// As the vault addresses them: a cached access token is ephemeral, the rest durable.
     fn key(field: &str) -> SecretKey {
         SecretKey {
             vault_id: format!("ss-test-{}", uuid::Uuid::new_v4()),
             credential_id: "cred".into(),
             rev: 1,
             field: field.into(),
+            class: match TokenField::from_name(field) {
+                Some(t) => t.class(),
+                None => SecretClass::Durable,
+            },
         }
     }
 

@@ -208,6 +208,7 @@ impl Tk {
             credential_id: r["id"].as_str().unwrap().into(),
             rev: u32::try_from(r["secret_rev"].as_u64().unwrap()).unwrap(),
             field: field.into(),
+            class: Default::default(),
         };
         KeyringStore
             .get(&key)

@@ -7,8 +7,9 @@
 //! leaves at worst a keyring entry the metadata does not mention, never metadata that points
 //! at a missing secret.
 
-use super::metadata::{CredentialRecord, Metadata, PendingCleanup};
-use super::{key, Vault, ACCESS_TOKEN_FIELD, REFRESH_TOKEN_FIELD};
+use super::metadata::{CredentialRecord, Metadata};
+use super::tokens::{CachedToken, InfoHome, TokenField};
+use super::{key, Vault};
 use crate::dto::{CredentialSummary, NewCredential, TestReport, TokenInfo};
 use crate::error::{Error, Result};
 use crate::providers;
@@ -82,11 +83,10 @@ impl Vault {
     /// As [`Vault::list`].
     pub fn begin_batch(&self) -> Result<Batch> {
         let mut snapshot = self.meta.load()?;
-        if let Some(t) = &self.team {
-            // A team vault's tokens are not in its document: memory or the engine.
-            for r in &mut snapshot.credentials {
-                r.token = t.tokens.get(&t.name, &r.id, r.secret_rev)?.map(|c| c.info);
-            }
+        // Token metadata as the token cache has it (a team vault keeps it out of its
+        // document).
+        for r in &mut snapshot.credentials {
+            r.token = self.tokens.info(r)?;
         }
         Ok(Batch {
             snapshot,
@@ -112,20 +112,18 @@ impl Vault {
         self.secrets.get(&key(&batch.snapshot, &r.id, r.secret_rev, field))
     }
 
-    /// A cached token field of a record, like [`Vault::cached`] without reading the
-    /// metadata again.
+    /// A cached token of a record, like [`Vault::cached`] without reading the metadata
+    /// again.
     ///
     /// # Errors
-    /// Keyring errors.
-    pub fn batch_cached(&self, batch: &Batch, r: &CredentialRecord, field: &str) -> Result<Option<SecretString>> {
-        if self.team.is_some() {
-            return self.cached(r, field);
-        }
-        self.secrets.get(&key(&batch.snapshot, &r.id, r.secret_rev, field))
+    /// Keyring (or team engine) errors.
+    pub fn batch_cached(&self, batch: &Batch, r: &CredentialRecord, which: TokenField) -> Result<Option<SecretString>> {
+        self.tokens.get(&batch.snapshot, r, which)
     }
 
     /// Caches a token of record `id` at revision `rev` in a batch: the token (and a new
-    /// refresh token) go to the keyring now, their metadata at [`Vault::commit_batch`].
+    /// refresh token) go to the token cache now, their metadata (where the cache keeps it
+    /// in the document) at [`Vault::commit_batch`].
     ///
     /// # Errors
     /// Keyring errors.
@@ -142,13 +140,13 @@ impl Vault {
         if !m.credentials.iter().any(|c| c.id == id && c.secret_rev == rev) {
             return Ok(());
         }
-        if self.team.is_some() {
-            // Team tokens never reach the shared document: nothing to commit later.
-            return self.store_token(id, rev, access, refresh, info);
-        }
-        self.secrets.set(&key(m, id, rev, ACCESS_TOKEN_FIELD), access)?;
-        if let Some(r) = refresh {
-            self.secrets.set(&key(m, id, rev, REFRESH_TOKEN_FIELD), r)?;
+        let token = CachedToken {
+            info: info.clone(),
+            access: Some(access.clone()),
+            refresh: refresh.cloned(),
+        };
+        if self.tokens.put(m, id, rev, token)? == InfoHome::Cache {
+            return Ok(());
         }
         batch.pending().tokens.push(PendingToken {
             id: id.to_string(),
@@ -209,10 +207,7 @@ impl Vault {
         // rather than failing the tests that produced them.
         self.save_note(&lock, &m)?;
         for t in orphans {
-            let _ = self.secrets.delete(&key(&m, &t.id, t.rev, ACCESS_TOKEN_FIELD));
-            if t.refresh {
-                let _ = self.secrets.delete(&key(&m, &t.id, t.rev, REFRESH_TOKEN_FIELD));
-            }
+            let _ = self.tokens.forget(&m, &t.id, t.rev, t.refresh);
         }
         Ok(out)
     }
@@ -249,44 +244,10 @@ impl Vault {
         if let Some(taken) = ready.iter().find(|r| m.find(&r.record.name).is_some()) {
             return Err(Error::AlreadyExists(taken.record.name.clone()));
         }
-        // 1. List every entry about to be written, and commit.
-        let intents: Vec<PendingCleanup> = ready
-            .iter()
-            .map(|r| PendingCleanup {
-                credential_id: r.record.id.clone(),
-                rev: r.record.secret_rev,
-                fields: r.secrets.keys().cloned().collect(),
-            })
-            .collect();
-        m.pending_cleanup.extend(intents.iter().cloned());
-        lock.save(&m)?;
-        // 2. Write the secrets.
-        let mut written: Vec<&PendingCleanup> = Vec::new();
-        for (r, intent) in ready.iter().zip(&intents) {
-            for (field, value) in &r.secrets {
-                if let Err(e) = self
-                    .secrets
-                    .set(&key(&m, &r.record.id, r.record.secret_rev, field), value)
-                {
-                    // Undo what was written; entries that cannot be deleted now stay listed.
-                    written.push(intent);
-                    let undone: Vec<&PendingCleanup> = written
-                        .into_iter()
-                        .filter(|p| {
-                            p.fields
-                                .iter()
-                                .all(|f| self.secrets.delete(&key(&m, &p.credential_id, p.rev, f)).is_ok())
-                        })
-                        .collect();
-                    m.pending_cleanup.retain(|p| !undone.contains(&p));
-                    let _ = lock.save(&m);
-                    return Err(e);
-                }
-            }
-            written.push(intent);
-        }
+        // 1–2. List every entry about to be written and commit, then write the secrets.
+        let items: Vec<_> = ready.iter().map(|r| (&r.record, &r.secrets)).collect();
+        self.write_secrets(&lock, &mut m, &items)?;
         // 3. Commit the records that point at them.
-        m.pending_cleanup.retain(|p| !intents.contains(p));
         let period = m.settings.default_rotation_days;
         let first = m.credentials.len();
         m.credentials.extend(ready.into_iter().map(|r| CredentialRecord {
@@ -467,7 +428,7 @@ mod tests {
         v.batch_record_test(&batch, &b.id, report("b"));
         // Keyring first: the token is there before any metadata mentions it.
         assert_eq!(
-            v.cached(&a, ACCESS_TOKEN_FIELD)
+            v.cached(&a, TokenField::Access)
                 .expect("cached")
                 .expect("token")
                 .expose_secret(),
@@ -547,7 +508,8 @@ mod tests {
             vault_id,
             credential_id: b.id.clone(),
             rev: b.secret_rev,
-            field: ACCESS_TOKEN_FIELD.into(),
+            field: crate::vault::ACCESS_TOKEN_FIELD.into(),
+            class: crate::vault::secrets::SecretClass::Ephemeral,
         };
         assert!(store.get(&b_token).expect("get").is_none());
     }

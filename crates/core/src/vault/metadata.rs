@@ -32,8 +32,8 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            reminder_lead_days: crate::rotation::DEFAULT_LEAD_DAYS,
-            default_rotation_days: crate::rotation::DEFAULT_PERIOD_DAYS,
+            reminder_lead_days: crate::schedule::DEFAULT_LEAD_DAYS,
+            default_rotation_days: crate::schedule::DEFAULT_PERIOD_DAYS,
         }
     }
 }
@@ -162,6 +162,20 @@ pub trait MetadataStore: Send + Sync {
 
     /// Where the document lives, for messages (a path or an engine address; no secret).
     fn location(&self) -> String;
+
+    /// The error for credential `name` changed by another writer since it was read
+    /// (`reason` in words): an invalid-input error where this machine's processes are the
+    /// only writers, a conflict where other machines write too.
+    fn changed_meanwhile(&self, name: &str, reason: &str) -> Error {
+        Error::invalid(name, reason)
+    }
+
+    /// How long an entry listed for cleanup that is not certainly dead is left alone, in
+    /// case it is another writer's work in progress: none where one lock serialises every
+    /// writer.
+    fn pending_grace(&self) -> chrono::Duration {
+        chrono::Duration::zero()
+    }
 }
 
 /// One backend's write guard (see [`WriteLock`]).

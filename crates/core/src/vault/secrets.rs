@@ -23,6 +23,21 @@ pub struct SecretKey {
     pub rev: u32,
     /// Field name (`token`, `client_secret`, …).
     pub field: String,
+    /// How long the value lives, which decides where a store keeps it.
+    #[serde(default)]
+    pub class: SecretClass,
+}
+
+/// How long a stored value lives. A store may keep the two apart: the Linux keyring puts
+/// ephemeral values in the Secret Service's in-memory `session` collection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretClass {
+    /// A secret the merchant entered, or a refresh token: kept until deleted.
+    #[default]
+    Durable,
+    /// A cached access token: can be fetched again, so it never needs to reach a disk.
+    Ephemeral,
 }
 
 impl SecretKey {
@@ -68,7 +83,7 @@ pub trait SecretStore: Send + Sync {
 /// `keyring`'s new connection and key exchange per call; the items are exactly those
 /// `keyring` 3.6 reads and writes, so either finds the other's.
 ///
-/// Where new Linux items go: a cached access token ([`crate::vault::ACCESS_TOKEN_FIELD`]) is
+/// Where new Linux items go: an [`SecretClass::Ephemeral`] value (a cached access token) is
 /// created in the Secret Service's `session` collection when there is one, every other
 /// secret (refresh tokens included) in the default (login) collection. gnome-keyring keeps
 /// the session collection in memory only, whereas every item created in the login

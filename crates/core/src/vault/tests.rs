@@ -1,8 +1,10 @@
 use super::*;
 use crate::clock::FixedClock;
+use crate::dto::{CredentialEdit, NewCredential, VaultSettings};
 use crate::dto::{Environment, RotationStatus};
 use crate::vault::secrets::MemoryStore;
 use chrono::{Duration, TimeZone, Utc};
+use secrecy::ExposeSecret;
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -371,7 +373,7 @@ fn editing_endpoints_discards_cached_tokens() {
     // A rotation-period change keeps the token …
     f.vault.set_rotation_period("shop", 45).unwrap();
     assert!(f.vault.show("shop").unwrap().token.is_some());
-    assert!(f.vault.cached(&r, ACCESS_TOKEN_FIELD).unwrap().is_some());
+    assert!(f.vault.cached(&r, TokenField::Access).unwrap().is_some());
     // … an endpoint change drops it, in the keyring too.
     let e = CredentialEdit {
         fields: edit_fields(&[("test_url", "https://api.example/ping")]),
@@ -380,7 +382,7 @@ fn editing_endpoints_discards_cached_tokens() {
     };
     f.vault.edit("shop", e).unwrap();
     assert!(f.vault.show("shop").unwrap().token.is_none());
-    assert!(f.vault.cached(&r, ACCESS_TOKEN_FIELD).unwrap().is_none());
+    assert!(f.vault.cached(&r, TokenField::Access).unwrap().is_none());
     assert_eq!(f.vault.secret("shop", "token").unwrap().expose_secret(), "tok");
 }
 
@@ -444,7 +446,7 @@ fn changing_where_secrets_are_sent_needs_the_current_secrets() {
     }
     // Nothing changed: not the metadata, not the cached token.
     assert_eq!(metadata_text(&f), before);
-    assert!(f.vault.cached(&r, ACCESS_TOKEN_FIELD).unwrap().is_some());
+    assert!(f.vault.cached(&r, TokenField::Access).unwrap().is_some());
 
     // The right ones (pasted with a line end, trimmed as add trims): changed.
     let s = f
@@ -458,7 +460,7 @@ fn changing_where_secrets_are_sent_needs_the_current_secrets() {
         s.fields.get("token_url").map(String::as_str),
         Some("https://attacker.example/collect")
     );
-    assert!(f.vault.cached(&r, ACCESS_TOKEN_FIELD).unwrap().is_none());
+    assert!(f.vault.cached(&r, TokenField::Access).unwrap().is_none());
 
     // Clearing a destination is a change of destination too.
     let mut fields = f.vault.show("till").unwrap().fields;

@@ -13,7 +13,7 @@
 //! `keyring`'s fallback to target-less (keyring v1) items in the default collection (except
 //! for cached access tokens, see [`perform`]); locked items and collections unlocked before use.
 //!
-//! Where new items go: cached access tokens ([`ACCESS_TOKEN_FIELD`]) in the Secret Service's
+//! Where new items go: ephemeral values ([`SecretClass::Ephemeral`], cached access tokens) in the Secret Service's
 //! `session` collection when it has one (gnome-keyring keeps it in memory only), everything
 //! else (refresh tokens included) in the default (login) collection. See [`super::KeyringStore`].
 //!
@@ -24,9 +24,8 @@
 //! who retry them on the fresh actor). A connection that breaks (the daemon restarted) is
 //! reopened once and the request retried once.
 
-use super::SecretKey;
+use super::{SecretClass, SecretKey};
 use crate::error::{Error, Result};
-use crate::vault::ACCESS_TOKEN_FIELD;
 use dbus_secret_service::{Collection, EncryptionType, Error as SsError, Item, Path, SecretService};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
@@ -132,7 +131,7 @@ fn abandon(id: u64) {
 pub(super) fn call(key: &SecretKey, op: Op, timeout: Duration) -> Reply {
     let deadline = Instant::now() + timeout;
     let account = key.account();
-    let ephemeral = key.field == ACCESS_TOKEN_FIELD;
+    let ephemeral = key.class == SecretClass::Ephemeral;
     let prompt_secs = timeout.as_secs();
     // A request comes back undone when the actor it was queued on ends first (abandoned
     // while stuck, or gone): retry it a couple of times on a fresh actor, within the deadline.

@@ -12,7 +12,7 @@ use super::{KvCurrent, KvEngine, KvEntry};
 use crate::error::{Error, Result};
 use crate::http::{error_chain, read_capped, CONNECT_TIMEOUT, REQUEST_TIMEOUT};
 use crate::scrub::Scrubber;
-use crate::vault::secrets::{SecretKey, SecretStore};
+use crate::vault::secrets::{SecretClass, SecretKey, SecretStore};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -45,6 +45,7 @@ pub fn login_key(connection_id: &str, field: &str) -> SecretKey {
         credential_id: connection_id.into(),
         rev: 0,
         field: field.into(),
+        class: SecretClass::Durable,
     }
 }
 

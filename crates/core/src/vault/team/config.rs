@@ -12,8 +12,7 @@ use ts_rs::TS;
 pub const CONFIG_FILE: &str = "team-vaults.json";
 const CONFIG_LOCK: &str = "team-vaults.lock";
 const CONFIG_SCHEMA: u32 = 1;
-/// The name that always means the local (OS keyring) vault.
-pub const LOCAL_VAULT: &str = "local";
+pub use crate::vault::status::LOCAL_VAULT;
 /// Default KV v2 mount.
 pub const DEFAULT_MOUNT: &str = "secret";
 /// Default path prefix under the mount.

@@ -20,21 +20,23 @@
 
 pub mod client;
 pub mod config;
+pub mod store;
+pub mod tokens;
 
-use crate::dto::TokenInfo;
 use crate::error::{Error, Result};
-use crate::vault::metadata::{lock_file, Metadata, MetadataGuard, MetadataStore, WriteLock, SCHEMA_VERSION};
-use crate::vault::secrets::{SecretKey, SecretStore};
-use crate::vault::{ACCESS_TOKEN_FIELD, REFRESH_TOKEN_FIELD};
+use crate::vault::metadata::{self, MetadataStore};
+use crate::vault::secrets::SecretStore;
+pub use crate::vault::status::{ConnectionState, VaultStatus};
+use crate::vault::{Backend, Home};
 use client::{login_key, KvClient, LoginSource, LOGIN_TOKEN_FIELD, SECRET_ID_FIELD, TOKEN_FIELD};
 pub use config::{ConnectOptions, TeamAuth, TeamConfig, LOCAL_VAULT};
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
-use std::cell::Cell;
+use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use ts_rs::TS;
+pub use store::{KvMetadataStore, KvSecretStore};
+pub use tokens::TeamTokens;
 
 /// KV path of the metadata document, relative to the prefix.
 pub const DOC_PATH: &str = "vault";
@@ -115,383 +117,6 @@ pub trait KvEngine: Send + Sync {
     fn destroy(&self, rel: &str) -> Result<()>;
     /// Where this engine is, for messages.
     fn location(&self) -> String;
-}
-
-/// The metadata document in the engine, written with check-and-set. A local lock file
-/// (per connection) serialises this machine's own processes, so only other machines can
-/// cause a conflict.
-pub struct KvMetadataStore {
-    name: String,
-    kv: Arc<dyn KvEngine>,
-    lock_path: PathBuf,
-}
-
-impl KvMetadataStore {
-    /// The document of team vault `name` in `kv`; `lock_path` is a local lock file.
-    pub fn new(name: &str, kv: Arc<dyn KvEngine>, lock_path: PathBuf) -> Self {
-        Self {
-            name: name.into(),
-            kv,
-            lock_path,
-        }
-    }
-
-    fn read(&self) -> Result<(Metadata, u64)> {
-        let Some(entry) = self.kv.read(DOC_PATH)? else {
-            return Ok((Metadata::new(), 0));
-        };
-        #[derive(Deserialize)]
-        struct Version {
-            schema: u32,
-        }
-        if let Ok(v) = entry.parse::<Version>(&self.name, "the vault document") {
-            if v.schema > SCHEMA_VERSION {
-                return Err(Error::UnsupportedSchema {
-                    path: PathBuf::from(self.location()),
-                    found: v.schema,
-                    supported: SCHEMA_VERSION,
-                });
-            }
-        }
-        let mut m: Metadata = entry.parse(&self.name, "the vault document")?;
-        crate::vault::check::validate(&mut m).map_err(|detail| Error::CorruptTeamDocument {
-            vault: self.name.clone(),
-            detail,
-        })?;
-        Ok((m, entry.version))
-    }
-}
-
-struct KvGuard<'a> {
-    store: &'a KvMetadataStore,
-    version: Cell<Option<u64>>,
-    _lock: std::fs::File,
-}
-
-impl MetadataStore for KvMetadataStore {
-    fn load(&self) -> Result<Metadata> {
-        self.read().map(|(m, _)| m)
-    }
-
-    fn lock(&self) -> Result<WriteLock<'_>> {
-        let f = lock_file(&self.lock_path)?;
-        Ok(WriteLock::new(Box::new(KvGuard {
-            store: self,
-            version: Cell::new(None),
-            _lock: f,
-        })))
-    }
-
-    fn location(&self) -> String {
-        format!("team vault `{}` at {}", self.name, self.kv.location())
-    }
-}
-
-impl MetadataGuard for KvGuard<'_> {
-    fn load(&self) -> Result<Metadata> {
-        let (m, v) = self.store.read()?;
-        self.version.set(Some(v));
-        Ok(m)
-    }
-
-    fn save(&self, meta: &Metadata) -> Result<()> {
-        // Saving without a read through this guard may only create the document.
-        let cas = self.version.get().unwrap_or(0);
-        let doc = serde_json::to_string(meta).map_err(|e| Error::VaultResponse {
-            vault: self.store.name.clone(),
-            status: 0,
-            detail: format!("cannot encode the vault document: {e}"),
-        })?;
-        let v = self.store.kv.write(DOC_PATH, &SecretString::from(doc), cas)?;
-        self.version.set(Some(v));
-        Ok(())
-    }
-}
-
-/// Secret values in the engine, one KV entry per credential, revision and field.
-pub struct KvSecretStore {
-    name: String,
-    kv: Arc<dyn KvEngine>,
-    retain: u32,
-    share_tokens: bool,
-    /// Token fields written through this store (by code that does not know it is a team
-    /// vault) stay in memory: never the engine's secret entries, the keyring or a file.
-    token_fields: Mutex<HashMap<String, SecretString>>,
-}
-
-#[derive(Deserialize)]
-struct SecretDoc {
-    value: SecretString,
-}
-
-impl Serialize for SecretWrap<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry("value", self.0.expose_secret())?;
-        m.end()
-    }
-}
-
-/// Serialises a secret as `{"value": ...}` for the engine only.
-struct SecretWrap<'a>(&'a SecretString);
-
-impl KvSecretStore {
-    /// Secrets of team vault `name` in `kv`.
-    pub fn new(name: &str, kv: Arc<dyn KvEngine>, retain: u32, share_tokens: bool) -> Self {
-        Self {
-            name: name.into(),
-            kv,
-            retain,
-            share_tokens,
-            token_fields: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn path(key: &SecretKey, rev: u32) -> String {
-        format!("secrets/{}/r{rev}/{}", key.credential_id, key.field)
-    }
-
-    /// Whether the revision of `key`, being deleted, was ever its credential's live secret:
-    /// older than the live revision (superseded by a rotation), or its credential was
-    /// removed. A revision newer than the live one is a rotation that never went live (it
-    /// failed its test, or its machine crashed): nothing to retain.
-    ///
-    /// Deletes run after the vault document was committed (the vault's write order), so
-    /// the document read here already names the new live revision.
-    fn was_live(&self, key: &SecretKey) -> Result<bool> {
-        let Some(entry) = self.kv.read(DOC_PATH)? else {
-            return Ok(true);
-        };
-        let m: Metadata = entry.parse(&self.name, "the vault document")?;
-        Ok(m.credentials
-            .iter()
-            .find(|c| c.id == key.credential_id)
-            .is_none_or(|c| key.rev <= c.secret_rev))
-    }
-}
-
-/// The KV path of a shared token entry.
-fn token_path(id: &str, rev: u32) -> String {
-    format!("tokens/{id}/r{rev}")
-}
-
-fn is_token_field(f: &str) -> bool {
-    f == ACCESS_TOKEN_FIELD || f == REFRESH_TOKEN_FIELD
-}
-
-impl SecretStore for KvSecretStore {
-    fn set(&self, key: &SecretKey, value: &SecretString) -> Result<()> {
-        if is_token_field(&key.field) {
-            self.token_fields
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(key.account(), value.clone());
-            return Ok(());
-        }
-        let path = Self::path(key, key.rev);
-        let doc = serde_json::to_string(&SecretWrap(value)).map_err(|e| Error::VaultResponse {
-            vault: self.name.clone(),
-            status: 0,
-            detail: format!("cannot encode a secret entry: {e}"),
-        })?;
-        let doc = SecretString::from(doc);
-        match self.kv.write(&path, &doc, 0) {
-            Err(Error::Conflict { .. }) => {
-                // The path exists: write over it only if its latest version is deleted (a
-                // swept, aborted attempt); a live value belongs to someone else's write.
-                match self.kv.current(&path)? {
-                    Some(c) if !c.live => self.kv.write(&path, &doc, c.version).map(|_| ()),
-                    _ => Err(Error::Conflict {
-                        vault: self.name.clone(),
-                    }),
-                }
-            }
-            other => other.map(|_| ()),
-        }
-    }
-
-    fn get(&self, key: &SecretKey) -> Result<Option<SecretString>> {
-        if is_token_field(&key.field) {
-            return Ok(self
-                .token_fields
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&key.account())
-                .cloned());
-        }
-        match self.kv.read(&Self::path(key, key.rev))? {
-            Some(e) => Ok(Some(e.parse::<SecretDoc>(&self.name, "a secret entry")?.value)),
-            None => Ok(None),
-        }
-    }
-
-    fn delete(&self, key: &SecretKey) -> Result<()> {
-        if is_token_field(&key.field) {
-            self.token_fields
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&key.account());
-            // Tokens are not secret entries: in memory, or one shared entry.
-            if self.share_tokens && key.field == ACCESS_TOKEN_FIELD {
-                return self.kv.destroy(&token_path(&key.credential_id, key.rev));
-            }
-            return Ok(());
-        }
-        if self.retain == 0 || !self.was_live(key)? {
-            return self.kv.destroy(&Self::path(key, key.rev));
-        }
-        // Keep this superseded revision recoverable and destroy the one `retain` revisions
-        // older (live revisions are numbered without gaps, so that one is superseded too).
-        self.kv.delete_latest(&Self::path(key, key.rev))?;
-        if key.rev > self.retain {
-            self.kv.destroy(&Self::path(key, key.rev - self.retain))?;
-        }
-        Ok(())
-    }
-}
-
-/// A cached access token (and refresh token) of a team credential.
-pub(crate) struct CachedToken {
-    pub(crate) info: TokenInfo,
-    pub(crate) access: SecretString,
-    pub(crate) refresh: Option<SecretString>,
-}
-
-#[derive(Serialize)]
-struct SharedTokenOut<'a> {
-    info: &'a TokenInfo,
-    #[serde(serialize_with = "expose")]
-    access: &'a SecretString,
-    #[serde(serialize_with = "expose_opt")]
-    refresh: Option<&'a SecretString>,
-}
-
-fn expose<S: serde::Serializer>(v: &&SecretString, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(v.expose_secret())
-}
-
-fn expose_opt<S: serde::Serializer>(v: &Option<&SecretString>, s: S) -> std::result::Result<S::Ok, S::Error> {
-    match v {
-        Some(v) => s.serialize_some(v.expose_secret()),
-        None => s.serialize_none(),
-    }
-}
-
-#[derive(Deserialize)]
-struct SharedTokenIn {
-    info: TokenInfo,
-    access: SecretString,
-    refresh: Option<SecretString>,
-}
-
-/// Where a team vault caches access tokens.
-pub(crate) enum TeamTokens {
-    /// In this process's memory only (the default).
-    Memory(Mutex<HashMap<(String, u32), CachedToken>>),
-    /// In the engine, shared by every machine (`--share-tokens`).
-    Shared(Arc<dyn KvEngine>),
-}
-
-impl TeamTokens {
-    pub(crate) fn get(&self, vault: &str, id: &str, rev: u32) -> Result<Option<CachedToken>> {
-        match self {
-            TeamTokens::Memory(m) => Ok(m
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&(id.to_string(), rev))
-                .map(|t| CachedToken {
-                    info: t.info.clone(),
-                    access: t.access.clone(),
-                    refresh: t.refresh.clone(),
-                })),
-            TeamTokens::Shared(kv) => match kv.read(&token_path(id, rev))? {
-                Some(e) => {
-                    let t: SharedTokenIn = e.parse(vault, "a shared token entry")?;
-                    Ok(Some(CachedToken {
-                        info: t.info,
-                        access: t.access,
-                        refresh: t.refresh,
-                    }))
-                }
-                None => Ok(None),
-            },
-        }
-    }
-
-    pub(crate) fn put(&self, vault: &str, id: &str, rev: u32, t: CachedToken) -> Result<()> {
-        match self {
-            TeamTokens::Memory(m) => {
-                m.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert((id.to_string(), rev), t);
-                Ok(())
-            }
-            TeamTokens::Shared(kv) => {
-                let path = token_path(id, rev);
-                let doc = serde_json::to_string(&SharedTokenOut {
-                    info: &t.info,
-                    access: &t.access,
-                    refresh: t.refresh.as_ref(),
-                })
-                .map_err(|e| Error::VaultResponse {
-                    vault: vault.into(),
-                    status: 0,
-                    detail: format!("cannot encode a token entry: {e}"),
-                })?;
-                let cas = kv.current(&path)?.map(|c| c.version).unwrap_or(0);
-                match kv.write(&path, &SecretString::from(doc), cas) {
-                    // Another machine stored a token at the same moment: theirs is as good.
-                    Err(Error::Conflict { .. }) => Ok(()),
-                    other => other.map(|_| ()),
-                }
-            }
-        }
-    }
-
-    pub(crate) fn clear(&self, id: &str, rev: u32, refresh_too: bool) -> Result<()> {
-        match self {
-            TeamTokens::Memory(m) => {
-                let mut m = m.lock().unwrap_or_else(|p| p.into_inner());
-                let key = (id.to_string(), rev);
-                if refresh_too {
-                    m.remove(&key);
-                } else if let Some(t) = m.get_mut(&key) {
-                    // Keep the refresh token: drop the access token by expiring its info.
-                    if t.refresh.is_none() {
-                        m.remove(&key);
-                    } else {
-                        t.access = SecretString::from("");
-                        t.info.renew_at = t.info.obtained_at;
-                    }
-                }
-                Ok(())
-            }
-            TeamTokens::Shared(kv) => {
-                let path = token_path(id, rev);
-                if refresh_too {
-                    return kv.destroy(&path);
-                }
-                let Some(e) = kv.read(&path)? else { return Ok(()) };
-                let t: SharedTokenIn = e.parse("team", "a shared token entry")?;
-                if t.refresh.is_none() {
-                    return kv.destroy(&path);
-                }
-                let mut info = t.info;
-                info.renew_at = info.obtained_at;
-                let doc = serde_json::to_string(&SharedTokenOut {
-                    info: &info,
-                    access: &SecretString::from(""),
-                    refresh: t.refresh.as_ref(),
-                })
-                .map_err(|err| Error::internal(format!("cannot encode a shared token ({err})")))?;
-                match kv.write(&path, &SecretString::from(doc), e.version) {
-                    Err(Error::Conflict { .. }) => Ok(()),
-                    other => other.map(|_| ()),
-                }
-            }
-        }
-    }
 }
 
 /// An in-memory KV v2 engine with check-and-set and soft delete, for tests.
@@ -593,63 +218,82 @@ impl KvEngine for MemoryKv {
     }
 }
 
-/// A team vault's connection state, as `tillkey vault list` and the app's vault switcher
-/// show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub enum ConnectionState {
-    /// Logged in and the vault document is readable.
-    Connected,
-    /// DNS, connect, timeout or TLS failure.
-    Unreachable,
-    /// The login was refused, or the policy denies reading the vault.
-    Denied,
-    /// The engine is sealed.
-    Sealed,
+/// The backend of team vault `name` as connected in `data_dir`, logging in with the
+/// engine credential in `keyring`. No request is made yet.
+///
+/// # Errors
+/// [`Error::VaultNotConnected`], [`Error::InvalidInput`] (a CA file that no longer reads),
+/// file errors.
+pub fn backend(data_dir: &Path, name: &str, keyring: Arc<dyn SecretStore>) -> Result<Backend> {
+    metadata::create_private_dir(data_dir)?;
+    let cfg = config::find_config(data_dir, name)?;
+    let client = Arc::new(client_for(&cfg, keyring)?);
+    let kv: Arc<dyn KvEngine> = client.clone();
+    let (retain, share) = (cfg.retain, cfg.share_tokens);
+    backend_with(data_dir, name, kv, retain, share, Some((cfg, client)))
 }
 
-/// What a vault switcher shows for one vault (the local one included).
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct VaultStatus {
-    /// `local`, or the team vault's name.
-    pub name: String,
-    /// Whether this is a team vault.
-    pub team: bool,
-    /// Engine address (team vaults), or the data dir (local).
-    pub address: String,
-    /// Connection state (the local vault is always `connected`).
-    pub state: ConnectionState,
-    /// Whether this machine's policy allows writes (`None` when unknown: not connected).
-    pub writable: Option<bool>,
-    /// Number of credentials (`None` when the vault could not be read).
-    #[ts(type = "number | null")]
-    pub credentials: Option<usize>,
-    /// Why the state is not `connected`, in plain words (no secret).
-    pub detail: Option<String>,
-    /// The error code behind `detail` (as in `ErrorInfo`).
-    pub error_code: Option<String>,
-}
-
-impl VaultStatus {
-    /// The status of `name` at `address` after `err`.
-    pub fn failed(name: &str, address: &str, err: &Error) -> Self {
-        let state = match err {
-            Error::VaultSealed { .. } => ConnectionState::Sealed,
-            Error::VaultAuth { .. } | Error::VaultDenied { .. } => ConnectionState::Denied,
-            _ => ConnectionState::Unreachable,
-        };
-        Self {
+/// The backend of team vault `name` over any [`KvEngine`]: its document and secrets in
+/// `kv` (`retain` superseded revisions kept recoverable), tokens in memory or, with
+/// `share_tokens`, in the engine. `client` is the engine's client, for status checks.
+///
+/// # Errors
+/// [`Error::Io`] if the data dir cannot be created.
+pub fn backend_with(
+    data_dir: &Path,
+    name: &str,
+    kv: Arc<dyn KvEngine>,
+    retain: u32,
+    share_tokens: bool,
+    client: Option<(TeamConfig, Arc<KvClient>)>,
+) -> Result<Backend> {
+    metadata::create_private_dir(data_dir)?;
+    let lock = data_dir.join(format!("team-{name}.lock"));
+    let tokens = if share_tokens {
+        TeamTokens::shared(name, kv.clone())
+    } else {
+        TeamTokens::in_memory(name)
+    };
+    Ok(Backend {
+        meta: Box::new(KvMetadataStore::new(name, kv.clone(), lock)),
+        secrets: Arc::new(KvSecretStore::new(name, kv, retain)),
+        tokens: Box::new(tokens),
+        home: Box::new(TeamHome {
             name: name.into(),
-            team: true,
-            address: address.into(),
-            state,
-            writable: None,
-            credentials: None,
-            detail: Some(err.to_string()),
-            error_code: Some(err.code().into()),
+            client,
+        }),
+    })
+}
+
+/// A team vault as front ends name it, and its engine for status checks (absent with an
+/// in-memory test engine).
+struct TeamHome {
+    name: String,
+    client: Option<(TeamConfig, Arc<KvClient>)>,
+}
+
+impl Home for TeamHome {
+    fn team_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+
+    fn secret_home(&self) -> String {
+        format!("team vault `{}`", self.name)
+    }
+
+    fn status(&self, meta: &dyn MetadataStore) -> VaultStatus {
+        match &self.client {
+            Some((cfg, client)) => status_of(cfg, client.clone()),
+            None => VaultStatus {
+                name: self.name.clone(),
+                team: true,
+                address: meta.location(),
+                state: ConnectionState::Connected,
+                writable: Some(true),
+                credentials: meta.load().ok().map(|m| m.credentials.len()),
+                detail: None,
+                error_code: None,
+            },
         }
     }
 }
@@ -790,17 +434,7 @@ pub fn status_of(cfg: &TeamConfig, client: Arc<KvClient>) -> VaultStatus {
 /// Local file errors only; engine problems are reported in each status.
 pub fn list_vaults(data_dir: &Path, keyring: Arc<dyn SecretStore>) -> Result<Vec<VaultStatus>> {
     let local = crate::vault::metadata::MetadataFile::open(data_dir)?;
-    let count = local.load().map(|m| m.credentials.len());
-    let mut out = vec![VaultStatus {
-        name: LOCAL_VAULT.into(),
-        team: false,
-        address: data_dir.display().to_string(),
-        state: ConnectionState::Connected,
-        writable: Some(true),
-        credentials: count.as_ref().ok().copied(),
-        detail: count.as_ref().err().map(|e| e.to_string()),
-        error_code: count.as_ref().err().map(|e| e.code().to_string()),
-    }];
+    let mut out = vec![VaultStatus::local(data_dir, local.load().map(|m| m.credentials.len()))];
     for cfg in config::list_configs(data_dir)? {
         let status = match client_for(&cfg, keyring.clone()) {
             Ok(c) => status_of(&cfg, Arc::new(c)),

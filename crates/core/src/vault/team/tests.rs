@@ -205,7 +205,7 @@ fn tokens_stay_in_memory_unless_shared() {
     let ra = t.a.record("pos").unwrap();
     assert!(ra.token.is_some());
     assert_eq!(
-        t.a.cached(&ra, crate::vault::ACCESS_TOKEN_FIELD)
+        t.a.cached(&ra, crate::vault::TokenField::Access)
             .unwrap()
             .unwrap()
             .expose_secret(),
@@ -221,7 +221,7 @@ fn tokens_stay_in_memory_unless_shared() {
         .unwrap();
     let rb = s.b.record("pos").unwrap();
     assert_eq!(
-        s.b.cached(&rb, crate::vault::ACCESS_TOKEN_FIELD)
+        s.b.cached(&rb, crate::vault::TokenField::Access)
             .unwrap()
             .unwrap()
             .expose_secret(),

@@ -1,0 +1,479 @@
+//! The vault's writes: add, edit, remove, settings and notes, and the write order every
+//! one of them follows (see the module doc of [`super`]): intents listed, secrets written,
+//! records committed, superseded entries swept.
+
+use super::metadata::{CredentialRecord, Metadata, PendingCleanup, WriteLock};
+use super::{all_fields, check_days, key, secret_destinations, validate_name, Vault, MAX_LEAD_DAYS, MAX_PERIOD_DAYS};
+use crate::dto::{CredentialEdit, CredentialSummary, NewCredential, RotationStatus, VaultSettings};
+use crate::error::{Error, Result};
+use crate::providers;
+use crate::vault::tokens::TokenField;
+use chrono::NaiveDate;
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::BTreeMap;
+
+impl Vault {
+    /// Adds a credential: validates it against its provider's schema, writes its secrets to
+    /// the keyring and commits the metadata. On any error nothing is left behind.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], [`Error::MissingField`], [`Error::UnknownProvider`],
+    /// [`Error::AlreadyExists`], keyring and file errors.
+    pub fn add(&self, new: NewCredential) -> Result<CredentialSummary> {
+        let (record, secrets) = self.prepare_new(new)?;
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        if m.find(&record.name).is_some() {
+            return Err(Error::AlreadyExists(record.name));
+        }
+        self.sweep(&lock, &mut m);
+        let record = CredentialRecord {
+            rotation_period_days: m.settings.default_rotation_days,
+            ..record
+        };
+        self.write_secrets(&lock, &mut m, &[(&record, &secrets)])?;
+        m.credentials.push(record);
+        lock.save(&m)?;
+        let r = m.credentials.last().ok_or_else(|| Error::NotFound(String::new()))?;
+        Ok(self.summary(&m.settings, r))
+    }
+
+    /// Removes a credential and every keyring entry it has.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; keyring errors (checked before anything changes); file errors.
+    pub fn remove(&self, name: &str) -> Result<()> {
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        let idx = m
+            .credentials
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| Error::NotFound(name.into()))?;
+        let r = &m.credentials[idx];
+        // Make sure the keyring answers before the metadata changes, so a missing keyring
+        // is an error that changes nothing.
+        if let Some(f) = r.secret_fields.first() {
+            self.secrets.get(&key(&m, &r.id, r.secret_rev, f))?;
+        }
+        let r = m.credentials.remove(idx);
+        let removed = [r.id.clone()];
+        m.pending_cleanup.push(PendingCleanup {
+            fields: all_fields(&r),
+            credential_id: r.id,
+            rev: r.secret_rev,
+        });
+        lock.save(&m)?;
+        self.sweep_with(&lock, &mut m, &removed);
+        // Its token lock file is of no use any more (best effort: a held lock only delays).
+        if let Ok(p) = self.token_lock_path(&removed[0]) {
+            let _ = std::fs::remove_file(p);
+        }
+        Ok(())
+    }
+
+    /// Records the result of a connectivity test.
+    ///
+    /// # Errors
+    /// File errors.
+    pub fn record_test(&self, report: &crate::dto::TestReport) -> Result<()> {
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        if let Some(c) = m.credentials.iter_mut().find(|c| c.name == report.credential) {
+            c.last_test = Some(report.clone());
+            self.save_note(&lock, &m)?;
+        }
+        Ok(())
+    }
+
+    /// Marks a credential as rotated today without changing its secret (for secrets
+    /// rotated outside Tillkey).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; file errors.
+    pub fn mark_rotated(&self, name: &str) -> Result<CredentialSummary> {
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        let now = self.clock.now();
+        let idx = m
+            .credentials
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| Error::NotFound(name.into()))?;
+        m.credentials[idx].rotated_at = now;
+        lock.save(&m)?;
+        Ok(self.summary(&m.settings, &m.credentials[idx]))
+    }
+
+    /// The shared settings as front ends show and change them.
+    ///
+    /// # Errors
+    /// As [`Vault::list`].
+    pub fn vault_settings(&self) -> Result<VaultSettings> {
+        let s = self.settings()?;
+        Ok(VaultSettings {
+            reminder_lead_days: s.reminder_lead_days,
+            default_rotation_days: s.default_rotation_days,
+        })
+    }
+
+    /// Changes the shared settings: the reminder lead time (0–365 days) and the rotation
+    /// period given to new credentials (1–3650 days). Existing credentials keep their own
+    /// rotation periods. The CLI reads the same values.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a value out of range (nothing changes); file errors.
+    pub fn set_settings(&self, settings: VaultSettings) -> Result<VaultSettings> {
+        check_days("reminder_lead_days", settings.reminder_lead_days, 0, MAX_LEAD_DAYS)?;
+        check_days(
+            "default_rotation_days",
+            settings.default_rotation_days,
+            1,
+            MAX_PERIOD_DAYS,
+        )?;
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        m.settings.reminder_lead_days = settings.reminder_lead_days;
+        m.settings.default_rotation_days = settings.default_rotation_days;
+        lock.save(&m)?;
+        Ok(settings)
+    }
+
+    /// Changes only the reminder lead time (see [`Vault::set_settings`]).
+    ///
+    /// # Errors
+    /// As [`Vault::set_settings`].
+    pub fn set_reminder_lead_days(&self, days: u32) -> Result<VaultSettings> {
+        let current = self.vault_settings()?;
+        self.set_settings(VaultSettings {
+            reminder_lead_days: days,
+            ..current
+        })
+    }
+
+    /// Changes one credential's rotation period (1–3650 days).
+    ///
+    /// # Errors
+    /// As [`Vault::edit`].
+    pub fn set_rotation_period(&self, name: &str, days: u32) -> Result<CredentialSummary> {
+        self.edit(
+            name,
+            CredentialEdit {
+                rotation_period_days: Some(days),
+                ..CredentialEdit::default()
+            },
+        )
+    }
+
+    /// Changes a credential's non-secret parts: name, environment, non-secret fields,
+    /// rotation period. Secrets stay as they are (they change only by rotation). Fields are
+    /// validated against the provider's schema exactly as [`Vault::add`] does. When the
+    /// environment or a field changes, the cached tokens are discarded: they came from the
+    /// old endpoints or client.
+    ///
+    /// # Security
+    /// A change of where the credential's secrets are sent (see [`secret_destinations`]:
+    /// every URL field and `auth_host`; added, changed or cleared) needs every current
+    /// secret value typed again in [`CredentialEdit::current_secrets`], compared in constant
+    /// time with the stored ones. Otherwise whoever can call `edit` (a compromised webview,
+    /// say) could point `token_url` at their own host and collect the secret on the next
+    /// test or copy. Switching the environment needs no secret: it only selects the
+    /// provider's own documented hosts. This check is the one place the rule lives, so every
+    /// front end gets it.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::AlreadyExists`] (new name taken),
+    /// [`Error::InvalidInput`], [`Error::MissingField`], [`Error::SecretRequired`];
+    /// [`Error::SecretMissing`], keyring and file errors. On any error the credential is
+    /// unchanged.
+    pub fn edit(&self, name: &str, edit: CredentialEdit) -> Result<CredentialSummary> {
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        let idx = m
+            .credentials
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| Error::NotFound(name.into()))?;
+        let current = m.credentials[idx].clone();
+        let provider = providers::find(&current.provider)?;
+        let schema = provider.schema();
+        let mut next = current.clone();
+        if let Some(new_name) = edit.name.map(|n| n.trim().to_string()).filter(|n| *n != current.name) {
+            validate_name(&new_name)?;
+            if m.find(&new_name).is_some() {
+                return Err(Error::AlreadyExists(new_name));
+            }
+            next.name = new_name;
+        }
+        if edit.fields.is_some() || edit.environment.is_some() {
+            let fields = edit.fields.unwrap_or_else(|| current.fields.clone());
+            // The stored secrets count as present; their values are not needed to validate.
+            let present: BTreeMap<String, String> = current
+                .secret_fields
+                .iter()
+                .map(|f| (f.clone(), "x".to_string()))
+                .collect();
+            let env = Some(edit.environment.unwrap_or(current.environment));
+            let valid = providers::validate(&schema, env, &fields, &present)?;
+            provider.check(&valid.fields)?;
+            next.environment = valid.environment;
+            next.fields = valid.fields;
+        }
+        if let Some(days) = edit.rotation_period_days {
+            check_days("rotation_period_days", days, 1, MAX_PERIOD_DAYS)?;
+            next.rotation_period_days = days;
+        }
+        let moved: Vec<String> = secret_destinations(&schema)
+            .filter(|f| next.fields.get(*f) != current.fields.get(*f))
+            .map(str::to_string)
+            .collect();
+        if !moved.is_empty() {
+            self.confirm_current_secrets(&m, &current, moved, &edit.current_secrets)?;
+        }
+        let endpoints_changed = next.fields != current.fields || next.environment != current.environment;
+        if endpoints_changed {
+            // Keyring first: if the metadata write then fails, the record still claims a
+            // token the keyring no longer has, which only means a fresh token request.
+            self.tokens.forget(&m, &current.id, current.secret_rev, true)?;
+            next.token = None;
+        }
+        m.credentials[idx] = next;
+        lock.save(&m)?;
+        Ok(self.summary(&m.settings, &m.credentials[idx]))
+    }
+
+    /// [`Vault::edit`]'s check that `typed` holds every current secret value of `r` (trimmed
+    /// of pasted whitespace as [`Vault::add`] trims them). Each stored value is compared in
+    /// constant time (`subtle`); a missing value fails before the keyring is read.
+    ///
+    /// # Errors
+    /// [`Error::SecretRequired`] naming the secret fields and the `moved` fields (never a
+    /// value); [`Error::SecretMissing`], keyring errors.
+    fn confirm_current_secrets(
+        &self,
+        m: &Metadata,
+        r: &CredentialRecord,
+        moved: Vec<String>,
+        typed: &BTreeMap<String, SecretString>,
+    ) -> Result<()> {
+        use subtle::ConstantTimeEq;
+        let refused = || Error::SecretRequired {
+            credential: r.name.clone(),
+            fields: r.secret_fields.clone(),
+            changed: moved.clone(),
+        };
+        let typed_value = |f: &str| typed.get(f).map(|v| providers::trim_secret(v.expose_secret()));
+        if r.secret_fields.iter().any(|f| typed_value(f).is_none_or(str::is_empty)) {
+            return Err(refused());
+        }
+        let mut all_match = subtle::Choice::from(1u8);
+        for f in &r.secret_fields {
+            let stored = self
+                .secrets
+                .get(&key(m, &r.id, r.secret_rev, f))?
+                .ok_or_else(|| Error::SecretMissing {
+                    credential: r.name.clone(),
+                    field: f.clone(),
+                })?;
+            let given = typed_value(f).unwrap_or_default();
+            all_match &= given.as_bytes().ct_eq(stored.expose_secret().as_bytes());
+        }
+        if bool::from(all_match) {
+            Ok(())
+        } else {
+            Err(refused())
+        }
+    }
+
+    /// Today's date on this vault's clock, in the local time zone.
+    pub fn today(&self) -> NaiveDate {
+        self.clock.now().with_timezone(&chrono::Local).date_naive()
+    }
+
+    /// Credentials due soon or overdue for rotation that have not been reminded of today
+    /// (see [`Vault::mark_reminded`]): a front end reminds at most once a day per credential.
+    ///
+    /// # Errors
+    /// As [`Vault::list`].
+    pub fn reminders_due(&self) -> Result<Vec<CredentialSummary>> {
+        let m = self.meta.load()?;
+        let today = self.today();
+        Ok(m.credentials
+            .iter()
+            .filter(|r| r.reminded_on.is_none_or(|d| d < today))
+            .map(|r| self.summary(&m.settings, r))
+            .filter(|s| s.rotation.status != RotationStatus::Ok)
+            .collect())
+    }
+
+    /// Records that the credentials with these ids were reminded of today.
+    ///
+    /// # Errors
+    /// File errors.
+    pub fn mark_reminded(&self, ids: &[String]) -> Result<()> {
+        let lock = self.meta.lock()?;
+        let mut m = lock.load()?;
+        let today = self.today();
+        let mut changed = false;
+        for c in m.credentials.iter_mut().filter(|c| ids.contains(&c.id)) {
+            c.reminded_on = Some(today);
+            changed = true;
+        }
+        if changed {
+            self.save_note(&lock, &m)?;
+        }
+        Ok(())
+    }
+
+    /// Checks a new credential against its provider's schema and builds its record (a fresh
+    /// id, revision 1, created and rotated now; the rotation period is set by the caller from
+    /// the vault's settings) and its trimmed, non-empty secrets. Nothing is written.
+    pub(super) fn prepare_new(&self, new: NewCredential) -> Result<(CredentialRecord, BTreeMap<String, SecretString>)> {
+        validate_name(&new.name)?;
+        let provider = providers::find(&new.provider)?;
+        let schema = provider.schema();
+        let secrets = providers::clean_secrets(&schema, &new.secrets)?;
+        // What `validate` needs of the secrets is which are present.
+        let masked: BTreeMap<String, String> = secrets.keys().map(|k| (k.clone(), "x".to_string())).collect();
+        let valid = providers::validate(&schema, new.environment, &new.fields, &masked)?;
+        provider.check(&valid.fields)?;
+        let now = self.clock.now();
+        let record = CredentialRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: new.name,
+            provider: schema.kind.clone(),
+            environment: valid.environment,
+            fields: valid.fields,
+            secret_fields: secrets.keys().cloned().collect(),
+            secret_rev: 1,
+            created_at: now,
+            rotated_at: now,
+            rotation_period_days: 0,
+            token: None,
+            last_test: None,
+            reminded_on: None,
+            extra: Default::default(),
+        };
+        Ok((record, secrets))
+    }
+
+    /// Saves a change that is only a note (a test result, a reminder date). A read-only
+    /// policy or a concurrent writer (a team vault's refusals) must not fail the test or
+    /// reminder that produced it, so those two refusals drop the note instead.
+    pub(super) fn save_note(&self, lock: &WriteLock<'_>, m: &Metadata) -> Result<()> {
+        match lock.save(m) {
+            Err(Error::VaultDenied { .. } | Error::Conflict { .. }) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Steps 1–2 of the write order, for one credential or many (an import): list the
+    /// entries about to be written as pending cleanup and commit, then write them. On an
+    /// error the entries this call wrote are deleted again and the intent withdrawn (an
+    /// entry it could not write may be someone else's, so it is left alone); what cannot be
+    /// deleted now stays listed for a sweep. The caller commits the records that point at
+    /// them (step 3).
+    pub(super) fn write_secrets(
+        &self,
+        lock: &WriteLock<'_>,
+        m: &mut Metadata,
+        items: &[(&CredentialRecord, &BTreeMap<String, SecretString>)],
+    ) -> Result<()> {
+        let intents: Vec<PendingCleanup> = items
+            .iter()
+            .map(|(r, secrets)| PendingCleanup {
+                credential_id: r.id.clone(),
+                rev: r.secret_rev,
+                fields: secrets.keys().cloned().collect(),
+            })
+            .collect();
+        m.pending_cleanup.extend(intents.iter().cloned());
+        lock.save(m)?;
+        let mut written = Vec::new();
+        for (r, secrets) in items {
+            for (field, value) in *secrets {
+                let k = key(m, &r.id, r.secret_rev, field);
+                if let Err(e) = self.secrets.set(&k, value) {
+                    if written.iter().all(|k| self.secrets.delete(k).is_ok()) {
+                        m.pending_cleanup.retain(|p| !intents.contains(p));
+                        let _ = lock.save(m);
+                    }
+                    return Err(e);
+                }
+                written.push(k);
+            }
+        }
+        m.pending_cleanup.retain(|p| !intents.contains(p));
+        Ok(())
+    }
+
+    /// Deletes pending keyring entries that no live credential uses, and commits. Best
+    /// effort: entries the keyring cannot delete now stay listed for the next write.
+    pub(super) fn sweep(&self, lock: &WriteLock<'_>, m: &mut Metadata) {
+        self.sweep_with(lock, m, &[]);
+    }
+
+    /// [`Vault::sweep`], knowing that the credentials `removed` were just removed by this
+    /// writer (so their entries are dead whoever else writes).
+    ///
+    /// Where other machines write at the same time (a team vault), an entry listed as
+    /// pending may be another machine's write in progress (a rotation being tested, an
+    /// add). Only entries that are certainly dead are deleted at once: revisions older than
+    /// their credential's live one, and credentials this writer removed. Any other entry is
+    /// deleted once it has been pending for the store's grace period
+    /// ([`MetadataStore::pending_grace`]; none for the local file, whose writers are this
+    /// machine's processes under one lock).
+    pub(super) fn sweep_with(&self, lock: &WriteLock<'_>, m: &mut Metadata, removed: &[String]) {
+        if m.pending_cleanup.is_empty() {
+            return;
+        }
+        let now = self.clock.now();
+        let grace = self.meta.pending_grace();
+        let mut changed = false;
+        let mut keep = Vec::new();
+        for p in m.pending_cleanup.clone() {
+            let live_rev = m
+                .credentials
+                .iter()
+                .find(|c| c.id == p.credential_id)
+                .map(|c| c.secret_rev);
+            let tag = format!("{}/r{}", p.credential_id, p.rev);
+            if live_rev == Some(p.rev) {
+                changed |= m.pending_since.remove(&tag).is_some();
+                continue;
+            }
+            let dead = live_rev.is_some_and(|r| p.rev < r) || removed.contains(&p.credential_id);
+            if !dead && grace > chrono::Duration::zero() {
+                let since = *m.pending_since.entry(tag.clone()).or_insert_with(|| {
+                    changed = true;
+                    now
+                });
+                if now - since < grace {
+                    keep.push(p);
+                    continue;
+                }
+            }
+            if self.delete_entries(m, &p) {
+                m.pending_since.remove(&tag);
+            } else {
+                keep.push(p);
+            }
+        }
+        if keep.len() != m.pending_cleanup.len() || changed {
+            m.pending_cleanup = keep;
+            let _ = lock.save(m);
+        }
+    }
+
+    /// Deletes the entries of one pending item: its secrets from the secret store, its
+    /// token fields from the token cache. Whether all are gone.
+    pub(super) fn delete_entries(&self, m: &Metadata, p: &PendingCleanup) -> bool {
+        let tokens = p.fields.iter().any(|f| TokenField::from_name(f).is_some());
+        let secrets_gone = p
+            .fields
+            .iter()
+            .filter(|f| TokenField::from_name(f).is_none())
+            .all(|f| self.secrets.delete(&key(m, &p.credential_id, p.rev, f)).is_ok());
+        secrets_gone && (!tokens || self.tokens.forget(m, &p.credential_id, p.rev, true).is_ok())
+    }
+}
