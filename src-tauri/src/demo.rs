@@ -13,8 +13,7 @@ use crate::state::blocking;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tillkey_core::vault::metadata::CredentialRecord;
-use tillkey_core::{Clock, KeyringStore, NewCredential, Vault};
+use tillkey_core::{Clock, CredentialSummary, KeyringStore, NewCredential, Vault};
 use tillkey_sim::{ProviderSim, SimConfig};
 
 /// Name of the file that marks a data dir as the demo vault.
@@ -41,7 +40,7 @@ impl DemoSession {
     /// # Security
     /// The value is a simulator-only demo secret, shown so the merchant can paste it into
     /// the rotation wizard as they would a real one.
-    pub fn new_secret(&self, record: &CredentialRecord) -> Option<(String, String)> {
+    pub fn new_secret(&self, record: &CredentialSummary) -> Option<(String, String)> {
         let value = format!("demo-rotated-{}", uuid::Uuid::new_v4().simple());
         let sim = |p: ProviderSim| self.simulators.simulator(p);
         let field = match record.provider.as_str() {
@@ -101,7 +100,7 @@ pub async fn start(real: &Path, clock: Arc<dyn Clock>) -> IpcResult<(Arc<Vault>,
             "The demo vault cannot share the data directory of your vault.".into(),
         ));
     }
-    let has_vault = dir.join(tillkey_core::vault::metadata::FILE_NAME).exists();
+    let has_vault = Vault::exists_in(&dir);
     if has_vault && !dir.join(MARKER).exists() {
         return Err(demo_error(format!(
             "{} holds a vault that is not Tillkey's demo vault; Tillkey will not empty it.",
@@ -207,7 +206,7 @@ mod tests {
         let real = root.path().join("data");
         let demo = demo_dir(&real);
         std::fs::create_dir_all(&demo).expect("dir");
-        std::fs::write(demo.join(tillkey_core::vault::metadata::FILE_NAME), "{}").expect("file");
+        std::fs::write(Vault::metadata_path(&demo), "{}").expect("file");
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -190,8 +190,8 @@ impl AppState {
         };
         let vault = vault.clone();
         let n = name.to_string();
-        let record = blocking(move || vault.record(&n)).await?;
-        session.new_secret(&record).ok_or_else(|| {
+        let credential = blocking(move || vault.show(&n)).await?;
+        session.new_secret(&credential).ok_or_else(|| {
             IpcError::app(
                 "not_demo",
                 "This credential is not one of the demo's simulated ones.",

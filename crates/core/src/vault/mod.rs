@@ -204,6 +204,16 @@ impl Vault {
         }
     }
 
+    /// Where the local vault of `data_dir` keeps its metadata document.
+    pub fn metadata_path(data_dir: &Path) -> PathBuf {
+        data_dir.join(metadata::FILE_NAME)
+    }
+
+    /// Whether `data_dir` holds a local vault (its metadata document exists).
+    pub fn exists_in(data_dir: &Path) -> bool {
+        Self::metadata_path(data_dir).is_file()
+    }
+
     /// The team vault's name, or `None` for the local vault.
     pub fn team_name(&self) -> Option<&str> {
         self.home.team_name()

@@ -8,27 +8,25 @@
 //! The engine token is held as a [`SecretString`] and sent only in `X-Vault-Token`.
 
 use super::config::{TeamAuth, TeamConfig};
-use super::{KvCurrent, KvEngine, KvEntry};
+
 use crate::error::{Error, Result};
 use crate::http::{error_chain, read_capped, CONNECT_TIMEOUT, REQUEST_TIMEOUT};
 use crate::scrub::Scrubber;
 use crate::vault::secrets::{SecretClass, SecretKey, SecretStore};
+use login::Session;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 use url::Url;
+
+mod kv;
+mod login;
 
 /// Largest engine response read (the vault document of a few hundred credentials is far
 /// smaller).
 const MAX_BODY: usize = 8 * 1024 * 1024;
-/// Renew the engine token when less than this share of its TTL is left (or when it is
-/// within [`RENEW_MARGIN`] of expiring).
-const RENEW_FRACTION: f64 = 0.5;
-/// Renew at the latest this long before the token expires.
-const RENEW_MARGIN: Duration = Duration::from_secs(60);
 
 /// Keyring field of a token-auth engine token.
 pub const TOKEN_FIELD: &str = "engine_token";
@@ -57,14 +55,6 @@ pub enum LoginSource {
     Store(Arc<dyn SecretStore>),
     /// The credential being connected, not stored yet.
     Given(SecretString),
-}
-
-/// The logged-in session: the token and when to renew it.
-struct Session {
-    token: SecretString,
-    renew_at: Option<Instant>,
-    expires_at: Option<Instant>,
-    renewable: bool,
 }
 
 /// An engine client for one team vault connection.
@@ -315,155 +305,6 @@ impl KvClient {
         }
     }
 
-    fn stored(&self, field: &str) -> Result<Option<SecretString>> {
-        match &self.login {
-            LoginSource::Store(s) => s.get(&login_key(&self.connection_id, field)),
-            LoginSource::Given(v) => Ok(match (self.auth, field) {
-                (TeamAuth::Token, TOKEN_FIELD) | (TeamAuth::Approle, SECRET_ID_FIELD) => Some(v.clone()),
-                _ => None,
-            }),
-        }
-    }
-
-    /// `lookup-self` of `token`: `Ok(None)` when the engine refuses the token.
-    fn lookup(&self, token: &SecretString) -> Result<Option<Session>> {
-        #[derive(Deserialize)]
-        struct Data {
-            ttl: Option<u64>,
-            #[serde(default)]
-            renewable: bool,
-        }
-        #[derive(Deserialize)]
-        struct Lookup {
-            data: Data,
-        }
-        let r = self.send(Method::GET, "auth/token/lookup-self", Some(token), None)?;
-        match r.status {
-            200 => {
-                let l: Lookup = serde_json::from_str(r.body.expose_secret()).map_err(|_| Error::VaultResponse {
-                    vault: self.name.clone(),
-                    status: 200,
-                    detail: "token lookup answered in an unexpected shape".into(),
-                })?;
-                Ok(Some(session(token.clone(), l.data.ttl.unwrap_or(0), l.data.renewable)))
-            }
-            401 | 403 => Ok(None),
-            _ => Err(self.status_error(&r)),
-        }
-    }
-
-    /// AppRole login with the stored role_id and secret_id.
-    fn approle_login(&self) -> Result<Session> {
-        #[derive(Deserialize)]
-        struct Auth {
-            client_token: SecretString,
-            #[serde(default)]
-            lease_duration: u64,
-            #[serde(default)]
-            renewable: bool,
-        }
-        #[derive(Deserialize)]
-        struct Login {
-            auth: Auth,
-        }
-        let role_id = self
-            .role_id
-            .clone()
-            .ok_or_else(|| self.auth_error("no role_id is configured"))?;
-        let secret_id = self
-            .stored(SECRET_ID_FIELD)?
-            .ok_or_else(|| self.auth_error("this machine's AppRole secret_id is missing from the OS keyring"))?;
-        let body = serde_json::json!({ "role_id": role_id, "secret_id": secret_id.expose_secret() }).to_string();
-        let r = self.send(Method::POST, "auth/approle/login", None, Some(SecretString::from(body)))?;
-        match r.status {
-            200 => {
-                let l: Login = serde_json::from_str(r.body.expose_secret()).map_err(|_| Error::VaultResponse {
-                    vault: self.name.clone(),
-                    status: 200,
-                    detail: "AppRole login answered in an unexpected shape".into(),
-                })?;
-                if let LoginSource::Store(s) = &self.login {
-                    // Best effort: without it the next run simply logs in again.
-                    let _ = s.set(&login_key(&self.connection_id, LOGIN_TOKEN_FIELD), &l.auth.client_token);
-                }
-                Ok(session(l.auth.client_token, l.auth.lease_duration, l.auth.renewable))
-            }
-            400 | 401 | 403 => Err(self.auth_error("AppRole login refused (wrong role_id or secret_id, or expired)")),
-            _ => Err(self.status_error(&r)),
-        }
-    }
-
-    /// Logs in from scratch: token auth checks the stored token; AppRole re-uses its last
-    /// login token while valid, else logs in again with the secret_id.
-    fn login(&self) -> Result<Session> {
-        match self.auth {
-            TeamAuth::Token => {
-                let token = self
-                    .stored(TOKEN_FIELD)?
-                    .ok_or_else(|| self.auth_error("this machine's engine token is missing from the OS keyring"))?;
-                self.lookup(&token)?
-                    .ok_or_else(|| self.auth_error("the engine token was refused (wrong, expired or revoked)"))
-            }
-            TeamAuth::Approle => {
-                if let Some(t) = self.stored(LOGIN_TOKEN_FIELD)? {
-                    if let Some(s) = self.lookup(&t)? {
-                        return Ok(s);
-                    }
-                }
-                self.approle_login()
-            }
-        }
-    }
-
-    /// Renews the session's token (`renew-self`); an expired AppRole token logs in again.
-    fn renew(&self, s: &Session) -> Result<Session> {
-        #[derive(Deserialize)]
-        struct Auth {
-            #[serde(default)]
-            lease_duration: u64,
-            #[serde(default)]
-            renewable: bool,
-        }
-        #[derive(Deserialize)]
-        struct Renew {
-            auth: Auth,
-        }
-        let expired = s.expires_at.is_some_and(|e| Instant::now() >= e);
-        if !expired && s.renewable {
-            let r = self.send(
-                Method::POST,
-                "auth/token/renew-self",
-                Some(&s.token),
-                Some(SecretString::from("{}")),
-            )?;
-            if r.status == 200 {
-                if let Ok(v) = serde_json::from_str::<Renew>(r.body.expose_secret()) {
-                    return Ok(session(s.token.clone(), v.auth.lease_duration, v.auth.renewable));
-                }
-            }
-        }
-        // Not renewable (or renewal refused): look it up again; AppRole logs in afresh
-        // when the token is gone.
-        match self.lookup(&s.token)? {
-            Some(fresh) if !expired => Ok(fresh),
-            _ if self.auth == TeamAuth::Approle => self.approle_login(),
-            _ => Err(self.auth_error("the engine token expired; connect again with a new token")),
-        }
-    }
-
-    /// The current token, logging in or renewing first where due.
-    fn token(&self) -> Result<SecretString> {
-        let mut guard = self.session.lock().unwrap_or_else(|p| p.into_inner());
-        let fresh = match guard.take() {
-            None => self.login()?,
-            Some(s) if s.renew_at.is_some_and(|r| Instant::now() >= r) => self.renew(&s)?,
-            Some(s) => s,
-        };
-        let t = fresh.token.clone();
-        *guard = Some(fresh);
-        Ok(t)
-    }
-
     /// An authenticated request. A 403 is told apart: a refused token (AppRole logs in once
     /// more and retries) or a policy denial ([`Error::VaultDenied`]).
     fn call(&self, method: Method, path: &str, body: Option<SecretString>, action: &str) -> Result<Resp> {
@@ -494,24 +335,6 @@ impl KvClient {
             });
         }
         Ok(r)
-    }
-
-    /// Logs in (or checks the token) now, so `connect` fails before anything is saved.
-    ///
-    /// # Errors
-    /// [`Error::VaultAuth`], [`Error::VaultUnreachable`], [`Error::VaultTls`],
-    /// [`Error::VaultSealed`].
-    pub fn verify_login(&self) -> Result<()> {
-        self.token().map(|_| ())
-    }
-
-    /// The token an AppRole login obtained during `connect`, to keep for later runs.
-    pub fn session_token(&self) -> Option<SecretString> {
-        self.session
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|s| s.token.clone())
     }
 
     /// The engine's health: `Ok(())` when active (or a standby able to serve).
@@ -558,33 +381,6 @@ impl KvClient {
     }
 }
 
-/// Longest token TTL believed from the engine.
-const MAX_TTL_SECS: u64 = 365 * 24 * 3600;
-
-fn session(token: SecretString, ttl_secs: u64, renewable: bool) -> Session {
-    let now = Instant::now();
-    if ttl_secs == 0 {
-        // Root-like tokens never expire.
-        return Session {
-            token,
-            renew_at: None,
-            expires_at: None,
-            renewable,
-        };
-    }
-    // An engine's TTL is believed up to a year: a hostile or broken answer cannot
-    // overflow the clock.
-    let ttl = Duration::from_secs(ttl_secs.min(MAX_TTL_SECS));
-    let by_fraction = ttl.mul_f64(RENEW_FRACTION);
-    let by_margin = ttl.saturating_sub(RENEW_MARGIN);
-    Session {
-        token,
-        renew_at: Some(now + by_fraction.min(by_margin)),
-        expires_at: Some(now + ttl),
-        renewable,
-    }
-}
-
 /// A transport error in words, classified as TLS or reachability, without the URL.
 fn net_error(vault: &str, address: &str, e: &reqwest::Error) -> Error {
     let chain = error_chain(e);
@@ -609,122 +405,5 @@ fn net_error(vault: &str, address: &str, e: &reqwest::Error) -> Error {
         vault: vault.into(),
         address: address.into(),
         detail,
-    }
-}
-
-#[derive(Deserialize)]
-struct ReadData {
-    data: Option<serde::de::IgnoredAny>,
-    metadata: ReadMeta,
-}
-
-#[derive(Deserialize)]
-struct ReadMeta {
-    version: u64,
-}
-
-#[derive(Deserialize)]
-struct ReadResp {
-    data: ReadData,
-}
-
-#[derive(Deserialize)]
-struct WriteResp {
-    data: ReadMeta,
-}
-
-impl KvEngine for KvClient {
-    fn read(&self, rel: &str) -> Result<Option<KvEntry>> {
-        let r = self.call(Method::GET, &self.data_path(rel), None, "read")?;
-        match r.status {
-            200 => {
-                let v: ReadResp = serde_json::from_str(r.body.expose_secret()).map_err(|_| Error::VaultResponse {
-                    vault: self.name.clone(),
-                    status: 200,
-                    detail: format!("`{rel}` is not a KV v2 document (is the mount KV version 2?)"),
-                })?;
-                Ok(v.data.data.map(|_| KvEntry {
-                    body: r.body.clone(),
-                    version: v.data.metadata.version,
-                }))
-            }
-            404 => Ok(None),
-            _ => Err(self.status_error(&r)),
-        }
-    }
-
-    fn write(&self, rel: &str, data: &SecretString, cas: u64) -> Result<u64> {
-        let body = SecretString::from(format!(
-            "{{\"options\":{{\"cas\":{cas}}},\"data\":{}}}",
-            data.expose_secret()
-        ));
-        let r = self.call(Method::POST, &self.data_path(rel), Some(body), "write")?;
-        match r.status {
-            200 | 204 => Ok(serde_json::from_str::<WriteResp>(r.body.expose_secret())
-                .map(|w| w.data.version)
-                .unwrap_or(cas.saturating_add(1))),
-            _ => Err(self.status_error(&r)),
-        }
-    }
-
-    fn current(&self, rel: &str) -> Result<Option<KvCurrent>> {
-        #[derive(Deserialize)]
-        struct Version {
-            #[serde(default)]
-            deletion_time: String,
-            #[serde(default)]
-            destroyed: bool,
-        }
-        #[derive(Deserialize)]
-        struct Meta {
-            current_version: u64,
-            #[serde(default)]
-            versions: std::collections::BTreeMap<String, Version>,
-        }
-        #[derive(Deserialize)]
-        struct MetaResp {
-            data: Meta,
-        }
-        let r = self.call(Method::GET, &self.metadata_path(rel), None, "read")?;
-        match r.status {
-            200 => {
-                let m: MetaResp = serde_json::from_str(r.body.expose_secret()).map_err(|_| Error::VaultResponse {
-                    vault: self.name.clone(),
-                    status: 200,
-                    detail: format!("`{rel}` has no KV v2 metadata"),
-                })?;
-                let live = m
-                    .data
-                    .versions
-                    .get(&m.data.current_version.to_string())
-                    .is_some_and(|v| v.deletion_time.is_empty() && !v.destroyed);
-                Ok(Some(KvCurrent {
-                    version: m.data.current_version,
-                    live,
-                }))
-            }
-            404 => Ok(None),
-            _ => Err(self.status_error(&r)),
-        }
-    }
-
-    fn delete_latest(&self, rel: &str) -> Result<()> {
-        let r = self.call(Method::DELETE, &self.data_path(rel), None, "delete")?;
-        match r.status {
-            200 | 204 | 404 => Ok(()),
-            _ => Err(self.status_error(&r)),
-        }
-    }
-
-    fn destroy(&self, rel: &str) -> Result<()> {
-        let r = self.call(Method::DELETE, &self.metadata_path(rel), None, "delete")?;
-        match r.status {
-            200 | 204 | 404 => Ok(()),
-            _ => Err(self.status_error(&r)),
-        }
-    }
-
-    fn location(&self) -> String {
-        format!("{} ({}/{})", self.address(), self.mount, self.prefix)
     }
 }
