@@ -22,15 +22,9 @@ pub const MARKER: &str = "DEMO-VAULT";
 /// The running simulators of an open demo vault; they stop when this is dropped.
 pub struct DemoSession {
     simulators: tillkey_sim::Demo,
-    data_dir: PathBuf,
 }
 
 impl DemoSession {
-    /// The demo vault's data dir.
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
-    }
-
     /// The demo's stand-in for the provider's portal: makes a new secret for the demo
     /// credential `record` that its simulator accepts, and returns the secret field it is
     /// for with the value. Client secrets and passwords are replaced at the simulator at
@@ -141,13 +135,7 @@ pub async fn start(real: &Path, clock: Arc<dyn Clock>) -> IpcResult<(Arc<Vault>,
         Ok(vault)
     })
     .await?;
-    Ok((
-        Arc::new(vault),
-        DemoSession {
-            simulators,
-            data_dir: dir,
-        },
-    ))
+    Ok((Arc::new(vault), DemoSession { simulators }))
 }
 
 /// Removes every credential of the demo vault with its keyring entries. Best effort.

@@ -32,6 +32,8 @@ pub mod error;
 pub mod prefs;
 pub mod reminders;
 pub mod state;
+#[cfg(debug_assertions)]
+mod test_clock;
 
 use state::AppState;
 use tauri::Manager;

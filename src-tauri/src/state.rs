@@ -341,7 +341,7 @@ fn clock_from_env() -> Arc<dyn Clock> {
         .and_then(|v| chrono::DateTime::parse_from_rfc3339(v.trim()).ok())
     {
         eprintln!("tillkey: test build: the clock starts at {at} ({TEST_NOW_ENV})");
-        return Arc::new(tillkey_core::clock::OffsetClock::starting_at(
+        return Arc::new(crate::test_clock::OffsetClock::starting_at(
             at.with_timezone(&chrono::Utc),
         ));
     }

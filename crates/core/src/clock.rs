@@ -47,63 +47,10 @@ impl Clock for FixedClock {
     }
 }
 
-/// The system clock shifted by a fixed offset: time runs, but from another starting point.
-///
-/// Front ends use it, in test builds only, to show what the app does on another day
-/// (reminders, countdowns) while tokens still expire in real time relative to each other.
-#[derive(Debug, Clone, Copy)]
-pub struct OffsetClock {
-    offset: chrono::Duration,
-}
-
-impl OffsetClock {
-    /// A clock `offset` ahead of the system clock (behind, if negative).
-    pub fn new(offset: chrono::Duration) -> Self {
-        Self { offset }
-    }
-
-    /// A clock that reads `at` now and runs on from there.
-    pub fn starting_at(at: DateTime<Utc>) -> Self {
-        Self::new(at - Utc::now())
-    }
-
-    /// How far it is from the system clock.
-    pub fn offset(&self) -> chrono::Duration {
-        self.offset
-    }
-}
-
-impl Clock for OffsetClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now() + self.offset
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone};
-
-    #[test]
-    fn offset_clock_starts_where_told_and_runs() {
-        let at = Utc.with_ymd_and_hms(2030, 6, 1, 8, 0, 0).unwrap();
-        let c = OffsetClock::starting_at(at);
-        let first = c.now();
-        assert!((first - at).num_seconds().abs() < 5, "{first} vs {at}");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        assert!(c.now() > first, "it runs");
-    }
-
-    #[test]
-    fn offset_clock_adds_its_offset() {
-        let c = OffsetClock::new(Duration::days(3));
-        let d = c.now() - Utc::now();
-        assert!(
-            d > Duration::days(3) - Duration::seconds(5) && d <= Duration::days(3),
-            "{d}"
-        );
-        assert_eq!(c.offset(), Duration::days(3));
-    }
 
     #[test]
     fn fixed_clock_moves_only_when_told() {
