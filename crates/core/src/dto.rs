@@ -253,6 +253,26 @@ pub enum Stage {
     Api,
 }
 
+/// Rate-limit headers of a response. Paysera's `X-RateLimit-Reset` is seconds until the
+/// window resets, not a timestamp.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RateLimit {
+    /// `X-RateLimit-Limit`.
+    #[ts(type = "number | null")]
+    pub limit: Option<u64>,
+    /// `X-RateLimit-Remaining`.
+    #[ts(type = "number | null")]
+    pub remaining: Option<u64>,
+    /// `X-RateLimit-Reset`: seconds until the window resets.
+    #[ts(type = "number | null")]
+    pub reset_secs: Option<u64>,
+    /// `Retry-After` (seconds form).
+    #[ts(type = "number | null")]
+    pub retry_after_secs: Option<u64>,
+}
+
 /// One stage's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -276,7 +296,7 @@ pub struct StageResult {
     /// What to do about a failure.
     pub hint: Option<String>,
     /// Rate-limit headers of the response.
-    pub rate_limit: Option<crate::http::RateLimit>,
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// A connectivity test of one credential.

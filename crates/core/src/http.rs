@@ -5,14 +5,13 @@
 //! Responses are captured as [`Captured`] (status, rate-limit headers, a capped body and
 //! the latency) so the token engine and the connectivity test share one code path.
 
+pub use crate::dto::RateLimit;
 use crate::error::{Error, Result};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use ts_rs::TS;
 use url::Url;
 
 /// Largest response body read from a provider; anything longer is cut (and is not JSON we
@@ -25,28 +24,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest rate-limit wait believed from a server.
 pub const MAX_WAIT_SECS: u64 = 24 * 3600;
 
-/// Rate-limit headers of a response. Paysera's `X-RateLimit-Reset` is seconds until the
-/// window resets, not a timestamp.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct RateLimit {
-    /// `X-RateLimit-Limit`.
-    #[ts(type = "number | null")]
-    pub limit: Option<u64>,
-    /// `X-RateLimit-Remaining`.
-    #[ts(type = "number | null")]
-    pub remaining: Option<u64>,
-    /// `X-RateLimit-Reset`: seconds until the window resets.
-    #[ts(type = "number | null")]
-    pub reset_secs: Option<u64>,
-    /// `Retry-After` (seconds form).
-    #[ts(type = "number | null")]
-    pub retry_after_secs: Option<u64>,
-}
-
 impl RateLimit {
-    fn from_headers(h: &HeaderMap) -> Option<Self> {
+    /// The rate-limit headers of `h`, if it has any.
+    pub(crate) fn from_headers(h: &HeaderMap) -> Option<Self> {
         let num = |name: &str| {
             h.get(name)
                 .and_then(|v| v.to_str().ok())
