@@ -297,12 +297,7 @@ impl Vault {
         if !r.secret_fields.iter().any(|f| f == field) {
             return Err(Error::invalid(field, format!("`{name}` has no secret field `{field}`")));
         }
-        self.secrets
-            .get(&key(&m, &r.id, r.secret_rev, field))?
-            .ok_or_else(|| Error::SecretMissing {
-                credential: name.into(),
-                field: field.into(),
-            })
+        self.stored_secret(&m, r, field)
     }
 
     /// The stored record of `name`.
@@ -333,19 +328,25 @@ impl Vault {
         self.creds_in(&self.meta.load()?, r)
     }
 
+    /// The stored value of `r`'s secret field `field` (`m` is the document `r` is from).
+    ///
+    /// # Errors
+    /// [`Error::SecretMissing`] when the store has none; store errors.
+    fn stored_secret(&self, m: &Metadata, r: &CredentialRecord, field: &str) -> Result<SecretString> {
+        self.secrets
+            .get(&key(m, &r.id, r.secret_rev, field))?
+            .ok_or_else(|| Error::SecretMissing {
+                credential: r.name.clone(),
+                field: field.into(),
+            })
+    }
+
     /// [`Vault::creds`] with the metadata `m` already read.
     fn creds_in(&self, m: &Metadata, r: &CredentialRecord) -> Result<providers::Creds> {
         let provider = providers::find(&r.provider)?;
         let mut secrets = BTreeMap::new();
         for f in &r.secret_fields {
-            let v = self
-                .secrets
-                .get(&key(m, &r.id, r.secret_rev, f))?
-                .ok_or_else(|| Error::SecretMissing {
-                    credential: r.name.clone(),
-                    field: f.clone(),
-                })?;
-            secrets.insert(f.clone(), v);
+            secrets.insert(f.clone(), self.stored_secret(m, r, f)?);
         }
         Ok(providers::Creds::new(
             provider,

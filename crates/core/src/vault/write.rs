@@ -268,13 +268,7 @@ impl Vault {
         }
         let mut all_match = subtle::Choice::from(1u8);
         for f in &r.secret_fields {
-            let stored = self
-                .secrets
-                .get(&key(m, &r.id, r.secret_rev, f))?
-                .ok_or_else(|| Error::SecretMissing {
-                    credential: r.name.clone(),
-                    field: f.clone(),
-                })?;
+            let stored = self.stored_secret(m, r, f)?;
             let given = typed_value(f).unwrap_or_default();
             all_match &= given.as_bytes().ct_eq(stored.expose_secret().as_bytes());
         }
