@@ -220,3 +220,43 @@ fn team_vault_screenshot() {
     }
     clean_vault(&data);
 }
+
+/// The edit form asking for the current secret after the token URL changed (issue 10):
+/// captured from the X display (`import -window root`), cropped to the window.
+#[test]
+#[ignore = "writes docs/screenshots; run explicitly"]
+fn edit_confirm_secret_screenshot() {
+    let _serial = serial();
+    let root = tempfile::tempdir().expect("temp dir");
+    let data = root.path().join("data");
+    let sims = tillkey_sim::demo_blocking(SimConfig::default()).expect("simulators");
+    let vault = vault_at(&data, Utc::now() - Days::days(20));
+    add_demo_credential(&vault, sims.credential("mypos").expect("mypos"), "mypos-terminals");
+    let driver = Driver::start(&data);
+
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        client.set_window_size(1000, 720).await.expect("size");
+        wait_for(&client, &row_selector("mypos-terminals")).await;
+        click_in_row(&client, "mypos-terminals", "edit-button").await;
+        wait_for(&client, "[data-testid=\"add-form\"][data-mode=\"edit\"]").await;
+        fill_field(&client, "token_url", "https://auth.example.com/oauth/token").await;
+        wait_for(&client, &testid("confirm-secrets")).await;
+        type_into(&client, &testid("confirm-client_secret"), "typed-again").await;
+        scroll_to(&client, &testid("optional-fields")).await;
+        let _ = client.screenshot().await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let (x, y, w, h) = client.get_window_rect().await.expect("the window's place");
+        let out = shots_dir().join("edit-confirm-secret.png");
+        let status = std::process::Command::new("import")
+            .args(["-window", "root", "-crop"])
+            .arg(format!("{w}x{h}+{x}+{y}"))
+            .arg("+repage")
+            .arg(&out)
+            .status()
+            .expect("ImageMagick's import runs (apt install imagemagick)");
+        assert!(status.success(), "import failed: {status}");
+        client.close().await.expect("close");
+    });
+    clean_vault(&data);
+}

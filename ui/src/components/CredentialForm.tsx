@@ -468,8 +468,15 @@ export function CredentialForm({ mode, providers, takenNames, onSaved, onCancel 
         )}
 
         {confirmShown && (
-          <fieldset class="confirm-secrets" data-testid="confirm-secrets">
-            <legend class="field-label">Confirm the new address</legend>
+          <div
+            class="confirm-secrets"
+            role="group"
+            aria-labelledby="confirm-secrets-title"
+            data-testid="confirm-secrets"
+          >
+            <p class="field-label" id="confirm-secrets-title">
+              Confirm the new address
+            </p>
             <p class="form-hint" id="confirm-secrets-help">
               You changed where Tillkey sends this credential’s{' '}
               {confirmFields.length === 1 ? 'secret' : 'secrets'}
@@ -521,7 +528,7 @@ export function CredentialForm({ mode, providers, takenNames, onSaved, onCancel 
                 );
               })}
             </div>
-          </fieldset>
+          </div>
         )}
 
         {error && (
