@@ -113,6 +113,40 @@ pub enum Command {
         /// Credential name.
         name: String,
     },
+    /// Set how often a credential must be rotated (1–3650 days); its status and due date
+    /// follow at once.
+    Period {
+        /// Credential name.
+        name: String,
+        /// Rotation period in days.
+        #[arg(value_name = "DAYS")]
+        days: u32,
+        /// Machine-readable output (the credential, as `show --json`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record that a credential's secret was rotated today outside Tillkey (in the
+    /// provider's portal, say), without changing the stored secret.
+    MarkRotated {
+        /// Credential name.
+        name: String,
+        /// Machine-readable output (the credential, as `show --json`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the vault's settings, or change them: the reminder lead time and the rotation
+    /// period given to new credentials. The app reads the same values.
+    Settings {
+        /// Days before a rotation is due at which it counts as due soon (0–365).
+        #[arg(long, value_name = "DAYS")]
+        reminder_days: Option<u32>,
+        /// Rotation period of credentials added from now on (1–3650 days).
+        #[arg(long, value_name = "DAYS")]
+        default_period: Option<u32>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Team vaults on OpenBao / HashiCorp Vault (KV v2): connect, list, disconnect.
     Vault {
         #[command(subcommand)]

@@ -265,6 +265,28 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             }
             Ok(0)
         }
+        Command::Period { ref name, days, json } => {
+            let c = open(&cli)?.set_rotation_period(name, days)?;
+            output::changed(&c, json, &format!("{name} is now rotated every {days} days"))
+        }
+        Command::MarkRotated { ref name, json } => {
+            let c = open(&cli)?.mark_rotated(name)?;
+            output::changed(&c, json, &format!("{name} is marked rotated today"))
+        }
+        Command::Settings {
+            reminder_days,
+            default_period,
+            json,
+        } => {
+            let vault = open(&cli)?;
+            let mut settings = vault.vault_settings()?;
+            if reminder_days.is_some() || default_period.is_some() {
+                settings.reminder_lead_days = reminder_days.unwrap_or(settings.reminder_lead_days);
+                settings.default_rotation_days = default_period.unwrap_or(settings.default_rotation_days);
+                settings = vault.set_settings(settings)?;
+            }
+            output::settings(&settings, json).map(|()| 0)
+        }
         Command::Vault { action } => vault_command(cli.data_dir, action),
     }
 }

@@ -296,3 +296,28 @@ pub fn show(c: &CredentialSummary, json: bool) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// After a change to one credential: the credential as `show --json`, or one line saying
+/// what changed and its rotation status now. Exit code 0.
+pub fn changed(c: &CredentialSummary, json: bool, what: &str) -> Result<u8, Error> {
+    if json {
+        print_json(c)?;
+    } else {
+        println!(
+            "{what}: {} (due {}).",
+            rotation_words(c),
+            c.rotation.due_at.date_naive()
+        );
+    }
+    Ok(0)
+}
+
+/// The vault's settings.
+pub fn settings(s: &tillkey_core::dto::VaultSettings, json: bool) -> Result<(), Error> {
+    if json {
+        return print_json(s);
+    }
+    println!("reminder lead time:        {} days", s.reminder_lead_days);
+    println!("default rotation period:   {} days", s.default_rotation_days);
+    Ok(())
+}

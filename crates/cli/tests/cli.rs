@@ -291,3 +291,78 @@ fn no_secret_service_is_a_clear_error_and_nothing_is_stored() {
     assert!(list_json(dir.path()).is_empty());
     assert!(!files_text(dir.path()).contains("abc123"));
 }
+
+/// What the window can change about rotation, the CLI can too: a credential's period, a
+/// rotation done outside Tillkey, and the vault's reminder settings (shared with the app).
+#[test]
+fn rotation_period_mark_rotated_and_settings_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    tillkey(dir.path())
+        .args(["add", "shop", "--provider", "bearer"])
+        .write_stdin("token=t\n")
+        .assert()
+        .success();
+    let out = tillkey(dir.path())
+        .args(["period", "shop", "30", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(c["rotationPeriodDays"], 30);
+    assert_eq!(c["rotation"]["daysLeft"], 30);
+    assert_eq!(list_json(dir.path())[0]["rotationPeriodDays"], 30);
+    // Out of range: a specific error, nothing changed.
+    let before = std::fs::read(dir.path().join("vault.json")).unwrap();
+    for bad in ["0", "3651"] {
+        tillkey(dir.path())
+            .args(["period", "shop", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("error[invalid_input]").and(predicate::str::contains("1 to 3650")));
+    }
+    tillkey(dir.path())
+        .args(["period", "nope", "30"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error[not_found]"));
+    assert_eq!(std::fs::read(dir.path().join("vault.json")).unwrap(), before);
+
+    // Overdue until marked rotated.
+    let mut m = metadata(dir.path());
+    m["credentials"][0]["rotated_at"] = Value::from("2020-01-01T00:00:00Z");
+    std::fs::write(dir.path().join("vault.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    assert_eq!(list_json(dir.path())[0]["rotation"]["status"], "overdue");
+    tillkey(dir.path())
+        .args(["mark-rotated", "shop"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("shop is marked rotated today"));
+    assert_eq!(list_json(dir.path())[0]["rotation"]["status"], "ok");
+
+    // Settings: shown, changed, refused out of range; the lead time changes the status.
+    let out = tillkey(dir.path()).args(["settings", "--json"]).output().unwrap();
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["reminderLeadDays"], 14);
+    assert_eq!(s["defaultRotationDays"], 90);
+    tillkey(dir.path())
+        .args(["settings", "--reminder-days", "31", "--default-period", "60"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("31 days").and(predicate::str::contains("60 days")));
+    assert_eq!(
+        list_json(dir.path())[0]["rotation"]["status"],
+        "dueSoon",
+        "30 days left, 31 days lead"
+    );
+    tillkey(dir.path())
+        .args(["settings", "--reminder-days", "366"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error[invalid_input]"));
+    tillkey(dir.path())
+        .args(["add", "two", "--provider", "bearer"])
+        .write_stdin("token=t\n")
+        .assert()
+        .success();
+    assert_eq!(list_json(dir.path())[1]["rotationPeriodDays"], 60);
+}
