@@ -118,10 +118,10 @@ fn check_record(c: &mut CredentialRecord, schemas: &BTreeMap<String, ProviderSch
         date("token.expires_at", &t.expires_at)?;
         date("token.renew_at", &t.renew_at)?;
         if let Some(s) = &mut t.scope {
-            *s = printable(s);
+            make_printable(s);
         }
         if let Some(tags) = &mut t.taxpayer_tags {
-            tags.iter_mut().for_each(|t| *t = printable(t));
+            tags.iter_mut().for_each(make_printable);
         }
     }
     if let Some(r) = &mut c.last_test {
@@ -134,23 +134,31 @@ fn check_record(c: &mut CredentialRecord, schemas: &BTreeMap<String, ProviderSch
 /// Strips control characters from every text of a stored report (older builds and other
 /// machines wrote these; they are shown in lists and terminals).
 fn normalise_report(r: &mut TestReport) {
-    r.credential = printable(&r.credential);
-    r.provider = printable(&r.provider);
-    r.summary = printable(&r.summary);
+    make_printable(&mut r.credential);
+    make_printable(&mut r.provider);
+    make_printable(&mut r.summary);
     for s in &mut r.stages {
-        s.target = printable(&s.target);
-        s.message = printable(&s.message);
+        make_printable(&mut s.target);
+        make_printable(&mut s.message);
         for t in [&mut s.code, &mut s.hint].into_iter().flatten() {
-            *t = printable(t);
+            make_printable(t);
         }
     }
     if let Some(tags) = &mut r.taxpayer_tags {
-        tags.iter_mut().for_each(|t| *t = printable(t));
+        tags.iter_mut().for_each(make_printable);
     }
 }
 
 fn printable(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(MAX_REPORT_TEXT).collect()
+}
+
+/// [`printable`] in place, allocating only when there is something to strip (documents
+/// are read on every token request).
+fn make_printable(s: &mut String) {
+    if s.len() > MAX_REPORT_TEXT || s.chars().any(char::is_control) {
+        *s = printable(s);
+    }
 }
 
 fn in_range(field: &str, v: u32, min: u32, max: u32) -> Result<(), String> {
