@@ -18,6 +18,7 @@ PACKAGES=(
   webkit2gtk-driver xvfb xauth dbus-x11
   gnome-keyring libsecret-tools dunst
   xdotool imagemagick xclip curl python3-pip
+  lintian  # scripts/package-deb.sh checks the .deb with it
 )
 
 # version_ge A B: true when version A >= version B.

@@ -133,6 +133,7 @@ fn app_man_page(dir: &Path) -> io::Result<PathBuf> {
              Service); the vault is shared with the tillkey command line.",
         )
         .disable_help_flag(true)
+        .disable_version_flag(true)
         .arg(
             clap::Arg::new("version")
                 .short('V')
