@@ -12,9 +12,10 @@
 //!   vs `curl` making the same request;
 //! - `tillkey test --all` over the 500 credentials (each its own client) against the
 //!   rate-limited simulators: time, and 429s (must be none);
-//! - app cold start to the first painted dashboard, reported by the UI itself;
+//! - app cold start to the first painted dashboard, reported by the UI itself (the app
+//!   must be built with the cargo feature `bench`: only such builds have the report);
 //! - the app's memory (PSS of the app and every process it started), idle;
-//! - binary and .deb sizes.
+//! - binary and .deb sizes, read from the shipped .deb (built without that feature).
 //!
 //! `--quick` (the CI check) measures the ratio rows and test --all, and fails when a ratio
 //! is more than twice its value in the baseline file (`bench/baseline.json`).
@@ -47,10 +48,10 @@ struct Args {
     /// The tillkey binary (default: next to this one)
     #[arg(long, value_name = "PATH")]
     cli: Option<PathBuf>,
-    /// The tillkey-app binary (default: next to this one)
+    /// The tillkey-app binary to launch, built with `--features bench` (default: next to this one)
     #[arg(long, value_name = "PATH")]
     app: Option<PathBuf>,
-    /// The .deb to report (default: <app dir>/bundle/deb/*.deb)
+    /// The .deb whose sizes to report (default: the newest in <this binary's dir>/bundle/deb)
     #[arg(long, value_name = "PATH")]
     deb: Option<PathBuf>,
     /// Skip the app rows
@@ -97,7 +98,7 @@ impl From<Args> for Opts {
             cli: a.cli.unwrap_or_else(|| here.join("tillkey")),
             // --quick measures the CLI only.
             app: (!a.no_app && !a.quick).then_some(app),
-            deb: a.deb,
+            deb: a.deb.or_else(|| newest_deb(&here.join("bundle/deb"))),
             baseline: a.baseline,
             write_baseline: a.write_baseline,
             out: a.out,
@@ -463,40 +464,100 @@ fn size_row(name: String, mb: Option<f64>, target: &str, met: Option<bool>, note
     }
 }
 
-/// Binary and package sizes.
+/// The newest `.deb` in `dir` (by name: the version is in it), if any.
+fn newest_deb(dir: &Path) -> Option<PathBuf> {
+    let mut debs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "deb"))
+        .collect();
+    debs.sort();
+    debs.pop()
+}
+
+/// Sizes in MB of the files in a .deb, by path (`usr/bin/tillkey-app`), from `dpkg-deb -c`.
+fn deb_file_sizes(deb: &Path) -> Result<BTreeMap<String, f64>, String> {
+    let out = Command::new("dpkg-deb")
+        .arg("-c")
+        .arg(deb)
+        .output()
+        .map_err(|e| format!("cannot run dpkg-deb: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "dpkg-deb -c {}: {}",
+            deb.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(parse_deb_listing(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `dpkg-deb -c` lines (`-rwxr-xr-x root/root 19897704 2026-11-27 15:56 ./usr/bin/tillkey-app`)
+/// as sizes in MB by path.
+fn parse_deb_listing(listing: &str) -> BTreeMap<String, f64> {
+    listing
+        .lines()
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let bytes: u64 = cols.get(2)?.parse().ok()?;
+            let path = cols.last()?.trim_start_matches("./");
+            Some((path.to_string(), bytes as f64 / 1_048_576.0))
+        })
+        .collect()
+}
+
+/// Binary and package sizes, as shipped: the binaries inside the .deb (built without the
+/// `bench` feature), not the app this run launched.
 fn size_rows(opts: &Opts) -> Vec<Row> {
+    let deb = opts.deb.as_deref().and_then(|d| size_mb(d).map(|mb| (d, mb)));
+    let (in_deb, deb_error) = match deb {
+        Some((d, _)) => match deb_file_sizes(d) {
+            Ok(sizes) => (sizes, None),
+            Err(e) => (BTreeMap::new(), Some(e)),
+        },
+        None => (BTreeMap::new(), None),
+    };
+    let not_built = "not built: run scripts/package-deb.sh (scripts/bench.sh does)";
     let mut rows = Vec::new();
-    if let Some(mb) = size_mb(&opts.cli) {
-        rows.push(size_row(
-            "`tillkey` CLI binary (release, stripped)".into(),
+    match in_deb.get("usr/bin/tillkey") {
+        Some(&mb) => rows.push(size_row(
+            "`tillkey` CLI binary (release, stripped, in the .deb)".into(),
             Some(mb),
             "report",
             None,
             None,
-        ));
+        )),
+        None => {
+            if let Some(mb) = size_mb(&opts.cli) {
+                rows.push(size_row(
+                    "`tillkey` CLI binary (release, stripped)".into(),
+                    Some(mb),
+                    "report",
+                    None,
+                    None,
+                ));
+            }
+        }
     }
-    let Some(app) = &opts.app else { return rows };
-    if let Some(mb) = size_mb(app) {
-        rows.push(size_row(
-            "`tillkey-app` binary (release, stripped)".into(),
-            Some(mb),
-            "report",
-            None,
-            None,
-        ));
+    if opts.app.is_none() {
+        return rows;
     }
-    let deb = opts.deb.clone().or_else(|| {
-        let dir = app.parent()?.join("bundle/deb");
-        let mut debs: Vec<PathBuf> = std::fs::read_dir(dir)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "deb"))
-            .collect();
-        debs.sort();
-        debs.pop()
-    });
-    rows.push(match deb.as_deref().and_then(|d| size_mb(d).map(|mb| (d, mb))) {
+    rows.push(size_row(
+        "`tillkey-app` binary (release, stripped, in the .deb)".into(),
+        in_deb.get("usr/bin/tillkey-app").copied(),
+        "report",
+        None,
+        match (&deb, &deb_error) {
+            (_, Some(e)) => Some(e.clone()),
+            (None, None) => Some(not_built.into()),
+            (Some(_), None) if !in_deb.contains_key("usr/bin/tillkey-app") => {
+                Some("the .deb has no usr/bin/tillkey-app".into())
+            }
+            _ => None,
+        },
+    ));
+    rows.push(match deb {
         Some((d, mb)) => size_row(
             format!(
                 "`.deb` package ({})",
@@ -512,7 +573,7 @@ fn size_rows(opts: &Opts) -> Vec<Row> {
             None,
             "< 8 MB",
             Some(false),
-            Some("not built: run scripts/package-deb.sh (scripts/bench.sh does)".into()),
+            Some(not_built.into()),
         ),
     });
     rows
@@ -633,7 +694,7 @@ fn run(opts: &Opts) -> Result<bool, String> {
         if let Some(app) = &opts.app {
             if !app.is_file() {
                 return Err(format!(
-                    "{} not found: build it (scripts/package-deb.sh), or pass --app or --no-app",
+                    "{} not found: build it (cargo build --release -p tillkey-app --features bench; scripts/bench.sh does), or pass --app or --no-app",
                     app.display()
                 ));
             }
@@ -699,5 +760,21 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_deb_listing;
+
+    #[test]
+    fn sizes_of_the_files_in_a_deb_listing() {
+        let listing = "drwxr-xr-x root/root         0 2026-11-27 15:56 ./usr/bin/\n\
+                       -rwxr-xr-x root/root  20971520 2026-11-27 15:56 ./usr/bin/tillkey-app\n\
+                       -rwxr-xr-x root/root   7340032 2026-11-27 15:56 ./usr/bin/tillkey\n";
+        let sizes = parse_deb_listing(listing);
+        assert_eq!(sizes.get("usr/bin/tillkey-app"), Some(&20.0));
+        assert_eq!(sizes.get("usr/bin/tillkey"), Some(&7.0));
+        assert_eq!(sizes.get("usr/bin/"), Some(&0.0));
     }
 }

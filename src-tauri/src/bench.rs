@@ -1,10 +1,15 @@
 //! The benchmark's first-paint report (`tillkey-bench` measures cold start to the first
 //! painted dashboard from the real window).
 //!
+//! Compiled only with the cargo feature `bench` (`scripts/bench.sh` builds the release app
+//! with it); without the feature the command, its permission and the capability granting
+//! it (`capabilities/bench/`) are not in the app at all (see `build.rs`).
+//!
 //! Inert unless `TILLKEY_BENCH_PAINT_FILE` names a file when the app starts: then the UI's
 //! one report after its first painted dashboard is written there as JSON, once. The
 //! webview can call the command but chooses nothing: not the file, not its content beyond
-//! two row counts. It works in release builds, which are what the benchmark measures.
+//! two row counts. `app_info` tells the UI whether a report is wanted
+//! ([`FirstPaint::waiting`]), so it calls the command only then.
 
 use crate::error::IpcResult;
 use std::path::PathBuf;
@@ -33,6 +38,14 @@ impl FirstPaint {
             ),
             started: Instant::now(),
         }
+    }
+
+    /// Whether a report is still wanted: a file was named and nothing was written yet.
+    pub fn waiting(&self) -> bool {
+        self.file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
     }
 
     /// Writes the report once, if a file was named; later calls do nothing.
@@ -87,7 +100,9 @@ mod tests {
             file: Mutex::new(Some(path.clone())),
             started: Instant::now(),
         };
+        assert!(fp.waiting());
         fp.report(40, 500).expect("report");
+        assert!(!fp.waiting());
         let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
         assert_eq!((v["rows"].as_u64(), v["credentials"].as_u64()), (Some(40), Some(500)));
         assert!(v["paintedUnixMs"].as_f64().is_some_and(|t| t > 1.6e12));
@@ -98,6 +113,7 @@ mod tests {
             file: Mutex::new(None),
             started: Instant::now(),
         };
+        assert!(!inert.waiting());
         inert.report(1, 1).expect("inert");
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 0);
     }

@@ -37,7 +37,20 @@ fn info<R: Runtime>(app: &AppHandle<R>, h: &Handle) -> AppInfo {
         version: app.package_info().version.to_string(),
         now: state.clock().now(),
         clipboard_clear_secs: state.clear_after().as_secs(),
+        first_paint_report: first_paint_waiting(app),
     }
+}
+
+/// Whether the benchmark waits for the first-paint report (`bench` builds only).
+#[cfg(feature = "bench")]
+fn first_paint_waiting<R: Runtime>(app: &AppHandle<R>) -> bool {
+    app.state::<crate::bench::FirstPaint>().waiting()
+}
+
+/// Whether the benchmark waits for the first-paint report: never without the `bench` feature.
+#[cfg(not(feature = "bench"))]
+fn first_paint_waiting<R: Runtime>(_app: &AppHandle<R>) -> bool {
+    false
 }
 
 fn show_mode_in_title<R: Runtime>(app: &AppHandle<R>, h: &Handle) {

@@ -25,6 +25,10 @@ pub struct AppInfo {
     /// Seconds a copied token stays on the clipboard.
     #[ts(type = "number")]
     pub clipboard_clear_secs: u64,
+    /// Whether the benchmark waits for the UI's first-paint report: only in a build with the
+    /// `bench` feature started with `TILLKEY_BENCH_PAINT_FILE`, and until the report came.
+    /// Always false otherwise (those builds have no such command).
+    pub first_paint_report: bool,
 }
 
 /// What a copy did. Never the token itself.

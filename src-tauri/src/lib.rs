@@ -10,7 +10,7 @@
 //!   at most once a day per credential;
 //! - [`demo`]: the demo vault, backed by the provider simulators running in-process;
 //! - [`error`]: [`error::IpcError`], the sanitised error the UI shows;
-//! - [`bench`]: the first-paint report of the benchmark (inert unless
+//! - `bench` (cargo feature `bench` only): the benchmark's first-paint report (inert unless
 //!   `TILLKEY_BENCH_PAINT_FILE` is set);
 //! - [`prefs`]: the window's view-only preferences, one JSON file in the app's data dir;
 //! - [`state`]: the active vault, opened on first use in the data dir from
@@ -21,8 +21,12 @@
 //! `get_preferences` and `set_preferences`, over one fixed file (see [`prefs`]); the
 //! webview has no store or filesystem permission. `capabilities/default.json` grants the
 //! window exactly the commands the UI calls; the clipboard and notification plugins are
-//! used from Rust only, so the webview has no permission for them.
+//! used from Rust only, so the webview has no permission for them. Builds with the `bench`
+//! feature (`scripts/bench.sh`) add the first-paint command and `capabilities/bench/`,
+//! which grants it; every other build (the .deb, `run-app.sh`, the E2E tests) has neither
+//! (see `build.rs`).
 
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod clipboard;
 pub mod commands;
@@ -59,11 +63,13 @@ pub fn tune_webkit() {
 pub fn run() {
     let args = state::parse_args(std::env::args_os().skip(1));
 
-    let result = tauri::Builder::default()
+    let builder = tauri::Builder::default()
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
-        .manage(AppState::new(args))
-        .manage(bench::FirstPaint::from_env())
+        .manage(AppState::new(args));
+    #[cfg(feature = "bench")]
+    let builder = builder.manage(bench::FirstPaint::from_env());
+    let result = builder
         .setup(|app| {
             reminders::spawn_loop(app.handle().clone());
             Ok(())
@@ -91,6 +97,7 @@ pub fn run() {
             commands::set_settings,
             commands::get_preferences,
             commands::set_preferences,
+            #[cfg(feature = "bench")]
             bench::report_first_paint,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"));

@@ -267,24 +267,58 @@ fn a_long_list_renders_a_page_at_a_time_and_every_row_stays_reachable() {
     common::clean_vault(data.path());
 }
 
-/// The permissions of every capability file in src-tauri/capabilities.
-fn granted_permissions() -> Vec<(std::path::PathBuf, String)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/capabilities");
+/// Permissions that only builds with the `bench` feature grant (src-tauri/build.rs reads
+/// `capabilities/bench/` only then): the benchmark's first-paint report.
+const BENCH_ONLY: &[&str] = &["allow-report-first-paint"];
+
+/// One permission a capability file grants: the file, the permission, and whether the file
+/// is under `capabilities/bench/` (part of `bench` builds only).
+struct Grant {
+    file: std::path::PathBuf,
+    permission: String,
+    bench_only: bool,
+}
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} in {}", self.permission, self.file.display())
+    }
+}
+
+/// The permissions of every capability file in src-tauri/capabilities and its bench/ folder.
+fn granted_permissions() -> Vec<Grant> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/capabilities");
     let mut granted = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display())) {
-        let path = entry.expect("a directory entry").path();
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).expect("the capability file reads");
-        let json: serde_json::Value = serde_json::from_str(&text).expect("the capability file is JSON");
-        for p in json["permissions"].as_array().expect("a permissions list") {
-            // A permission is a name, or an object with an identifier (and a scope).
-            let id = p
-                .as_str()
-                .or_else(|| p["identifier"].as_str())
-                .expect("a permission id");
-            granted.push((path.clone(), id.to_string()));
+    let mut dirs = vec![(root.clone(), false)];
+    while let Some((dir, bench_only)) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display())) {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                assert_eq!(
+                    path,
+                    root.join("bench"),
+                    "build.rs includes capabilities/*.json, and capabilities/bench/ with the feature only"
+                );
+                dirs.push((path, true));
+                continue;
+            }
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("the capability file reads");
+            let json: serde_json::Value = serde_json::from_str(&text).expect("the capability file is JSON");
+            for p in json["permissions"].as_array().expect("a permissions list") {
+                // A permission is a name, or an object with an identifier (and a scope).
+                let id = p
+                    .as_str()
+                    .or_else(|| p["identifier"].as_str())
+                    .expect("a permission id");
+                granted.push(Grant {
+                    file: path.clone(),
+                    permission: id.to_string(),
+                    bench_only,
+                });
+            }
         }
     }
     granted
@@ -292,18 +326,19 @@ fn granted_permissions() -> Vec<(std::path::PathBuf, String)> {
 
 /// Issue 10, webview: the store plugin's permissions let the webview load and set any store
 /// file (an absolute path replaced the base). The window gets app commands only, and only
-/// the ones the UI calls (`ui/src/api.ts`).
+/// the ones the UI calls (`ui/src/api.ts`). Issue 11: the benchmark's first-paint command is
+/// granted only by the capability of `bench` builds, never by the default one.
 #[test]
 fn the_capability_grants_no_store_or_plugin_permission_only_commands_the_ui_calls() {
     let granted = granted_permissions();
     assert!(!granted.is_empty(), "a capability file grants the UI's commands");
-    let plugin: Vec<_> = granted.iter().filter(|(_, p)| p.contains(':')).collect();
+    let plugin: Vec<_> = granted.iter().filter(|g| g.permission.contains(':')).collect();
     assert!(
         plugin.is_empty(),
         "plugin permissions granted to the webview: {plugin:?}"
     );
     assert!(
-        !granted.iter().any(|(_, p)| p.starts_with("store:")),
+        !granted.iter().any(|g| g.permission.starts_with("store:")),
         "a store: permission is granted"
     );
 
@@ -320,12 +355,75 @@ fn the_capability_grants_no_store_or_plugin_permission_only_commands_the_ui_call
     }
     called.sort();
     called.dedup();
-    let mut allowed: Vec<String> = granted.into_iter().map(|(_, p)| p).collect();
+    let mut allowed: Vec<String> = granted.iter().map(|g| g.permission.clone()).collect();
     allowed.sort();
     assert_eq!(
         allowed, called,
-        "the capability grants exactly the commands ui/src/api.ts calls"
+        "the capabilities (default and bench) grant exactly the commands ui/src/api.ts calls"
     );
+
+    // A build without the feature: the top-level files only.
+    let default_build: Vec<&Grant> = granted.iter().filter(|g| !g.bench_only).collect();
+    let leaked: Vec<_> = default_build
+        .iter()
+        .filter(|g| BENCH_ONLY.contains(&g.permission.as_str()))
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "a capability of every build grants a benchmark permission: {leaked:?}"
+    );
+    let mut bench_build: Vec<&str> = granted
+        .iter()
+        .filter(|g| g.bench_only)
+        .map(|g| g.permission.as_str())
+        .collect();
+    bench_build.sort();
+    assert_eq!(
+        bench_build, BENCH_ONLY,
+        "capabilities/bench/ grants the benchmark's commands and nothing else"
+    );
+}
+
+/// Issue 11: the app these tests drive is a default build (no `bench` feature), like the
+/// .deb. It has no first-paint command, no permission naming it and no effect, even when
+/// started with the benchmark's variable, and it does not ask the UI for a report.
+#[test]
+fn a_default_build_has_no_first_paint_command_permission_or_report() {
+    let _serial = serial();
+    let data = tempfile::tempdir().expect("a temp data dir");
+    let out = tempfile::tempdir().expect("a dir for the report");
+    let report = out.path().join("first-paint.json");
+    let report_path = report.display().to_string();
+    let driver = Driver::start_with(data.path(), &[("TILLKEY_BENCH_PAINT_FILE", &report_path)]);
+
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        wait_for_list(&client).await;
+        let info = invoke_from_page(&client, "app_info", serde_json::json!({})).await;
+        assert!(
+            info.contains("\"firstPaintReport\":false"),
+            "app_info of a default build: {info}"
+        );
+        let answer = invoke_from_page(
+            &client,
+            "report_first_paint",
+            serde_json::json!({ "rows": 1, "credentials": 1 }),
+        )
+        .await;
+        // Debug builds say why ("Command not found": no permission in the build names it);
+        // release builds only say "not allowed by ACL".
+        assert!(
+            answer.starts_with("refused")
+                && (answer.contains("Command not found") || answer.contains("not allowed by ACL"))
+                && !answer.contains("allow-report-first-paint"),
+            "report_first_paint in a default build: {answer}"
+        );
+        // Give a (wrongly) registered command time to write.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        client.close().await.expect("the session closes");
+    });
+    assert!(!report.exists(), "a default build wrote the first-paint report");
+    common::clean_vault(data.path());
 }
 
 /// What the webview's IPC answers to `command` with `args` ("ok: ..." or "refused: ...").

@@ -146,11 +146,12 @@ export function App() {
   }, [refresh, loadProviders]);
 
   // Once, when the vault's list first shows: report the painted dashboard (two frames on,
-  // so the frame with the rows has been painted). Only the benchmark listens.
+  // so the frame with the rows has been painted), if the benchmark waits for it.
   const paintReported = useRef(false);
   useEffect(() => {
-    if (paintReported.current || credentials.state === 'loading') return;
+    if (paintReported.current || credentials.state === 'loading' || !info) return;
     paintReported.current = true;
+    if (!info.firstPaintReport) return;
     const total = credentials.state === 'ready' ? credentials.value.length : 0;
     requestAnimationFrame(() =>
       requestAnimationFrame(() => {
@@ -158,7 +159,7 @@ export function App() {
         void reportFirstPaint(rows, total);
       }),
     );
-  }, [credentials]);
+  }, [credentials, info]);
 
   // The highlight of a just-added row fades after a few seconds.
   useEffect(() => {

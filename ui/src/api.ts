@@ -131,7 +131,8 @@ export const setPreferences = (change: PreferencesUpdate) =>
 
 /**
  * Tells the app the dashboard has painted, with how many credential rows the page holds.
- * Used only by the benchmark (the app ignores it unless started for one); never fails.
+ * Only builds with the `bench` feature have this command (and grant it); call it only when
+ * `AppInfo.firstPaintReport` says the benchmark waits for it. Never fails.
  */
 export const reportFirstPaint = (rows: number, credentials: number) =>
   invoke<void>('report_first_paint', { rows, credentials }).catch(() => undefined);

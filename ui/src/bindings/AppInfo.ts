@@ -31,4 +31,10 @@ now: string,
 /**
  * Seconds a copied token stays on the clipboard.
  */
-clipboardClearSecs: number, };
+clipboardClearSecs: number, 
+/**
+ * Whether the benchmark waits for the UI's first-paint report: only in a build with the
+ * `bench` feature started with `TILLKEY_BENCH_PAINT_FILE`, and until the report came.
+ * Always false otherwise (those builds have no such command).
+ */
+firstPaintReport: boolean, };
