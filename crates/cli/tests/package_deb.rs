@@ -3,13 +3,16 @@
 //! where Debian looks for them, bash completes `tillkey te<TAB>` to `test` and `tillkey t<TAB>`
 //! to `test` and `token`, and the package stays under 8 MB.
 //!
-//! Which package: `$TILLKEY_DEB` (scripts/package-deb.sh sets it after building, and then a
-//! missing file is a failure), else the newest `target/release/bundle/deb/*.deb`. With
-//! neither, the test prints `skipped: no .deb built` (on stderr, which the test harness does
-//! not capture) and returns; `./scripts/package-deb.sh` builds the package and runs this.
+//! The package is checked against the current sources (the workspace version, one man page
+//! per subcommand of `src/args.rs`). Which package:
+//! - `$TILLKEY_DEB`: scripts/package-deb.sh sets it after building; a missing file fails.
+//! - else the newest `target/release/bundle/deb/*.deb`, unless it is older than one of the
+//!   files it is built from (`SOURCES`): a .deb left over from before a CLI change is not a
+//!   failure of that change, so the test prints `skipped: … older than …` and returns.
+//! - with neither, it prints `skipped: no .deb built` and returns.
 //!
-//! The package is checked against the current sources (version, one man page per
-//! subcommand of `src/args.rs`): an old .deb left in target/ fails with a hint to rebuild.
+//! Skips are printed on stderr directly (the test harness does not capture that), so they
+//! show in `scripts/test.sh`'s output; `./scripts/package-deb.sh` builds and checks for real.
 
 // The CLI's own clap definitions: the expected man pages are derived from them.
 #[allow(dead_code)]
@@ -24,16 +27,26 @@ use std::process::Command;
 /// The budget (and the benchmark's size row): decimal megabytes.
 const MAX_DEB_BYTES: u64 = 8_000_000;
 const REBUILD: &str = "rebuild it with ./scripts/package-deb.sh (the .deb may be older than the sources)";
+/// What the checked parts of the package are made from, relative to the workspace root
+/// (directories: every file in them).
+const SOURCES: &[&str] = &[
+    "Cargo.toml",
+    "tauri.conf.json",
+    "src-tauri/tauri.linux.conf.json",
+    "crates/cli/src/args.rs",
+    "crates/cli/src/gen_docs.rs",
+    "packaging/deb",
+];
 
 #[test]
 fn deb_installs_both_programs_man_pages_and_completions() {
-    let Some(deb) = find_deb() else {
-        // Straight to the stream: the harness captures eprintln! of passing tests.
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: no .deb built (run ./scripts/package-deb.sh, or set TILLKEY_DEB)"
-        );
-        return;
+    let deb = match find_deb() {
+        Found::Deb(deb) => deb,
+        Found::Skip(why) => {
+            // Straight to the stream: the harness captures eprintln! of passing tests.
+            let _ = writeln!(std::io::stderr(), "skipped: {why}");
+            return;
+        }
     };
     let mut problems = Vec::new();
 
@@ -143,22 +156,52 @@ fn deb_installs_both_programs_man_pages_and_completions() {
     );
 }
 
-/// `$TILLKEY_DEB`, else the newest .deb of the release bundle dir.
-fn find_deb() -> Option<PathBuf> {
+enum Found {
+    Deb(PathBuf),
+    Skip(String),
+}
+
+/// `$TILLKEY_DEB`, else the newest .deb of the release bundle dir if it is newer than its
+/// sources.
+fn find_deb() -> Found {
     if let Some(path) = std::env::var_os("TILLKEY_DEB").filter(|p| !p.is_empty()) {
         let path = PathBuf::from(path);
         assert!(path.is_file(), "TILLKEY_DEB={} does not exist", path.display());
-        return Some(path);
+        return Found::Deb(path);
     }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(|t| manifest.join("../..").join(t)) // a relative CARGO_TARGET_DIR is the workspace's
-        .unwrap_or_else(|| manifest.join("../../target"));
-    std::fs::read_dir(target.join("release/bundle/deb"))
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "deb"))
-        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // A relative CARGO_TARGET_DIR is the workspace root's.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |t| root.join(t));
+    let newest = std::fs::read_dir(target.join("release/bundle/deb"))
+        .ok()
+        .and_then(|dir| {
+            dir.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "deb"))
+                .max_by_key(|p| modified(p))
+        });
+    let Some(deb) = newest else {
+        return Found::Skip("no .deb built (run ./scripts/package-deb.sh, or set TILLKEY_DEB)".into());
+    };
+    let built = modified(&deb);
+    for source in SOURCES {
+        let path = root.join(source);
+        let files = match std::fs::read_dir(&path) {
+            Ok(dir) => dir.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(_) => vec![path],
+        };
+        if let Some(newer) = files.iter().find(|f| modified(f) > built) {
+            return Found::Skip(format!(
+                "{} is older than {} (run ./scripts/package-deb.sh to build and check a new one)",
+                deb.display(),
+                newer.strip_prefix(&root).unwrap_or(newer).display()
+            ));
+        }
+    }
+    Found::Deb(deb)
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    path.metadata().and_then(|m| m.modified()).ok()
 }
 
 /// `tillkey`, `tillkey-<sub>` and `tillkey-<sub>-<subsub>` for every visible command, and
