@@ -186,6 +186,53 @@ fn the_form_explains_problems_inline_and_saves_nothing_invalid() {
     clean_vault(&data);
 }
 
+/// Whether the form marks `field` as required: its input's `required` attribute, and the
+/// asterisk in its label.
+async fn marked_required(client: &Client, field: &str) -> (bool, bool) {
+    let input = wait_for(client, &testid(&format!("field-{field}"))).await;
+    let attribute = input.attr("required").await.expect("the required attribute").is_some();
+    let mark = format!("label[for=\"cred-field-{field}\"] .required-mark");
+    (attribute, client.find(Locator::Css(&mark)).await.is_ok())
+}
+
+/// Issue 11: the form reads `requiredUnless` from the schema: eReceipt's identity URL is
+/// required (marked, and named when missing) while the token URL is empty, and optional
+/// once the token URL is set.
+#[test]
+fn a_field_required_unless_another_is_set_follows_the_schema() {
+    let _serial = serial();
+    let (_root, data) = data_root();
+    let driver = Driver::start(&data);
+
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        wait_for_list(&client).await;
+        open_add_form(&client, "ereceipt").await;
+        assert_eq!(
+            marked_required(&client, "identity_url").await,
+            (true, true),
+            "required while the token URL is empty"
+        );
+        click(&client, &testid("save-and-test")).await;
+        let problem = text_of(&client, &testid("problem-identity_url")).await;
+        assert!(
+            problem.contains("Enter the identity service url, or a token URL under Optional settings"),
+            "{problem}"
+        );
+
+        fill_field(&client, "token_url", "https://auth.example.com/connect/token").await;
+        wait_gone(&client, &testid("problem-identity_url")).await;
+        assert_eq!(
+            marked_required(&client, "identity_url").await,
+            (false, false),
+            "optional once the token URL is set"
+        );
+        click(&client, &testid("add-cancel")).await;
+        wait_gone(&client, &testid("add-form")).await;
+        client.close().await.expect("the session closes");
+    });
+}
+
 #[test]
 fn copy_puts_a_fresh_token_on_the_clipboard_and_clears_it() {
     let _serial = serial();

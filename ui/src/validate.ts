@@ -45,25 +45,45 @@ export function urlProblem(value: string): string | null {
   return null;
 }
 
-/** Whether the merchant must type a value (required and no default to fall back on). */
-export function mustFill(field: FieldSchema, env: Environment | undefined): boolean {
-  if (!field.required || field.input === 'bool') return false;
-  return env === undefined || field.defaults[env] === undefined;
+/** The rest of a credential form, for requirements that depend on it. */
+export interface FormContext {
+  env: Environment | undefined;
+  /** Every field of the provider's schema. */
+  fields: readonly FieldSchema[];
+  /** The values typed so far, by field name. */
+  values: Readonly<Record<string, string>>;
+}
+
+function hasDefault(field: FieldSchema, env: Environment | undefined): boolean {
+  return env !== undefined && field.defaults[env] !== undefined;
 }
 
 /**
- * Why a field's value is not acceptable, or null. `requiredAnyway` covers secrets that
- * are already stored (editing) and fields a sibling makes optional (`token_url`).
+ * Whether the merchant must type a value into `field` now, as the core decides on save: it
+ * is required and has no default in this environment, or it is required unless another
+ * field has a value (`requiredUnless`, e.g. eReceipt's `identity_url` unless `token_url`)
+ * and that one is empty, with no default either.
  */
-export function fieldProblem(
-  field: FieldSchema,
-  value: string,
-  env: Environment | undefined,
-  optional = false,
-): string | null {
+export function mustFill(field: FieldSchema, form: FormContext): boolean {
+  if (field.input === 'bool' || hasDefault(field, form.env)) return false;
+  if (field.required) return true;
+  const other = field.requiredUnless;
+  if (other === null) return false;
+  const otherField = form.fields.find((f) => f.name === other);
+  const otherSet =
+    (form.values[other] ?? '').trim() !== '' || (otherField !== undefined && hasDefault(otherField, form.env));
+  return !otherSet;
+}
+
+/**
+ * Why a field's value is not acceptable, or null. `required`: whether an empty value is a
+ * problem now (see `mustFill`); `orElse`: what the merchant may fill instead (the field a
+ * `requiredUnless` names), added to the message.
+ */
+export function fieldProblem(field: FieldSchema, value: string, required: boolean, orElse?: string): string | null {
   const v = field.secret ? value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '') : value.trim();
   if (v === '') {
-    return !optional && mustFill(field, env) ? `Enter the ${field.label.toLowerCase()}.` : null;
+    return required ? `Enter the ${field.label.toLowerCase()}${orElse ? `, or ${orElse}` : ''}.` : null;
   }
   if (field.maxLen !== null && [...v].length > field.maxLen) {
     return `${field.label} allows at most ${field.maxLen} characters (now ${[...v].length}).`;

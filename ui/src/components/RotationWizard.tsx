@@ -97,7 +97,7 @@ export function RotationWizard({ credential, schema, demo, onRotated, onClose }:
     }
     for (const [k, v] of given) {
       const f = secretFields.find((s) => s.name === k);
-      const p = f ? fieldProblem(f, v, credential.environment) : null;
+      const p = f ? fieldProblem(f, v, false) : null;
       if (p) {
         setProblem(p);
         return;
