@@ -1,4 +1,4 @@
-// Small hooks: a ticking clock aligned with the app's clock.
+// "Now" on the app's clock, ticking.
 
 import { useEffect, useState } from 'preact/hooks';
 
