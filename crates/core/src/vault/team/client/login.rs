@@ -219,3 +219,23 @@ pub(super) fn session(token: SecretString, ttl_secs: u64, renewable: bool) -> Se
         renewable,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_ttl_an_engine_claims_gives_a_session_and_no_panic() {
+        for ttl in [1, 59, 3600, u64::from(u32::MAX), i64::MAX as u64, u64::MAX] {
+            let s = session(SecretString::from("t"), ttl, true);
+            let (renew, expires) = (s.renew_at.unwrap(), s.expires_at.unwrap());
+            assert!(renew <= expires, "ttl {ttl}");
+            assert!(
+                expires <= Instant::now() + Duration::from_secs(MAX_TTL_SECS),
+                "ttl {ttl} is clamped"
+            );
+        }
+        let forever = session(SecretString::from("t"), 0, false);
+        assert!(forever.renew_at.is_none() && forever.expires_at.is_none());
+    }
+}
