@@ -639,6 +639,50 @@ fn case06_redirect_to_another_host_is_named_and_not_followed() {
     tk.assert_clean(&["c"]);
 }
 
+/// A redirect whose target host spells the secret (host names arrive lowercased): the
+/// host is not shown or stored, in any letter case.
+#[test]
+fn case06_redirect_to_a_host_named_after_the_secret_does_not_leak_it() {
+    const HOSTY: &str = "LeakedSecret0123456789";
+    let srv = HostileServer::fixed(response(
+        307,
+        &[("Location", &format!("https://{HOSTY}.evil.example/x"))],
+        b"",
+    ));
+    let tk = Tk::new();
+    tk.run(
+        &[
+            "add",
+            "c",
+            "--provider",
+            "oauth2",
+            "--set",
+            &format!("client_id={CLIENT_ID}"),
+            "--set",
+            &format!("token_url={}", srv.url("/token")),
+        ],
+        &format!("client_secret={HOSTY}\n"),
+    )
+    .code(0);
+    let token = tk.run(&["token", "c"], "");
+    token.code(1);
+    tk.run(&["test", "c"], "").code(1);
+    let mut seen = String::from_utf8_lossy(&token.stderr).to_lowercase();
+    let mut stack = vec![tk.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                seen.push_str(&String::from_utf8_lossy(&std::fs::read(&p).unwrap()).to_lowercase());
+            }
+        }
+    }
+    assert!(!seen.contains(&HOSTY.to_lowercase()), "the secret-named host leaked");
+    assert!(seen.contains("redirect"), "the redirect is still reported");
+}
+
 #[test]
 fn case06_redirect_to_a_loopback_recorder_is_not_followed() {
     let elsewhere = HostileServer::recorder();

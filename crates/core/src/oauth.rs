@@ -151,7 +151,8 @@ pub fn provider_error(provider: &dyn Provider, resp: &Captured, scrub: &Scrubber
             status: resp.status,
             target: resp
                 .redirect_host
-                .clone()
+                .as_deref()
+                .map(|h| scrub.host(h))
                 .unwrap_or_else(|| "an unnamed location".into()),
         };
     }

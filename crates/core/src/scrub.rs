@@ -87,7 +87,7 @@ impl Scrubber {
     ///
     /// Control characters go first, so a secret split by them cannot reassemble after.
     pub fn clean(&self, text: &str) -> String {
-        let mut out: String = text.chars().filter(|c| !c.is_control()).collect();
+        let mut out: String = text.chars().filter(|c| !hidden(*c)).collect();
         for n in &self.needles {
             let n = n.expose_secret();
             if out.contains(n) {
@@ -100,6 +100,22 @@ impl Scrubber {
         out
     }
 
+    /// A host name from a provider answer (a redirect's target): the whole name is
+    /// replaced when it holds a secret in any letter case (host names are lowercased on
+    /// the way), else cleaned like any text.
+    pub fn host(&self, host: &str) -> String {
+        let lower = host.to_ascii_lowercase();
+        let holds_secret = self
+            .needles
+            .iter()
+            .any(|n| lower.contains(&n.expose_secret().to_ascii_lowercase()));
+        if holds_secret {
+            REDACTED.into()
+        } else {
+            self.clean(host)
+        }
+    }
+
     /// A provider error code if it may be shown as one: scrubbed, and then 1 to
     /// [`MAX_CODE`] characters of `A-Z a-z 0-9 _ . -`. Anything else is `None` (the caller
     /// shows the HTTP status instead).
@@ -107,6 +123,14 @@ impl Scrubber {
         let c = self.clean(raw.trim());
         safe_code(&c).then_some(c)
     }
+}
+
+/// Characters that must not reach a terminal or a list from provider text: control
+/// characters, and the invisible format characters that reorder or hide text (bidi
+/// overrides and isolates, zero-width spaces and joiners, the byte-order mark).
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Whether `code` is 1 to [`MAX_CODE`] characters of `A-Z a-z 0-9 _ . -`.
@@ -163,6 +187,18 @@ mod tests {
         let split = format!("{}\u{1b}{}", &SECRET[..4], &SECRET[4..]);
         assert_eq!(s.clean(&split), REDACTED);
         assert_eq!(Scrubber::none().clean("a\u{1b}[31mb\r\n"), "a[31mb");
+    }
+
+    #[test]
+    fn invisible_reordering_characters_are_stripped() {
+        assert_eq!(Scrubber::none().clean("a\u{202E}b\u{200B}c\u{2066}d\u{FEFF}"), "abcd");
+    }
+
+    #[test]
+    fn a_host_holding_a_secret_in_any_case_is_replaced_whole() {
+        let s = Scrubber::new([&SecretString::from("LeakedSecret0123")], None);
+        assert_eq!(s.host("leakedsecret0123.evil.example"), REDACTED);
+        assert_eq!(s.host("auth.example.com"), "auth.example.com");
     }
 
     #[test]
