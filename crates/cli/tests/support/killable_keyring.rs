@@ -19,6 +19,8 @@
 
 #![allow(dead_code)]
 
+#[path = "bus_config.rs"]
+mod bus_config;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -50,26 +52,7 @@ pub fn inside(r: Rerun<'_>) -> bool {
     let conf = home.path().join("session.conf");
     let bus_dir = home.path().join("bus");
     std::fs::create_dir_all(&bus_dir).unwrap();
-    std::fs::write(
-        &conf,
-        format!(
-            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-            bus_dir.display()
-        ),
-    )
-    .unwrap();
+    bus_config::write(&conf, &bus_dir);
     let exe = std::env::current_exe().expect("test binary path");
     let mut c = Command::new("timeout");
     c.arg(r.timeout_secs.to_string());

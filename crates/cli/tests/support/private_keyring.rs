@@ -12,6 +12,8 @@
 //! - the daemon is stopped with SIGTERM only after every client is gone (gnome-keyring 42
 //!   aborts when a client vanishes mid session-open; the CLI runs here are never killed).
 
+#[path = "bus_config.rs"]
+mod bus_config;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -55,26 +57,7 @@ impl PrivateKeyring {
         // gnome-keyring refuses a control directory others can read.
         set_mode_700(&dir.path().join("control"));
         let config = dir.path().join("bus.conf");
-        std::fs::write(
-            &config,
-            format!(
-                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-                dir.path().join("bus").display()
-            ),
-        )
-        .unwrap();
+        bus_config::write(&config, &dir.path().join("bus"));
         let mut bus = Command::new("dbus-daemon")
             .arg(format!("--config-file={}", config.display()))
             .args(["--nofork", "--print-address=1"])
