@@ -14,29 +14,15 @@
 
 #[path = "bus_config.rs"]
 mod bus_config;
+#[path = "secret_tool.rs"]
+mod secret_tool;
+pub use secret_tool::Item;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "tillkey-private-keyring";
-
-/// One Secret Service entry as `secret-tool` reports it (its `Debug` shows no secret).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Item {
-    /// The keyring "user" (account) of the entry: `{vault id}/{credential id}/r{rev}/{field}`.
-    pub account: String,
-    /// The stored value.
-    pub secret: String,
-}
-
-impl std::fmt::Debug for Item {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Item")
-            .field("account", &self.account)
-            .finish_non_exhaustive()
-    }
-}
 
 /// A private session bus and gnome-keyring-daemon, both stopped on drop.
 pub struct PrivateKeyring {
@@ -146,39 +132,7 @@ impl PrivateKeyring {
     /// Every `service=tillkey` entry in this keyring, sorted by account.
     pub fn items(&self) -> Vec<Item> {
         assert!(self.secret_service_is_up(), "the private gnome-keyring-daemon is gone");
-        let o = self
-            .command("secret-tool")
-            .args(["search", "--all", "service", "tillkey"])
-            .stdin(Stdio::null())
-            .output()
-            .expect("secret-tool is installed by scripts/setup.sh (libsecret-tools)");
-        // No match is exit 1 with nothing on stdout; anything else is a failure.
-        let stdout = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            o.status.success() || stdout.trim().is_empty(),
-            "secret-tool search failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        // Blocks of `label = ...`, `secret = ...` lines on stdout; keyring-rs labels an
-        // entry `{user}@{service}:{target} (keyring v…)`.
-        let mut items = Vec::new();
-        let mut account: Option<String> = None;
-        for line in stdout.lines() {
-            if let Some(label) = line.strip_prefix("label = ") {
-                let user = label
-                    .split_once("@tillkey:")
-                    .map(|(u, _)| u.to_string())
-                    .unwrap_or_else(|| panic!("unexpected keyring label {label:?}"));
-                account = Some(user);
-            } else if let Some(secret) = line.strip_prefix("secret = ") {
-                items.push(Item {
-                    account: account.take().expect("a label before the secret"),
-                    secret: secret.to_string(),
-                });
-            }
-        }
-        items.sort_by(|a, b| a.account.cmp(&b.account));
-        items
+        secret_tool::search(self.command("secret-tool"))
     }
 }
 
