@@ -26,6 +26,7 @@ pub mod jwt;
 pub mod oauth;
 pub mod probe;
 pub mod providers;
+pub mod reminders;
 pub mod rotation;
 pub mod schedule;
 pub mod scrub;
