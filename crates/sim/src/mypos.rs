@@ -16,6 +16,9 @@
 //! - `GET /api/ping` with `Authorization: Bearer`: 200, or 401 `invalid_token` for a
 //!   missing, unknown, revoked or expired token (the document names no API endpoint;
 //!   this one serves as `test_url`).
+//! - Rotation: the myPOS Account generates a new set (client ID and secret) next to the
+//!   old one ([`SimState::issue_new_set`]); both work until the merchant deletes the old
+//!   set ([`SimState::remove_client`]), and each set revokes only its own tokens.
 
 use std::collections::HashMap;
 

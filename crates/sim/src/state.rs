@@ -556,6 +556,29 @@ impl SimState {
         let secret = secret.into();
         self.update_client(client_id, |c| c.client_secret = secret)
     }
+    /// A portal's "generate a new set" (myPOS issues a new client ID and secret to
+    /// rotate): registers a new client with the configuration of `client_id` (scopes,
+    /// token lifetime, device) under a new id and secret, and returns them. The old client
+    /// keeps working, and can revoke its own tokens, until it is removed
+    /// ([`SimState::remove_client`]), as the old set does until the merchant deletes it in
+    /// the portal. `None` when `client_id` is unknown.
+    pub fn issue_new_set(&self, client_id: &str) -> Option<(String, String)> {
+        let mut g = self.lock();
+        let mut client = g.clients.get(client_id)?.clone();
+        // The new id keeps the old one's first part, so tests and the demo can tell them apart.
+        let base = client_id.split('.').next().unwrap_or(client_id);
+        let id = loop {
+            let id = format!("{base}.{}", crate::jwt::opaque_token(8).to_ascii_lowercase());
+            if !g.clients.contains_key(&id) {
+                break id;
+            }
+        };
+        client.client_id = id.clone();
+        client.client_secret = crate::jwt::opaque_token(32);
+        let secret = client.client_secret.clone();
+        g.clients.insert(id.clone(), client);
+        Some((id, secret))
+    }
     /// Blocks or unblocks a client; false when unknown.
     pub fn set_client_blocked(&self, client_id: &str, blocked: bool) -> bool {
         self.update_client(client_id, |c| c.blocked = blocked)

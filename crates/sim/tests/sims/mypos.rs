@@ -161,3 +161,52 @@ async fn body_size_is_bounded() {
     .await;
     assert_eq!(resp.status(), 413);
 }
+
+#[tokio::test]
+async fn a_new_set_works_beside_the_old_one_and_each_revokes_its_own_tokens() {
+    let sim = start(ProviderSim::Mypos).await;
+    sim.add_client_with(tillkey_sim::ClientConfig::new("shop", "old-secret").with_scopes(["webhooks"]));
+    let (_, body) = split(token(&sim, Some(basic("shop", "old-secret", ':')), &CC).await).await;
+    let old_token = body["access_token"].as_str().unwrap().to_owned();
+
+    let (id, secret) = sim.issue_new_set("shop").expect("the portal issues a new set");
+    assert!(id.starts_with("shop.") && id != "shop", "{id}");
+    assert_ne!(secret, "old-secret");
+    assert_eq!(
+        sim.client(&id).unwrap().scopes,
+        vec!["webhooks".to_string()],
+        "same configuration"
+    );
+    assert!(sim.issue_new_set("nobody").is_none());
+    let (status, body) = split(token(&sim, Some(basic(&id, &secret, ':')), &CC).await).await;
+    assert_eq!(status, 200, "{body}");
+    let new_token = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(get_bearer(&sim.test_url(), &new_token).await.1["client_id"], json!(id));
+    assert_eq!(
+        get_bearer(&sim.test_url(), &old_token).await.0,
+        200,
+        "the old set still works"
+    );
+
+    // The new set cannot revoke the old set's token; the old set can.
+    assert_eq!(
+        revoke(&sim, basic(&id, &secret, ':'), &[("token", &old_token)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(get_bearer(&sim.test_url(), &old_token).await.0, 200);
+    assert_eq!(
+        revoke(&sim, basic("shop", "old-secret", ':'), &[("token", &old_token)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(get_bearer(&sim.test_url(), &old_token).await.0, 401);
+    assert_eq!(get_bearer(&sim.test_url(), &new_token).await.0, 200);
+
+    // Deleting the old set in the portal: it no longer authenticates.
+    assert!(sim.remove_client("shop"));
+    let (status, body) = split(token(&sim, Some(basic("shop", "old-secret", ':')), &CC).await).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+}
