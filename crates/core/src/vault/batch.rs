@@ -179,34 +179,46 @@ impl Vault {
         }
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
+        // Applied to the document as read, and again to a fresh one after another machine's
+        // write; what the last application found is what is reported.
         let mut orphans = Vec::new();
-        for t in pending.tokens {
-            match m.credentials.iter_mut().find(|c| c.id == t.id && c.secret_rev == t.rev) {
-                Some(c) => {
-                    if c.token.as_ref().is_none_or(|cur| cur.obtained_at <= t.info.obtained_at) {
-                        c.token = Some(t.info);
-                        out.tokens += 1;
+        let apply = |doc: &mut Metadata, out: &mut BatchCommit, orphans: &mut Vec<usize>| {
+            (*out, *orphans) = (BatchCommit::default(), Vec::new());
+            for (i, t) in pending.tokens.iter().enumerate() {
+                match doc
+                    .credentials
+                    .iter_mut()
+                    .find(|c| c.id == t.id && c.secret_rev == t.rev)
+                {
+                    Some(c) => {
+                        if c.token.as_ref().is_none_or(|cur| cur.obtained_at <= t.info.obtained_at) {
+                            c.token = Some(t.info.clone());
+                            out.tokens += 1;
+                        }
+                    }
+                    None => {
+                        out.stale += 1;
+                        orphans.push(i);
                     }
                 }
-                None => {
-                    out.stale += 1;
-                    orphans.push(t);
+            }
+            for (id, report) in &pending.reports {
+                match doc.credentials.iter_mut().find(|c| c.id == *id) {
+                    Some(c) => {
+                        c.last_test = Some(report.clone());
+                        out.reports += 1;
+                    }
+                    None => out.stale += 1,
                 }
             }
-        }
-        for (id, report) in pending.reports {
-            match m.credentials.iter_mut().find(|c| c.id == id) {
-                Some(c) => {
-                    c.last_test = Some(report);
-                    out.reports += 1;
-                }
-                None => out.stale += 1,
-            }
-        }
-        // Test reports are notes: a read-only team policy or a concurrent writer drops them
+        };
+        // Test reports are notes: a read-only team policy or a conflicting writer drops them
         // rather than failing the tests that produced them.
-        self.save_note(&lock, &m)?;
-        for t in orphans {
+        self.note(&lock, &mut m, |doc| {
+            apply(doc, &mut out, &mut orphans);
+            Ok(())
+        })?;
+        for t in orphans.into_iter().filter_map(|i| pending.tokens.get(i)) {
             let _ = self.tokens.forget(&m, &t.id, t.rev, t.refresh);
         }
         Ok(out)
@@ -244,17 +256,9 @@ impl Vault {
         if let Some(taken) = ready.iter().find(|r| m.find(&r.record.name).is_some()) {
             return Err(Error::AlreadyExists(taken.record.name.clone()));
         }
-        // 1–2. List every entry about to be written and commit, then write the secrets.
+        // The write order once for all: intents, secrets, one commit of every record.
         let items: Vec<_> = ready.iter().map(|r| (&r.record, &r.secrets)).collect();
-        self.write_secrets(&lock, &mut m, &items)?;
-        // 3. Commit the records that point at them.
-        let period = m.settings.default_rotation_days;
-        let first = m.credentials.len();
-        m.credentials.extend(ready.into_iter().map(|r| CredentialRecord {
-            rotation_period_days: period,
-            ..r.record
-        }));
-        lock.save(&m)?;
+        let first = self.insert_new(&lock, &mut m, &items)?;
         Ok(m.credentials[first..]
             .iter()
             .map(|r| self.summary(&m.settings, r))

@@ -220,6 +220,100 @@ impl<'a> WriteLock<'a> {
     pub fn save(&self, meta: &Metadata) -> Result<()> {
         self.inner.save(meta)
     }
+
+    /// Applies `change` to `m` (the document as last read or written through this lock)
+    /// and commits the result. Every write of the vault goes through here, so a team
+    /// vault's writers on different machines do not fail each other for nothing.
+    ///
+    /// When the commit meets a check-and-set conflict (another machine saved meanwhile),
+    /// the document is read again and `change` is applied again to the fresh document,
+    /// where it validates again (a name taken meanwhile is [`Error::AlreadyExists`]). That
+    /// happens only while nothing the change depends on changed meanwhile: the records of
+    /// the credentials it adds, edits or removes, those of `reads` (credentials it depends
+    /// on without changing them), and the settings if it changes them. If one of those
+    /// changed, the conflict stands. At most [`MAX_CONFLICT_RETRIES`] times,
+    /// after a short jittered pause each. The local file's lock serialises every writer, so
+    /// there it never conflicts. A change that leaves the document as it is saves nothing.
+    ///
+    /// On return, `m` is the document that matches the lock's check-and-set version: the
+    /// committed one, or on an error the one last read.
+    ///
+    /// # Errors
+    /// What `change` returns; [`Error::Conflict`] when a credential the change depends on
+    /// changed meanwhile or the retries ran out; as [`WriteLock::load`] and
+    /// [`WriteLock::save`].
+    pub fn commit<T>(
+        &self,
+        m: &mut Metadata,
+        reads: &[&str],
+        mut change: impl FnMut(&mut Metadata) -> Result<T>,
+    ) -> Result<T> {
+        let mut retries = 0;
+        loop {
+            let mut next = m.clone();
+            let out = change(&mut next)?;
+            if same_document(m, &next) {
+                return Ok(out);
+            }
+            let err = match self.save(&next) {
+                Ok(()) => {
+                    *m = next;
+                    return Ok(out);
+                }
+                Err(e @ Error::Conflict { .. }) if retries < MAX_CONFLICT_RETRIES => e,
+                Err(e) => return Err(e),
+            };
+            retries += 1;
+            conflict_pause(retries);
+            let fresh = self.load()?;
+            let stands = changed_meanwhile(m, &next, &fresh, reads);
+            *m = fresh;
+            if stands {
+                return Err(err);
+            }
+        }
+    }
+}
+
+/// How many times [`WriteLock::commit`] re-applies a change after a check-and-set conflict.
+pub const MAX_CONFLICT_RETRIES: u32 = 8;
+
+/// Waits before retry `n` (1-based): 10 ms doubling up to 160 ms, each between half and
+/// all of that at random, so two machines that met do not meet again in lockstep.
+fn conflict_pause(n: u32) {
+    use std::hash::{BuildHasher, Hasher};
+    let cap = 10u64 << n.saturating_sub(1).min(4);
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let ms = cap / 2 + random % (cap / 2 + 1);
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+}
+
+/// Whether two documents are the same (compared as the JSON they are saved as).
+fn same_document(a: &Metadata, b: &Metadata) -> bool {
+    serde_json::to_value(a).ok() == serde_json::to_value(b).ok()
+}
+
+/// Whether something a change from `base` to `next` depends on differs in `fresh`: a
+/// credential the change adds, edits or removes, or names in `reads`; the settings when it
+/// changes them. (Two machines that create a new team vault's document at once start from
+/// different vault ids; the second re-applies onto the first's.)
+fn changed_meanwhile(base: &Metadata, next: &Metadata, fresh: &Metadata, reads: &[&str]) -> bool {
+    let record = |m: &Metadata, id: &str| {
+        m.credentials
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| serde_json::to_value(c).ok())
+    };
+    let mut touched: Vec<&str> = reads.to_vec();
+    touched.extend(
+        base.credentials
+            .iter()
+            .chain(&next.credentials)
+            .map(|c| c.id.as_str())
+            .filter(|id| record(base, id) != record(next, id)),
+    );
+    (next.settings != base.settings && fresh.settings != base.settings)
+        || touched.iter().any(|id| record(base, id) != record(fresh, id))
 }
 
 /// The local file's guard: an exclusive lock on the sibling lock file.

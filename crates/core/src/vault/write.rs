@@ -27,15 +27,44 @@ impl Vault {
             return Err(Error::AlreadyExists(record.name));
         }
         self.sweep(&lock, &mut m);
-        let record = CredentialRecord {
-            rotation_period_days: m.settings.default_rotation_days,
-            ..record
-        };
-        self.write_secrets(&lock, &mut m, &[(&record, &secrets)])?;
-        m.credentials.push(record);
-        lock.save(&m)?;
-        let r = m.credentials.last().ok_or_else(|| Error::NotFound(String::new()))?;
-        Ok(self.summary(&m.settings, r))
+        let first = self.insert_new(&lock, &mut m, &[(&record, &secrets)])?;
+        Ok(self.summary(&m.settings, &m.credentials[first]))
+    }
+
+    /// The write order for new credentials (one, or many for an import): their secrets
+    /// written under listed intents (see [`Vault::write_secrets`]), then one commit that
+    /// adds every record, with the rotation period from the vault's settings. Both commits
+    /// re-apply after another machine's unrelated write (see [`WriteLock::commit`]), so a
+    /// name taken meanwhile is [`Error::AlreadyExists`] even after the secrets went in:
+    /// they are then deleted again and their intents withdrawn (what cannot be deleted now
+    /// stays listed for a sweep). The index of the first new record in `m`.
+    ///
+    /// # Errors
+    /// [`Error::AlreadyExists`], [`Error::Conflict`], keyring (or engine) and file errors.
+    pub(super) fn insert_new(
+        &self,
+        lock: &WriteLock<'_>,
+        m: &mut Metadata,
+        items: &[(&CredentialRecord, &BTreeMap<String, SecretString>)],
+    ) -> Result<usize> {
+        let intents = self.write_secrets(lock, m, items)?;
+        let committed = lock.commit(m, &[], |doc| {
+            check_new_names(doc, items)?;
+            drop_pending(doc, &intents);
+            let period = doc.settings.default_rotation_days;
+            let first = doc.credentials.len();
+            doc.credentials.extend(items.iter().map(|(r, _)| CredentialRecord {
+                rotation_period_days: period,
+                ..(*r).clone()
+            }));
+            Ok(first)
+        });
+        if let Err(e) = &committed {
+            if certainly_not_committed(e) {
+                self.abandon_secrets(lock, m, &intents);
+            }
+        }
+        committed
     }
 
     /// Removes a credential and every keyring entry it has.
@@ -45,25 +74,24 @@ impl Vault {
     pub fn remove(&self, name: &str) -> Result<()> {
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
-        let idx = m
-            .credentials
-            .iter()
-            .position(|c| c.name == name)
-            .ok_or_else(|| Error::NotFound(name.into()))?;
-        let r = &m.credentials[idx];
+        let r = m.find(name).cloned().ok_or_else(|| Error::NotFound(name.into()))?;
         // Make sure the keyring answers before the metadata changes, so a missing keyring
         // is an error that changes nothing.
         if let Some(f) = r.secret_fields.first() {
             self.secrets.get(&key(&m, &r.id, r.secret_rev, f))?;
         }
-        let r = m.credentials.remove(idx);
         let removed = [r.id.clone()];
-        m.pending_cleanup.push(PendingCleanup {
+        let gone = PendingCleanup {
             fields: all_fields(&r),
-            credential_id: r.id,
+            credential_id: r.id.clone(),
             rev: r.secret_rev,
-        });
-        lock.save(&m)?;
+        };
+        lock.commit(&mut m, &[], |doc| {
+            let idx = position_of(doc, &r.id, name)?;
+            doc.credentials.remove(idx);
+            doc.pending_cleanup.push(gone.clone());
+            Ok(())
+        })?;
         self.sweep_with(&lock, &mut m, &removed);
         // Its token lock file is of no use any more (best effort: a held lock only delays).
         if let Ok(p) = self.token_lock_path(&removed[0]) {
@@ -79,10 +107,15 @@ impl Vault {
     pub fn record_test(&self, report: &crate::dto::TestReport) -> Result<()> {
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
-        if let Some(c) = m.credentials.iter_mut().find(|c| c.name == report.credential) {
-            c.last_test = Some(report.clone());
-            self.save_note(&lock, &m)?;
-        }
+        let Some(id) = m.find(&report.credential).map(|c| c.id.clone()) else {
+            return Ok(());
+        };
+        self.note(&lock, &mut m, |doc| {
+            if let Some(c) = doc.credentials.iter_mut().find(|c| c.id == id) {
+                c.last_test = Some(report.clone());
+            }
+            Ok(())
+        })?;
         Ok(())
     }
 
@@ -95,13 +128,15 @@ impl Vault {
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
         let now = self.clock.now();
-        let idx = m
-            .credentials
-            .iter()
-            .position(|c| c.name == name)
+        let id = m
+            .find(name)
+            .map(|c| c.id.clone())
             .ok_or_else(|| Error::NotFound(name.into()))?;
-        m.credentials[idx].rotated_at = now;
-        lock.save(&m)?;
+        let idx = lock.commit(&mut m, &[], |doc| {
+            let idx = position_of(doc, &id, name)?;
+            doc.credentials[idx].rotated_at = now;
+            Ok(idx)
+        })?;
         Ok(self.summary(&m.settings, &m.credentials[idx]))
     }
 
@@ -133,9 +168,11 @@ impl Vault {
         )?;
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
-        m.settings.reminder_lead_days = settings.reminder_lead_days;
-        m.settings.default_rotation_days = settings.default_rotation_days;
-        lock.save(&m)?;
+        lock.commit(&mut m, &[], |doc| {
+            doc.settings.reminder_lead_days = settings.reminder_lead_days;
+            doc.settings.default_rotation_days = settings.default_rotation_days;
+            Ok(())
+        })?;
         Ok(settings)
     }
 
@@ -200,10 +237,8 @@ impl Vault {
         let mut next = current.clone();
         if let Some(new_name) = edit.name.map(|n| n.trim().to_string()).filter(|n| *n != current.name) {
             validate_name(&new_name)?;
-            if m.find(&new_name).is_some() {
-                return Err(Error::AlreadyExists(new_name));
-            }
             next.name = new_name;
+            check_rename(&m, &current, &next)?;
         }
         if edit.fields.is_some() || edit.environment.is_some() {
             let fields = edit.fields.unwrap_or_else(|| current.fields.clone());
@@ -237,8 +272,13 @@ impl Vault {
             self.tokens.forget(&m, &current.id, current.secret_rev, true)?;
             next.token = None;
         }
-        m.credentials[idx] = next;
-        lock.save(&m)?;
+        // Re-applied after another machine's write only while this record is unchanged.
+        let idx = lock.commit(&mut m, &[], |doc| {
+            let idx = position_of(doc, &current.id, name)?;
+            check_rename(doc, &current, &next)?;
+            doc.credentials[idx] = next.clone();
+            Ok(idx)
+        })?;
         Ok(self.summary(&m.settings, &m.credentials[idx]))
     }
 
@@ -355,10 +395,22 @@ impl Vault {
     /// policy or a concurrent writer (a team vault's refusals) must not fail the test or
     /// reminder that produced it, so those two refusals drop the note instead.
     pub(super) fn save_note(&self, lock: &WriteLock<'_>, m: &Metadata) -> Result<()> {
-        match lock.save(m) {
-            Err(Error::VaultDenied { .. } | Error::Conflict { .. }) => Ok(()),
-            other => other,
-        }
+        drop_refused_note(lock.save(m)).map(|_| ())
+    }
+
+    /// Commits a change that is only a note, re-applied after another machine's unrelated
+    /// write like every change (see [`WriteLock::commit`]); a read-only policy or a conflict
+    /// that stands drops the note (see [`Vault::save_note`]): `None` then.
+    ///
+    /// # Errors
+    /// As [`WriteLock::commit`], but for those two.
+    pub(super) fn note<T>(
+        &self,
+        lock: &WriteLock<'_>,
+        m: &mut Metadata,
+        change: impl FnMut(&mut Metadata) -> Result<T>,
+    ) -> Result<Option<T>> {
+        drop_refused_note(lock.commit(m, &[], change))
     }
 
     /// Steps 1–2 of the write order, for one credential or many (an import): list the
@@ -367,12 +419,18 @@ impl Vault {
     /// entry it could not write may be someone else's, so it is left alone); what cannot be
     /// deleted now stays listed for a sweep. The caller commits the records that point at
     /// them (step 3).
+    ///
+    /// The intents' commit re-applies after another machine's unrelated write (see
+    /// [`WriteLock::commit`]): a new credential's name taken meanwhile is
+    /// [`Error::AlreadyExists`] before any secret is written, and an existing credential
+    /// (a rotation) changed meanwhile is a conflict. The intents are returned for the
+    /// caller's commit to withdraw (on return they are already off `m`).
     pub(super) fn write_secrets(
         &self,
         lock: &WriteLock<'_>,
         m: &mut Metadata,
         items: &[(&CredentialRecord, &BTreeMap<String, SecretString>)],
-    ) -> Result<()> {
+    ) -> Result<Vec<PendingCleanup>> {
         let intents: Vec<PendingCleanup> = items
             .iter()
             .map(|(r, secrets)| PendingCleanup {
@@ -381,16 +439,26 @@ impl Vault {
                 fields: secrets.keys().cloned().collect(),
             })
             .collect();
-        m.pending_cleanup.extend(intents.iter().cloned());
-        lock.save(m)?;
+        let existing: Vec<&str> = items
+            .iter()
+            .map(|(r, _)| r.id.as_str())
+            .filter(|id| m.credentials.iter().any(|c| c.id == *id))
+            .collect();
+        lock.commit(m, &existing, |doc| {
+            check_new_names(doc, items)?;
+            doc.pending_cleanup.extend(intents.iter().cloned());
+            Ok(())
+        })?;
         let mut written = Vec::new();
         for (r, secrets) in items {
             for (field, value) in *secrets {
                 let k = key(m, &r.id, r.secret_rev, field);
                 if let Err(e) = self.secrets.set(&k, value) {
                     if written.iter().all(|k| self.secrets.delete(k).is_ok()) {
-                        m.pending_cleanup.retain(|p| !intents.contains(p));
-                        let _ = lock.save(m);
+                        let _ = lock.commit(m, &[], |doc| {
+                            drop_pending(doc, &intents);
+                            Ok(())
+                        });
                     }
                     return Err(e);
                 }
@@ -398,7 +466,19 @@ impl Vault {
             }
         }
         m.pending_cleanup.retain(|p| !intents.contains(p));
-        Ok(())
+        Ok(intents)
+    }
+
+    /// Deletes every entry listed in `intents` (written, the records that would point at
+    /// them not committed) and withdraws the intents if all are gone; otherwise they stay
+    /// listed for a sweep. Best effort.
+    pub(super) fn abandon_secrets(&self, lock: &WriteLock<'_>, m: &mut Metadata, intents: &[PendingCleanup]) {
+        if intents.iter().all(|p| self.delete_entries(m, p)) {
+            let _ = lock.commit(m, &[], |doc| {
+                drop_pending(doc, intents);
+                Ok(())
+            });
+        }
     }
 
     /// Deletes pending keyring entries that no live credential uses, and commits. Best
@@ -423,40 +503,52 @@ impl Vault {
         }
         let now = self.clock.now();
         let grace = self.meta.pending_grace();
-        let mut changed = false;
-        let mut keep = Vec::new();
-        for p in m.pending_cleanup.clone() {
+        let (mut deleted, mut live, mut first_seen) = (Vec::new(), Vec::new(), Vec::new());
+        for p in &m.pending_cleanup {
             let live_rev = m
                 .credentials
                 .iter()
                 .find(|c| c.id == p.credential_id)
                 .map(|c| c.secret_rev);
-            let tag = format!("{}/r{}", p.credential_id, p.rev);
             if live_rev == Some(p.rev) {
-                changed |= m.pending_since.remove(&tag).is_some();
+                live.push(p.clone());
                 continue;
             }
             let dead = live_rev.is_some_and(|r| p.rev < r) || removed.contains(&p.credential_id);
             if !dead && grace > chrono::Duration::zero() {
-                let since = *m.pending_since.entry(tag.clone()).or_insert_with(|| {
-                    changed = true;
+                let tag = pending_tag(p);
+                let since = m.pending_since.get(&tag).copied().unwrap_or_else(|| {
+                    first_seen.push(tag);
                     now
                 });
                 if now - since < grace {
-                    keep.push(p);
                     continue;
                 }
             }
-            if self.delete_entries(m, &p) {
-                m.pending_since.remove(&tag);
-            } else {
-                keep.push(p);
+            if self.delete_entries(m, p) {
+                deleted.push(p.clone());
             }
         }
-        if keep.len() != m.pending_cleanup.len() || changed {
-            m.pending_cleanup = keep;
-            let _ = lock.save(m);
+        if deleted.is_empty() && live.is_empty() && first_seen.is_empty() {
+            return;
         }
+        // Re-applied after another machine's write: an entry found live comes off the list
+        // only if it still is.
+        let _ = lock.commit(m, &[], |doc| {
+            let still_live = live.iter().filter(|p| {
+                doc.credentials
+                    .iter()
+                    .any(|c| c.id == p.credential_id && c.secret_rev == p.rev)
+            });
+            let gone: Vec<PendingCleanup> = deleted.iter().chain(still_live).cloned().collect();
+            drop_pending(doc, &gone);
+            for tag in &first_seen {
+                if doc.pending_cleanup.iter().any(|p| pending_tag(p) == *tag) {
+                    doc.pending_since.entry(tag.clone()).or_insert(now);
+                }
+            }
+            Ok(())
+        });
     }
 
     /// Deletes the entries of one pending item: its secrets from the secret store, its
@@ -469,5 +561,61 @@ impl Vault {
             .filter(|f| TokenField::from_name(f).is_none())
             .all(|f| self.secrets.delete(&key(m, &p.credential_id, p.rev, f)).is_ok());
         secrets_gone && (!tokens || self.tokens.forget(m, &p.credential_id, p.rev, true).is_ok())
+    }
+}
+
+/// The key of a pending entry in [`Metadata::pending_since`].
+fn pending_tag(p: &PendingCleanup) -> String {
+    format!("{}/r{}", p.credential_id, p.rev)
+}
+
+/// Takes `gone` off the pending list, with the first-seen times no listed entry needs.
+fn drop_pending(doc: &mut Metadata, gone: &[PendingCleanup]) {
+    doc.pending_cleanup.retain(|p| !gone.contains(p));
+    let listed: std::collections::HashSet<String> = doc.pending_cleanup.iter().map(pending_tag).collect();
+    doc.pending_since.retain(|tag, _| listed.contains(tag));
+}
+
+/// [`Error::AlreadyExists`] for the first of `items` that is new to `doc` (its id is not
+/// there) under a name `doc` already has.
+fn check_new_names(doc: &Metadata, items: &[(&CredentialRecord, &BTreeMap<String, SecretString>)]) -> Result<()> {
+    for (r, _) in items {
+        if !doc.credentials.iter().any(|c| c.id == r.id) && doc.find(&r.name).is_some() {
+            return Err(Error::AlreadyExists(r.name.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// [`Error::AlreadyExists`] when `next` renames `current` to a name `doc` already has.
+fn check_rename(doc: &Metadata, current: &CredentialRecord, next: &CredentialRecord) -> Result<()> {
+    if next.name != current.name && doc.find(&next.name).is_some() {
+        return Err(Error::AlreadyExists(next.name.clone()));
+    }
+    Ok(())
+}
+
+/// The index of credential `id` (called `name` when the change began) in `doc`.
+fn position_of(doc: &Metadata, id: &str, name: &str) -> Result<usize> {
+    doc.credentials
+        .iter()
+        .position(|c| c.id == id)
+        .ok_or_else(|| Error::NotFound(name.into()))
+}
+
+/// Whether a commit that failed with `e` certainly left the document as it was: the change
+/// refused itself, or the engine refused the check-and-set. (After a network error the
+/// write may have gone through.)
+fn certainly_not_committed(e: &Error) -> bool {
+    matches!(e, Error::AlreadyExists(_) | Error::Conflict { .. })
+}
+
+/// The refusals that drop a note instead of failing what produced it (see
+/// [`Vault::save_note`]): a read-only policy, a conflict that stands.
+fn drop_refused_note<T>(r: Result<T>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::VaultDenied { .. } | Error::Conflict { .. }) => Ok(None),
+        Err(e) => Err(e),
     }
 }

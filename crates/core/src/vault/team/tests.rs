@@ -245,3 +245,310 @@ fn connect_options_are_validated() {
     o.auth = TeamAuth::Approle;
     assert!(o.into_config().is_err(), "approle needs a role_id");
 }
+
+/// Machine A's engine: the shared [`MemoryKv`], where `before_save` runs just before each of
+/// A's saves of the vault document (with its ordinal, from 1): another machine's write
+/// landing between A's read and A's check-and-set save.
+struct Racing {
+    inner: Arc<MemoryKv>,
+    saves: std::sync::atomic::AtomicUsize,
+    before_save: Mutex<Box<dyn FnMut(usize) + Send>>,
+}
+
+impl KvEngine for Racing {
+    fn read(&self, rel: &str) -> Result<Option<KvEntry>> {
+        self.inner.read(rel)
+    }
+
+    fn write(&self, rel: &str, data: &SecretString, cas: u64) -> Result<u64> {
+        if rel == DOC_PATH {
+            let n = self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            (self.before_save.lock().unwrap())(n);
+        }
+        self.inner.write(rel, data, cas)
+    }
+
+    fn current(&self, rel: &str) -> Result<Option<KvCurrent>> {
+        self.inner.current(rel)
+    }
+
+    fn delete_latest(&self, rel: &str) -> Result<()> {
+        self.inner.delete_latest(rel)
+    }
+
+    fn destroy(&self, rel: &str) -> Result<()> {
+        self.inner.destroy(rel)
+    }
+
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+}
+
+/// Machine A over a [`Racing`] engine whose interfering writes are made by machine B
+/// (moved into `race`), and machine C over the same engine to look at the result.
+struct Race {
+    _dirs: (tempfile::TempDir, tempfile::TempDir, tempfile::TempDir),
+    kv: Arc<MemoryKv>,
+    racing: Arc<Racing>,
+    clock: Arc<FixedClock>,
+    a: Vault,
+    c: Vault,
+}
+
+impl Race {
+    /// A's saves of the document so far.
+    fn saves(&self) -> usize {
+        self.racing.saves.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Every secret entry in the engine belongs to a credential in the document.
+    #[track_caller]
+    fn assert_no_orphan(&self) {
+        let m = self.c.meta.load().unwrap();
+        assert!(m.pending_cleanup.is_empty(), "{:?}", m.pending_cleanup);
+        for p in self.kv.paths().iter().filter(|p| p.starts_with("secrets/")) {
+            let id = p.split('/').nth(1).unwrap();
+            assert!(m.credentials.iter().any(|c| c.id == id), "orphan entry {p}");
+        }
+    }
+}
+
+/// Machines A and B on one engine; `setup` runs on B first, then `race(b, n)` runs before
+/// A's `n`-th save of the document.
+fn race(setup: impl FnOnce(&Vault), mut race: impl FnMut(&Vault, usize) + Send + 'static) -> Race {
+    let kv = Arc::new(MemoryKv::new());
+    let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()));
+    let dirs = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let b = Vault::open_team_with(dirs.1.path(), "team", kv.clone(), 0, false, clock.clone()).unwrap();
+    setup(&b);
+    let racing = Arc::new(Racing {
+        inner: kv.clone(),
+        saves: Default::default(),
+        before_save: Mutex::new(Box::new(move |n| race(&b, n))),
+    });
+    let a = Vault::open_team_with(dirs.0.path(), "team", racing.clone(), 0, false, clock.clone()).unwrap();
+    let c = Vault::open_team_with(dirs.2.path(), "team", kv.clone(), 0, false, clock.clone()).unwrap();
+    Race {
+        _dirs: dirs,
+        kv,
+        racing,
+        clock,
+        a,
+        c,
+    }
+}
+
+fn names(v: &Vault) -> Vec<String> {
+    let mut n: Vec<String> = v.list().unwrap().into_iter().map(|s| s.name).collect();
+    n.sort();
+    n
+}
+
+#[test]
+fn another_machines_write_to_another_credential_is_reapplied_not_a_conflict() {
+    // B adds a credential before A's first save of its intent, and before A's first save
+    // of its record (A's secret is in the engine by then).
+    let t = race(
+        |_| {},
+        |b, n| {
+            if n == 1 || n == 3 {
+                b.add(bearer(&format!("b{n}"), "from-b")).unwrap();
+            }
+        },
+    );
+    t.a.add(bearer("a1", "from-a")).unwrap();
+    assert_eq!(t.saves(), 4, "each of A's two commits was retried once");
+    assert_eq!(names(&t.c), ["a1", "b1", "b3"]);
+    assert_eq!(t.c.secret("a1", "token").unwrap().expose_secret(), "from-a");
+    assert_eq!(t.c.secret("b3", "token").unwrap().expose_secret(), "from-b");
+    t.assert_no_orphan();
+}
+
+#[test]
+fn every_kind_of_write_is_reapplied_over_another_credentials_change() {
+    let t = race(
+        |b| {
+            b.add(bearer("mine", "m")).unwrap();
+            b.add(bearer("theirs", "t")).unwrap();
+        },
+        // B's edit lands before the first save of each of A's commits.
+        |b, n| {
+            if n % 2 == 1 {
+                b.set_rotation_period("theirs", 10 + n as u32).unwrap();
+            }
+        },
+    );
+    t.a.set_rotation_period("mine", 45).unwrap();
+    t.clock.advance(chrono::Duration::days(1));
+    t.a.mark_rotated("mine").unwrap();
+    t.a.edit(
+        "mine",
+        crate::dto::CredentialEdit {
+            name: Some("renamed".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let report = crate::dto::TestReport {
+        credential: "renamed".into(),
+        provider: "bearer".into(),
+        ok: true,
+        tested_at: Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
+        summary: "ok".into(),
+        stages: vec![],
+        taxpayer_tags: None,
+    };
+    t.a.record_test(&report).unwrap();
+    let before = t.saves();
+    t.a.set_settings(crate::dto::VaultSettings {
+        reminder_lead_days: 7,
+        default_rotation_days: 60,
+    })
+    .unwrap();
+    assert_eq!(t.saves(), before + 2);
+    let s = t.c.show("renamed").unwrap();
+    assert_eq!(s.rotation_period_days, 45);
+    assert!(s.last_test.is_some(), "the test report was dropped");
+    assert_eq!(t.c.settings().unwrap().reminder_lead_days, 7);
+    assert_eq!(t.c.secret("renamed", "token").unwrap().expose_secret(), "m");
+    // B's edits all landed too.
+    assert_eq!(t.saves(), 10, "each of A's five commits was retried once");
+    assert_eq!(t.c.show("theirs").unwrap().rotation_period_days, 19);
+    t.a.remove("renamed").unwrap();
+    assert_eq!(names(&t.c), ["theirs"]);
+    t.assert_no_orphan();
+}
+
+#[test]
+fn the_same_credential_changed_meanwhile_is_a_conflict_and_loses_nothing() {
+    let t = race(
+        |b| b.add(bearer("pos", "one")).map(|_| ()).unwrap(),
+        |b, n| b.set_rotation_period("pos", 30 + n as u32).map(|_| ()).unwrap(),
+    );
+    let err = t.a.set_rotation_period("pos", 45).unwrap_err();
+    assert!(matches!(err, Error::Conflict { .. }), "{err}");
+    assert_eq!(t.saves(), 1, "a conflict on the same credential is not retried");
+    assert_eq!(t.c.show("pos").unwrap().rotation_period_days, 31, "B's edit survived");
+    let err = t.a.remove("pos").unwrap_err();
+    assert!(matches!(err, Error::Conflict { .. }), "{err}");
+    assert_eq!(t.c.secret("pos", "token").unwrap().expose_secret(), "one");
+    t.clock.advance(chrono::Duration::days(1));
+    let err = t.a.mark_rotated("pos").unwrap_err();
+    assert!(matches!(err, Error::Conflict { .. }), "{err}");
+    t.assert_no_orphan();
+}
+
+#[test]
+fn the_same_new_name_from_two_machines_is_already_exists_for_the_second() {
+    // B takes the name before A's intent is saved: nothing of A's is written.
+    let t = race(
+        |_| {},
+        |b, n| {
+            if n == 1 {
+                b.add(bearer("dup", "from-b")).unwrap();
+            }
+        },
+    );
+    let err = t.a.add(bearer("dup", "from-a")).unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists(ref n) if n == "dup"), "{err}");
+    assert_eq!(t.c.secret("dup", "token").unwrap().expose_secret(), "from-b");
+    t.assert_no_orphan();
+
+    // B takes the name after A's secret went in: A's secret is deleted again.
+    let t = race(
+        |_| {},
+        |b, n| {
+            if n == 2 {
+                b.add(bearer("dup", "from-b")).unwrap();
+            }
+        },
+    );
+    let err = t.a.add(bearer("dup", "from-a")).unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists(ref n) if n == "dup"), "{err}");
+    assert_eq!(names(&t.c), ["dup"]);
+    assert_eq!(t.c.secret("dup", "token").unwrap().expose_secret(), "from-b");
+    assert_eq!(
+        t.kv.paths().iter().filter(|p| p.starts_with("secrets/")).count(),
+        1,
+        "{:?}",
+        t.kv.paths()
+    );
+    t.assert_no_orphan();
+
+    // A rename onto a name B just took, likewise.
+    let t = race(
+        |b| b.add(bearer("pos", "one")).map(|_| ()).unwrap(),
+        |b, n| {
+            if n == 1 {
+                b.add(bearer("taken", "x")).unwrap();
+            }
+        },
+    );
+    let err =
+        t.a.edit(
+            "pos",
+            crate::dto::CredentialEdit {
+                name: Some("taken".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists(_)), "{err}");
+    assert_eq!(names(&t.c), ["pos", "taken"]);
+}
+
+#[test]
+fn retries_are_bounded_and_a_write_that_never_gets_through_is_a_conflict() {
+    let t = race(
+        |_| {},
+        |b, n| {
+            b.add(bearer(&format!("b{n}"), "x")).unwrap();
+        },
+    );
+    let err = t.a.add(bearer("a", "never")).unwrap_err();
+    assert!(matches!(err, Error::Conflict { .. }), "{err}");
+    let attempts = 1 + crate::vault::metadata::MAX_CONFLICT_RETRIES as usize;
+    assert_eq!(t.saves(), attempts);
+    assert_eq!(t.c.list().unwrap().len(), attempts, "B's writes all went through");
+    assert!(t.c.show("a").is_err());
+    t.assert_no_orphan();
+}
+
+#[test]
+fn a_batch_of_results_is_reapplied_over_another_machines_write() {
+    let t = race(
+        |b| {
+            b.add(bearer("pos", "one")).unwrap();
+        },
+        |b, n| {
+            if n == 1 {
+                b.add(bearer("other", "two")).unwrap();
+            }
+        },
+    );
+    let batch = t.a.begin_batch().unwrap();
+    let id = batch.record("pos").unwrap().id.clone();
+    t.a.batch_record_test(
+        &batch,
+        &id,
+        crate::dto::TestReport {
+            credential: "pos".into(),
+            provider: "bearer".into(),
+            ok: true,
+            tested_at: Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
+            summary: "ok".into(),
+            stages: vec![],
+            taxpayer_tags: None,
+        },
+    );
+    let done = t.a.commit_batch(&batch).unwrap();
+    assert_eq!(done.reports, 1);
+    assert_eq!(t.saves(), 2);
+    assert!(t.c.show("pos").unwrap().last_test.is_some());
+    assert_eq!(names(&t.c), ["other", "pos"]);
+}
