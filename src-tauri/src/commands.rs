@@ -7,7 +7,7 @@
 //! inbound (add, rotate, and the current secrets re-typed to confirm an edit of an address).
 
 use crate::dto::{AppInfo, CopyResult, DemoSecret, RevealedToken};
-use crate::error::IpcResult;
+use crate::error::{ForWindow, IpcResult};
 use crate::prefs::{Preferences, PreferencesUpdate, PrefsFile};
 use crate::state::{blocking, AppState, Handle};
 use secrecy::{ExposeSecret, SecretString};
@@ -129,7 +129,7 @@ pub async fn switch_vault<R: Runtime>(app: AppHandle<R>, name: String) -> IpcRes
 #[tauri::command]
 pub async fn list_credentials<R: Runtime>(app: AppHandle<R>) -> IpcResult<Vec<CredentialSummary>> {
     let h = active(&app).await?;
-    blocking(move || h.vault.list()).await
+    blocking(move || h.vault.list()).await.map(ForWindow::for_window)
 }
 
 /// Every provider kind with its form schema.
@@ -177,14 +177,14 @@ pub async fn remove_credential<R: Runtime>(app: AppHandle<R>, name: String) -> I
 #[tauri::command]
 pub async fn test_credential<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<TestReport> {
     let h = active(&app).await?;
-    Ok(h.engine.test(&name).await?)
+    Ok(h.engine.test(&name).await?.for_window())
 }
 
 /// Connectivity test of every credential, a few at a time per host.
 #[tauri::command]
 pub async fn test_all<R: Runtime>(app: AppHandle<R>) -> IpcResult<Vec<TestReport>> {
     let h = active(&app).await?;
-    Ok(h.engine.test_all().await?)
+    Ok(h.engine.test_all().await?.for_window())
 }
 
 fn source_word(source: TokenSource) -> &'static str {

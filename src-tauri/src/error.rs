@@ -1,12 +1,187 @@
-//! The error type the webview sees.
+//! The error type the webview sees, and the wording of hints for the window.
 //!
 //! [`IpcError`] is built only from the core's sanitised [`ErrorInfo`] or from fixed text:
 //! no `to_string()` of an arbitrary error ever crosses into the UI, because transport
 //! errors can carry URLs or bodies that hold tokens.
+//!
+//! The core words its hints for the command line ("run `tillkey rotate NAME`", "`--ca-file`").
+//! In the window those point at the button or dialog that does the same: [`window_hint`]
+//! rewords them (one table, [`WINDOW_WORDING`]), and [`ForWindow`] applies it to everything
+//! that carries a hint into the webview (errors, test reports, rotation results).
 
 use serde::Serialize;
+use tillkey_core::dto::{CredentialSummary, RotationResult, TestReport};
 use tillkey_core::ErrorInfo;
 use ts_rs::TS;
+
+/// Where in the window a hint is shown: some actions read differently there (a vault that
+/// is not connected yet cannot be disconnected).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The dashboard, a row, a dialog other than the one below.
+    Window,
+    /// The "Connect team vault" dialog, where the merchant is typing the connection.
+    ConnectDialog,
+}
+
+/// One rewording: the core's text from `from` up to and including the first `until` after
+/// it (just `from` when `until` is empty) becomes `window`, or `dialog` in the connect
+/// dialog when given.
+struct Rewording {
+    from: &'static str,
+    until: &'static str,
+    window: &'static str,
+    dialog: Option<&'static str>,
+}
+
+/// Every CLI command or flag the core's hints name, and what the window says instead.
+/// `window_hints_name_no_cli_command` checks every core hint against this table.
+const WINDOW_WORDING: &[Rewording] = &[
+    // Provider hints (static tokens, Personal Access Tokens) and expired static tokens.
+    Rewording {
+        from: "run `tillkey rotate ",
+        until: "`",
+        window: "choose Rotate… on this credential",
+        dialog: None,
+    },
+    Rewording {
+        from: "or run the command with --wait",
+        until: "automatically",
+        window: "then try again",
+        dialog: None,
+    },
+    Rewording {
+        from: " (the CLI lists them with `tillkey providers`)",
+        until: "",
+        window: " from the list",
+        dialog: None,
+    },
+    Rewording {
+        from: " (CLI: ",
+        until: ")",
+        window: "",
+        dialog: None,
+    },
+    Rewording {
+        from: "(e.g. `tillkey` UI → Edit",
+        until: ")",
+        window: "(choose Edit on this credential and fill in its connectivity test URL)",
+        dialog: None,
+    },
+    // Team vaults.
+    Rewording {
+        from: "`tillkey vault list` shows the status of ",
+        until: "`.",
+        window: "The vault switcher shows its status.",
+        dialog: None,
+    },
+    Rewording {
+        from: "connect with its CA file: `tillkey vault connect ",
+        until: "`.",
+        window: "choose Disconnect… by the vault switcher, then Connect team vault… again with its CA file.",
+        dialog: Some("give the path of its CA file (PEM) under CA file."),
+    },
+    Rewording {
+        from: "Connect again with a valid one: `tillkey vault disconnect ",
+        until: "`.",
+        window: "Choose Disconnect… by the vault switcher, then Connect team vault… again with a valid one.",
+        dialog: Some("Type a valid one and connect again."),
+    },
+    Rewording {
+        from: "Connect it first with `tillkey vault connect",
+        until: "the connected ones.",
+        window: "Connect it first with Connect team vault… by the vault switcher, which lists the connected ones.",
+        dialog: None,
+    },
+];
+
+/// `hint` worded for where it is shown in the window: a CLI command it names becomes the
+/// button or dialog that does the same.
+pub fn window_hint(hint: &str, place: Place) -> String {
+    let mut out = hint.to_string();
+    for rule in WINDOW_WORDING {
+        let with = match place {
+            Place::ConnectDialog => rule.dialog.unwrap_or(rule.window),
+            Place::Window => rule.window,
+        };
+        let mut searched = 0;
+        while let Some(at) = out[searched..].find(rule.from).map(|i| i + searched) {
+            let after = at + rule.from.len();
+            let end = if rule.until.is_empty() {
+                Some(after)
+            } else {
+                out[after..].find(rule.until).map(|i| after + i + rule.until.len())
+            };
+            let Some(end) = end else { break };
+            out.replace_range(at..end, with);
+            searched = at + with.len();
+        }
+    }
+    out
+}
+
+/// `tillkey vault connect`'s flags, which the core's checks name as their field: the form
+/// field of the connect dialog, and the words for the flag in a message.
+const CONNECT_FLAGS: &[(&str, &str, &str)] = &[
+    ("--auth approle", "auth", "the AppRole method"),
+    ("--address", "address", "address"),
+    ("--mount", "mount", "mount"),
+    ("--prefix", "prefix", "prefix"),
+    ("--auth", "auth", "auth method"),
+    ("--role-id", "role_id", "role ID"),
+    ("--namespace", "namespace", "namespace"),
+    ("--ca-file", "ca_file", "CA file"),
+    ("--retain", "retain", "retention"),
+    ("--vault", "vault", "vault"),
+];
+
+/// A message with `tillkey vault connect`'s flags named as the dialog names its fields.
+fn window_message(message: &str) -> String {
+    CONNECT_FLAGS
+        .iter()
+        .fold(message.to_string(), |m, (flag, _, words)| m.replace(flag, words))
+}
+
+/// Things the app sends to the webview that may carry a core hint: each reworded for the
+/// window (see [`window_hint`]).
+pub trait ForWindow {
+    /// `self` with every hint worded for the window.
+    #[must_use]
+    fn for_window(self) -> Self;
+}
+
+impl ForWindow for TestReport {
+    fn for_window(mut self) -> Self {
+        for stage in &mut self.stages {
+            stage.hint = stage.hint.take().map(|h| window_hint(&h, Place::Window));
+        }
+        self
+    }
+}
+
+impl ForWindow for CredentialSummary {
+    fn for_window(mut self) -> Self {
+        self.last_test = self.last_test.map(ForWindow::for_window);
+        self
+    }
+}
+
+impl ForWindow for RotationResult {
+    fn for_window(mut self) -> Self {
+        self.report = self.report.for_window();
+        self.credential = self.credential.map(ForWindow::for_window);
+        if let Some(e) = &mut self.old_token_error {
+            e.hint = e.hint.take().map(|h| window_hint(&h, Place::Window));
+        }
+        self
+    }
+}
+
+impl<T: ForWindow> ForWindow for Vec<T> {
+    fn for_window(self) -> Self {
+        self.into_iter().map(ForWindow::for_window).collect()
+    }
+}
 
 /// An error as the UI shows it: a stable code, a plain-language message and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -58,23 +233,35 @@ impl From<ErrorInfo> for IpcError {
     }
 }
 
-impl From<tillkey_core::Error> for IpcError {
-    fn from(err: tillkey_core::Error) -> Self {
-        let field = match &err {
+impl IpcError {
+    /// The core's error as the window shows it at `place`: its message and hint worded for
+    /// the window, and the form field it is about.
+    pub fn shown_in(err: &tillkey_core::Error, place: Place) -> Self {
+        let field = match err {
             tillkey_core::Error::InvalidInput { field, .. } | tillkey_core::Error::MissingField { field, .. } => {
-                Some(if field == "env" {
-                    "environment".to_string()
-                } else {
-                    field.clone()
+                let flag = CONNECT_FLAGS.iter().find(|(flag, _, _)| flag == field);
+                Some(match flag {
+                    Some((_, form_field, _)) => (*form_field).to_string(),
+                    None if field == "env" => "environment".to_string(),
+                    None => field.clone(),
                 })
             }
             tillkey_core::Error::AlreadyExists(_) => Some("name".to_string()),
             _ => None,
         };
+        let ErrorInfo { code, message, hint } = err.info();
         IpcError {
+            code,
+            message: window_message(&message),
+            hint: hint.map(|h| window_hint(&h, place)),
             field,
-            ..err.info().into()
         }
+    }
+}
+
+impl From<tillkey_core::Error> for IpcError {
+    fn from(err: tillkey_core::Error) -> Self {
+        IpcError::shown_in(&err, Place::Window)
     }
 }
 
@@ -125,5 +312,305 @@ mod tests {
     fn internal_error_has_no_details() {
         let ipc = IpcError::internal();
         assert_eq!(ipc.code, "internal");
+    }
+
+    use std::sync::Arc;
+    use tillkey_core::{providers, Engine, Error, MemoryStore, NewCredential, SystemClock, Vault};
+
+    /// Whether `text` tells the reader to run a Tillkey command or pass one of its flags.
+    fn names_cli(text: &str) -> bool {
+        [
+            "`tillkey",
+            "CLI",
+            "--wait",
+            "--set",
+            "--address",
+            "--ca-file",
+            "--role-id",
+            "--vault ",
+        ]
+        .iter()
+        .any(|w| text.contains(w))
+    }
+
+    /// One of every core error that has a hint.
+    fn core_errors() -> Vec<Error> {
+        let io = |kind| Error::Io {
+            action: "cannot write",
+            path: "/x".into(),
+            source: std::io::Error::from(kind),
+        };
+        vec![
+            Error::NotFound("pos".into()),
+            Error::AlreadyExists("pos".into()),
+            Error::UnknownProvider {
+                kind: "x".into(),
+                known: "mypos".into(),
+            },
+            role_id_missing(),
+            Error::MissingField {
+                field: "client_id".into(),
+                provider: "mypos".into(),
+            },
+            Error::KeyringUnavailable("no bus".into()),
+            Error::KeyringLocked,
+            Error::SecretMissing {
+                credential: "pos".into(),
+                field: "token".into(),
+            },
+            Error::SecretRequired {
+                credential: "pos".into(),
+                fields: vec!["client_secret".into()],
+                changed: vec!["token_url".into()],
+            },
+            Error::CorruptMetadata {
+                path: "/v".into(),
+                backup: "/b".into(),
+                detail: "line 1".into(),
+            },
+            Error::CorruptTeamDocument {
+                vault: "shop".into(),
+                detail: "x".into(),
+            },
+            Error::UnsupportedSchema {
+                path: "/v".into(),
+                found: 9,
+                supported: 1,
+            },
+            Error::Redirected {
+                provider: "myPOS".into(),
+                status: 302,
+                target: "example.com".into(),
+            },
+            Error::RateLimited {
+                provider: "myPOS".into(),
+                retry_after_secs: 30,
+            },
+            Error::Network {
+                host: "h".into(),
+                detail: "d".into(),
+                timeout: true,
+            },
+            Error::Network {
+                host: "h".into(),
+                detail: "d".into(),
+                timeout: false,
+            },
+            Error::InvalidResponse {
+                provider: "p".into(),
+                status: 200,
+                detail: "d".into(),
+            },
+            Error::Conflict { vault: "shop".into() },
+            Error::VaultDenied {
+                vault: "shop".into(),
+                action: "write".into(),
+            },
+            Error::VaultUnreachable {
+                vault: "shop".into(),
+                address: "https://bao:8200".into(),
+                detail: "refused".into(),
+            },
+            Error::VaultTls {
+                vault: "shop.eu".into(),
+                address: "https://bao:8200".into(),
+                detail: "unknown issuer".into(),
+            },
+            Error::VaultSealed {
+                vault: "shop".into(),
+                address: "https://bao:8200".into(),
+            },
+            Error::VaultAuth {
+                vault: "shop".into(),
+                detail: "permission denied".into(),
+            },
+            Error::VaultNotConnected("shop".into()),
+            Error::VaultResponse {
+                vault: "shop".into(),
+                status: 500,
+                detail: "d".into(),
+            },
+            Error::Internal("x".into()),
+            io(std::io::ErrorKind::StorageFull),
+            io(std::io::ErrorKind::PermissionDenied),
+            io(std::io::ErrorKind::Other),
+        ]
+    }
+
+    /// The core's error for AppRole without a role id, as `ConnectOptions::into_config` gives it.
+    fn role_id_missing() -> Error {
+        let mut opts = tillkey_core::vault::team::ConnectOptions::token("shop", "http://127.0.0.1:8200");
+        opts.auth = tillkey_core::vault::team::TeamAuth::Approle;
+        opts.into_config().expect_err("AppRole needs a role id")
+    }
+
+    /// Hints the token engine and the connectivity test give for real: an expired static
+    /// token, and a static token without a test URL.
+    fn engine_hints() -> Vec<String> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let vault =
+            Arc::new(Vault::open(dir.path(), Arc::new(MemoryStore::default()), Arc::new(SystemClock)).expect("vault"));
+        vault
+            .add(NewCredential {
+                name: "old-pat".into(),
+                provider: "bearer".into(),
+                environment: None,
+                fields: [("expires_at".to_string(), "2020-01-01T00:00:00Z".to_string())].into(),
+                secrets: [("token".to_string(), secrecy::SecretString::from("t0k".to_string()))].into(),
+            })
+            .expect("add");
+        let engine = Engine::new(vault);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let Err(expired) = rt.block_on(engine.token("old-pat")) else {
+            panic!("a static token past its expiry is refused")
+        };
+        let report = rt.block_on(engine.test("old-pat")).expect("a report");
+        let mut hints: Vec<String> = expired.hint().into_iter().collect();
+        hints.extend(report.stages.iter().filter_map(|s| s.hint.clone()));
+        hints
+    }
+
+    /// Every hint of the core (its errors, every provider's, the engine's): some name a CLI
+    /// command, and none does once worded for the window, in either place.
+    #[test]
+    fn window_hints_name_no_cli_command() {
+        let mut hints: Vec<String> = core_errors().iter().filter_map(Error::hint).collect();
+        for p in providers::ALL {
+            for code in [
+                "AUTH002",
+                "AUTH003",
+                "invalid_token",
+                "invalid_client",
+                "invalid_grant",
+                "401",
+            ] {
+                for status in [400, 401, 403] {
+                    hints.extend(p.error_hint(code, status));
+                }
+            }
+        }
+        hints.extend(engine_hints());
+        let cli: Vec<&String> = hints.iter().filter(|h| names_cli(h)).collect();
+        assert!(cli.len() >= 8, "the core words these hints for the CLI: {cli:#?}");
+        for hint in &hints {
+            for place in [Place::Window, Place::ConnectDialog] {
+                let shown = window_hint(hint, place);
+                assert!(!names_cli(&shown), "{place:?} still names the CLI: {shown}");
+                assert!(!shown.contains("  ") && !shown.contains(" ."), "{shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn hints_point_at_the_button_that_does_it() {
+        let pat = providers::find("paysera-pos")
+            .expect("paysera-pos")
+            .error_hint("AUTH002", 401)
+            .expect("a hint");
+        let shown = window_hint(&pat, Place::Window);
+        assert!(
+            shown.contains("Then choose Rotate… on this credential with the new token."),
+            "{shown}"
+        );
+        assert!(shown.starts_with(&pat[..40]), "the rest is kept: {shown}");
+
+        let limited = Error::RateLimited {
+            provider: "myPOS".into(),
+            retry_after_secs: 30,
+        };
+        assert_eq!(
+            IpcError::from(limited).hint.as_deref(),
+            Some("Wait 30 s, then try again.")
+        );
+
+        // Where the merchant is connecting, nothing is connected yet to disconnect.
+        let refused = Error::VaultAuth {
+            vault: "shop".into(),
+            detail: "permission denied".into(),
+        };
+        let in_dialog = IpcError::shown_in(&refused, Place::ConnectDialog);
+        assert!(
+            in_dialog
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.ends_with("Type a valid one and connect again.")),
+            "{in_dialog:?}"
+        );
+        let elsewhere = IpcError::from(refused);
+        assert!(
+            elsewhere
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("Choose Disconnect… by the vault switcher")),
+            "{elsewhere:?}"
+        );
+        let tls = Error::VaultTls {
+            vault: "shop".into(),
+            address: "https://bao:8200".into(),
+            detail: "unknown issuer".into(),
+        };
+        let in_dialog = IpcError::shown_in(&tls, Place::ConnectDialog);
+        assert!(
+            in_dialog.hint.as_deref().is_some_and(|h| h.ends_with("under CA file.")),
+            "{in_dialog:?}"
+        );
+    }
+
+    #[test]
+    fn connect_flags_become_the_dialog_fields() {
+        let ipc = IpcError::from(role_id_missing());
+        assert_eq!(ipc.field.as_deref(), Some("role_id"));
+        assert_eq!(
+            ipc.message,
+            "invalid role ID: AppRole needs role ID (the role_id is not secret)"
+        );
+        let ipc = IpcError::from(Error::InvalidInput {
+            field: "--role-id".into(),
+            reason: "only goes with --auth approle".into(),
+        });
+        assert_eq!(ipc.message, "invalid role ID: only goes with the AppRole method");
+        let ipc = IpcError::from(Error::InvalidInput {
+            field: "--ca-file".into(),
+            reason: "/x is not a readable file".into(),
+        });
+        assert_eq!(ipc.field.as_deref(), Some("ca_file"));
+        let ipc = IpcError::from(Error::InvalidInput {
+            field: "env".into(),
+            reason: "x".into(),
+        });
+        assert_eq!(ipc.field.as_deref(), Some("environment"));
+    }
+
+    #[test]
+    fn test_reports_and_rotation_results_are_worded_for_the_window() {
+        let hint = engine_hints()
+            .into_iter()
+            .find(|h| h.contains("test_url"))
+            .expect("the no-test-URL hint");
+        let report = TestReport {
+            credential: "pos".into(),
+            provider: "bearer".into(),
+            ok: false,
+            tested_at: chrono::Utc::now(),
+            summary: "s".into(),
+            stages: vec![tillkey_core::dto::StageResult {
+                stage: tillkey_core::dto::Stage::Api,
+                ok: false,
+                target: String::new(),
+                latency_ms: 0,
+                status: None,
+                code: Some("no_test_url".into()),
+                message: "m".into(),
+                hint: Some(hint),
+                rate_limit: None,
+            }],
+            taxpayer_tags: None,
+        };
+        let shown = vec![report].for_window();
+        let hint = shown[0].stages[0].hint.as_deref().expect("hint kept");
+        assert!(hint.contains("choose Edit on this credential"), "{hint}");
     }
 }

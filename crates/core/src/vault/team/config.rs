@@ -21,6 +21,7 @@ pub const DEFAULT_PREFIX: &str = "tillkey";
 /// How this machine logs in to the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(export)]
 pub enum TeamAuth {
     /// A token (from `bao token create`, or a Vault/OpenBao login of the user's own).
     Token,
@@ -88,8 +89,12 @@ pub struct TeamConfig {
     pub share_tokens: bool,
 }
 
-/// What `connect` needs beyond a name and an address; defaults for everything else.
-#[derive(Debug, Clone)]
+/// What `connect` needs beyond a name and an address; defaults for everything else. The
+/// CLI builds it from `tillkey vault connect`'s flags, the app's "Connect team vault" dialog
+/// sends it as is; [`ConnectOptions::into_config`] checks it for both.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export)]
 pub struct ConnectOptions {
     /// Local name.
     pub name: String,
@@ -106,6 +111,7 @@ pub struct ConnectOptions {
     /// Namespace.
     pub namespace: Option<String>,
     /// CA file.
+    #[ts(type = "string | null")]
     pub ca_file: Option<PathBuf>,
     /// Retention count (see [`TeamConfig::retain`]).
     pub retain: u32,
