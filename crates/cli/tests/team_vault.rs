@@ -78,6 +78,12 @@ impl Machine {
     }
 
     fn run(&self, args: &[&str], stdin: &str) -> Out {
+        finish(self.start(args, stdin))
+    }
+
+    /// Starts `tillkey` with `args` and `stdin` on this machine, without waiting for it
+    /// (see [`finish`]).
+    fn start(&self, args: &[&str], stdin: &str) -> std::process::Child {
         let mut cmd = match &self.keyring {
             Some(k) => k.command(BIN),
             None => {
@@ -96,12 +102,7 @@ impl Machine {
             .spawn()
             .expect("spawn tillkey");
         let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-        let o = child.wait_with_output().unwrap();
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
+        child
     }
 
     /// The entries of this machine's own keyring.
@@ -164,6 +165,16 @@ impl Machine {
 
     fn path(&self) -> &Path {
         self.dir.path()
+    }
+}
+
+/// Waits for a `tillkey` started with [`Machine::start`].
+fn finish(child: std::process::Child) -> Out {
+    let o = child.wait_with_output().unwrap();
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
 }
 
@@ -412,6 +423,126 @@ fn check_and_set_conflict_is_an_error_and_loses_nothing() {
     out.code(0);
     assert_no_secret_on_disk(a.path(), &[&first, &sa, &sb, &token]);
     assert_no_secret_on_disk(b.path(), &[&first, &sa, &sb, &token]);
+}
+
+/// The team document's credential ids, and the credential ids that have secret entries in
+/// the engine: the same set when nothing was orphaned. Also: nothing left pending.
+#[track_caller]
+fn assert_no_orphan_in_engine(bao: &Bao) {
+    let doc = bao.kv_get("vault").expect("vault document");
+    let doc = &doc["data"]["data"];
+    assert_eq!(doc["pending_cleanup"], serde_json::json!([]), "{doc}");
+    let mut ids: Vec<String> = doc["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    let entries: Vec<String> = bao
+        .kv_list("secrets")
+        .into_iter()
+        .map(|k| k.trim_end_matches('/').to_string())
+        .collect();
+    assert_eq!(entries, ids, "secret entries without a credential (or the reverse)");
+}
+
+#[test]
+fn concurrent_adds_from_two_machines_all_succeed_and_a_name_is_taken_once() {
+    let bao = Bao::start();
+    let (a, b) = (Machine::new(), Machine::new());
+    let token = bao.token("tillkey-admin");
+    a.connect_token(&bao, &token);
+    b.connect_token(&bao, &token);
+    let sim = Simulator::spawn_blocking_runtime(ProviderSim::Mypos, SimConfig::default()).expect("simulator");
+
+    // Eight adds of different names at once, four from each machine, on a vault whose
+    // document does not exist yet (so the first writes race to create it too).
+    let creds: Vec<(String, String, String)> = (0..8)
+        .map(|i| {
+            let (id, secret) = (
+                format!("client-{i}-{}", random_hex(6)),
+                format!("secret-{i}-{}", random_hex(16)),
+            );
+            sim.add_client(&id, &secret);
+            (format!("pos-{i}"), id, secret)
+        })
+        .collect();
+    let started: Vec<_> = creds
+        .iter()
+        .enumerate()
+        .map(|(i, (name, id, secret))| {
+            let mut args = vec![
+                "--vault",
+                "team",
+                "add",
+                name,
+                "--provider",
+                "mypos",
+                "--env",
+                "sandbox",
+            ];
+            let fields = mypos_fields(&sim, id);
+            for f in &fields {
+                args.extend(["--set", f.as_str()]);
+            }
+            let machine = if i % 2 == 0 { &a } else { &b };
+            machine.start(&args, &format!("client_secret={secret}\n"))
+        })
+        .collect();
+    for (out, (name, ..)) in started.into_iter().map(finish).zip(&creds) {
+        assert_eq!(out.code, 0, "add {name}: {}", out.both());
+        assert!(!out.stderr.contains("conflict"), "{}", out.both());
+    }
+    for m in [&a, &b] {
+        let list = m.team(&["list", "--json"], "");
+        list.code(0);
+        let listed: Value = serde_json::from_str(&list.stdout).unwrap();
+        let mut names: Vec<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, creds.iter().map(|c| c.0.as_str()).collect::<Vec<_>>());
+    }
+    // Every credential works from the machine that did not add it: its secret is the
+    // one that was typed, so the provider issues a token for it.
+    for (i, (name, ..)) in creds.iter().enumerate() {
+        let other = if i % 2 == 0 { &b } else { &a };
+        other.team(&["test", name], "").code(0);
+        let t = other.team(&["token", name], "");
+        t.code(0);
+        assert!(!t.stdout.trim().is_empty());
+    }
+    assert_no_orphan_in_engine(&bao);
+
+    // The same new name from both machines at once: one adds it, the other is told it
+    // exists (exit 2), and only the winner's secret is stored.
+    for round in 0..3 {
+        let name = format!("dup-{round}");
+        let (sa, sb) = (
+            format!("from-a-{}", random_hex(16)),
+            format!("from-b-{}", random_hex(16)),
+        );
+        let args = ["--vault", "team", "add", &name, "--provider", "bearer"];
+        let pa = a.start(&args, &format!("token={sa}\n"));
+        let pb = b.start(&args, &format!("token={sb}\n"));
+        let (oa, ob) = (finish(pa), finish(pb));
+        let mut codes = [oa.code, ob.code];
+        codes.sort();
+        assert_eq!(codes, [0, 2], "A: {}\nB: {}", oa.both(), ob.both());
+        let (winner, loser) = if oa.code == 0 { (&sa, &ob) } else { (&sb, &oa) };
+        assert!(loser.stderr.contains("already_exists"), "{}", loser.both());
+        let stored = a.team(&["token", &name], "");
+        stored.code(0);
+        assert_eq!(stored.stdout.trim(), winner.as_str());
+        assert_no_orphan_in_engine(&bao);
+    }
+    let secrets: Vec<&str> = creds.iter().map(|c| c.2.as_str()).chain([token.as_str()]).collect();
+    assert_no_secret_on_disk(a.path(), &secrets);
+    assert_no_secret_on_disk(b.path(), &secrets);
 }
 
 #[test]
