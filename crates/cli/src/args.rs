@@ -99,6 +99,13 @@ pub enum Command {
     },
     /// Rotate: new secret fields from stdin (FIELD=VALUE lines, or hidden prompts); the new
     /// secret is tested first and swapped in only if the test passes.
+    ///
+    /// Where the provider issues a new set on rotation (myPOS: a new client ID with the new
+    /// secret), give the new identity on stdin too, e.g. `client_id=NEW` and
+    /// `client_secret=NEW` lines (on a terminal, a visible prompt shows the current client
+    /// ID; Enter keeps it). The set is tested and swapped in as one unit, and the old token
+    /// is revoked with the old client ID and secret. `tillkey providers` shows which fields
+    /// rotate with the secret; no other non-secret field, and never a URL, changes here.
     Rotate {
         /// Credential name.
         name: String,

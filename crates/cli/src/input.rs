@@ -93,11 +93,52 @@ fn assignments<'a>(
 
 /// Parses `FIELD=VALUE` lines of secret fields.
 pub fn parse_secret_lines(schema: &ProviderSchema, text: &str) -> Result<BTreeMap<String, SecretString>, Error> {
+    parse_lines(schema, text, false).map(|(_, secrets)| secrets)
+}
+
+/// What `tillkey rotate` reads: new identity field values (plain) and new secret values.
+pub type Rotation = (BTreeMap<String, String>, BTreeMap<String, SecretString>);
+
+/// Reads what `tillkey rotate` takes: new secret values and, for providers that issue a
+/// new set, new values of the identity fields that rotate with the secret (myPOS
+/// `client_id`). On a terminal: a visible prompt for each identity field (Enter keeps the
+/// current value, shown) and hidden prompts for the secrets; else `FIELD=VALUE` lines on
+/// stdin. Which fields may change is the core's check (any other non-secret field named
+/// here is refused there, with the reason).
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a malformed line, an unknown field, a repeat.
+pub fn read_rotation(schema: &ProviderSchema, current: &BTreeMap<String, String>) -> Result<Rotation, Error> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let identity = prompt_identity(schema, current)?;
+        return Ok((identity, prompt_secrets(schema)?));
+    }
+    parse_rotation_lines(schema, &read_stdin(stdin)?)
+}
+
+/// Parses `tillkey rotate`'s `FIELD=VALUE` lines: secret fields, and non-secret ones (the
+/// identity fields of a new set) as plain values.
+pub fn parse_rotation_lines(schema: &ProviderSchema, text: &str) -> Result<Rotation, Error> {
+    parse_lines(schema, text, true)
+}
+
+/// The one parser of `FIELD=VALUE` lines: secret fields of `schema` go to the second map;
+/// non-secret ones to the first when `plain` allows them, else they are refused (they
+/// belong in `--set`).
+fn parse_lines(schema: &ProviderSchema, text: &str, plain: bool) -> Result<Rotation, Error> {
+    let mut fields = BTreeMap::new();
     let mut out = BTreeMap::new();
     for line in assignments(text, "FIELD=VALUE") {
         let (n, field, value) = line?;
         match schema.field(field) {
             Some(f) if f.secret => {}
+            Some(_) if plain => {
+                if fields.insert(field.to_string(), value.to_string()).is_some() {
+                    return Err(invalid(field, "is given more than once on stdin"));
+                }
+                continue;
+            }
             Some(_) => {
                 return Err(invalid(
                     field,
@@ -133,6 +174,28 @@ pub fn parse_secret_lines(schema: &ProviderSchema, text: &str) -> Result<BTreeMa
         }
         if out.insert(field.to_string(), SecretString::from(value)).is_some() {
             return Err(invalid(field, "is given more than once on stdin"));
+        }
+    }
+    Ok((fields, out))
+}
+
+/// Visible prompts for the identity fields that rotate with the secret; Enter keeps the
+/// current value.
+fn prompt_identity(
+    schema: &ProviderSchema,
+    current: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, Error> {
+    let mut out = BTreeMap::new();
+    for f in schema.fields.iter().filter(|f| f.rotates_with_secret && !f.secret) {
+        let now = current.get(&f.name).map(String::as_str).unwrap_or("");
+        eprint!("New {} if the provider issued a new set (Enter keeps {now}): ", f.label);
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| invalid(&f.name, format!("could not be read from the terminal ({})", e.kind())))?;
+        let value = line.trim();
+        if !value.is_empty() {
+            out.insert(f.name.clone(), value.to_string());
         }
     }
     Ok(out)
@@ -332,5 +395,22 @@ mod tests {
         assert!(parse_secret_lines(&ereceipt(), "presharedkey=a\npresharedkey=b\n").is_err());
         let e = parse_secret_lines(&ereceipt(), "hunter2\n").unwrap_err().to_string();
         assert!(e.contains("line 1") && !e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn rotate_reads_the_identity_of_a_new_set_beside_its_secret() {
+        let mypos = tillkey_core::providers::schema("mypos").unwrap();
+        let (fields, secrets) =
+            parse_rotation_lines(&mypos, "# the new set\nclient_id=new-id\nclient_secret=s=1\n").unwrap();
+        assert_eq!(fields.get("client_id").map(String::as_str), Some("new-id"));
+        assert_eq!(secrets["client_secret"].expose_secret(), "s=1");
+        // Non-secret fields reach the core, which says which may change (see its tests).
+        let (fields, _) = parse_rotation_lines(&mypos, "scope=x\nclient_secret=s\n").unwrap();
+        assert!(fields.contains_key("scope"));
+        assert!(parse_rotation_lines(&mypos, "client_id=a\nclient_id=b\n").is_err());
+        let e = parse_rotation_lines(&mypos, "hunter2\n").unwrap_err().to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+        // `add` still refuses a non-secret field on stdin.
+        assert!(parse_secret_lines(&mypos, "client_id=x\n").is_err());
     }
 }

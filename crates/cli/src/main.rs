@@ -213,23 +213,43 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Rotate { ref name } => {
             let name = name.clone();
             let engine = engine(&cli)?;
-            let schema = tillkey_core::providers::schema(&engine.vault().record(&name)?.provider)?;
-            let secrets = input::read_secrets(&schema)?;
-            match engine.rotate(&name, secrets).await? {
+            let record = engine.vault().record(&name)?;
+            let schema = tillkey_core::providers::schema(&record.provider)?;
+            let (identity, secrets) = input::read_rotation(&schema, &record.fields)?;
+            match engine.rotate_with(&name, identity, secrets).await? {
                 RotateOutcome::Rotated {
                     summary,
                     report,
                     old_token,
                     retire_old,
+                    retired_identity,
                 } => {
-                    println!(
-                        "Rotated {}: the new secret passed its test ({}) and is now in use.",
-                        summary.name, report.summary
-                    );
+                    if retired_identity.is_empty() {
+                        println!(
+                            "Rotated {}: the new secret passed its test ({}) and is now in use.",
+                            summary.name, report.summary
+                        );
+                    } else {
+                        let now: Vec<String> = retired_identity
+                            .keys()
+                            .map(|k| format!("{k} {}", summary.fields.get(k).map(String::as_str).unwrap_or("")))
+                            .collect();
+                        println!(
+                            "Rotated {} to a new set ({}): it passed its test ({}) and is now in use.",
+                            summary.name,
+                            now.join(", "),
+                            report.summary
+                        );
+                    }
+                    let old: Vec<String> = retired_identity.iter().map(|(k, v)| format!("{k} {v}")).collect();
                     match old_token {
-                        Ok(RevokeOutcome::Revoked) => {
+                        Ok(RevokeOutcome::Revoked) if old.is_empty() => {
                             println!("The old secret's cached token was revoked at the provider.")
                         }
+                        Ok(RevokeOutcome::Revoked) => println!(
+                            "The old set's cached token was revoked at the provider with the old {}.",
+                            old.join(", ")
+                        ),
                         Ok(_) => {}
                         Err(e) => eprintln!(
                             "warning: the old token could not be revoked ({}): {}",

@@ -81,6 +81,9 @@ pub fn providers(schemas: &[ProviderSchema], json: bool) -> Result<(), Error> {
             if let Some(n) = f.max_len {
                 tags.push(format!("max {n}"));
             }
+            if f.rotates_with_secret {
+                tags.push("rotates with the secret".to_string());
+            }
             let tags = if tags.is_empty() {
                 String::new()
             } else {

@@ -97,6 +97,12 @@ pub struct FieldSchema {
     pub max_len: Option<u32>,
     /// Default value per environment.
     pub defaults: BTreeMap<Environment, String>,
+    /// A non-secret field the provider issues anew together with the secret, as one set
+    /// (myPOS `client_id`: its portal generates a new client ID and secret). A rotation may
+    /// change these fields, and no other non-secret field, along with the new secret; the
+    /// old token is then revoked with the old set. Never set on a URL field.
+    #[serde(default)]
+    pub rotates_with_secret: bool,
 }
 
 /// A provider kind and the form to add one of its credentials.
@@ -397,6 +403,11 @@ pub struct RotationResult {
     /// How to retire the old secret where only the provider's portal can; `None` when
     /// not rotated.
     pub retire_old: Option<String>,
+    /// When the rotation changed identity fields (a new myPOS set): their old values, with
+    /// which the old token was revoked (`{"client_id": "old-id"}`; not secrets). Empty when
+    /// only secrets changed or when not rotated.
+    #[serde(default)]
+    pub retired_identity: BTreeMap<String, String>,
 }
 
 #[cfg(test)]

@@ -46,4 +46,11 @@ maxLen: number | null,
 /**
  * Default value per environment.
  */
-defaults: { [key in Environment]?: string }, };
+defaults: { [key in Environment]?: string }, 
+/**
+ * A non-secret field the provider issues anew together with the secret, as one set
+ * (myPOS `client_id`: its portal generates a new client ID and secret). A rotation may
+ * change these fields, and no other non-secret field, along with the new secret; the
+ * old token is then revoked with the old set. Never set on a URL field.
+ */
+rotatesWithSecret: boolean, };

@@ -33,4 +33,10 @@ oldTokenError: ErrorInfo | null,
  * How to retire the old secret where only the provider's portal can; `None` when
  * not rotated.
  */
-retireOld: string | null, };
+retireOld: string | null, 
+/**
+ * When the rotation changed identity fields (a new myPOS set): their old values, with
+ * which the old token was revoked (`{"client_id": "old-id"}`; not secrets). Empty when
+ * only secrets changed or when not rotated.
+ */
+retiredIdentity: { [key in string]: string }, };

@@ -19,7 +19,7 @@ mod schema;
 
 pub use crate::http::{display_url, is_loopback_host, validate_url};
 pub use schema::trim_secret;
-pub(crate) use schema::{clean_secrets, validate, Field};
+pub(crate) use schema::{clean_identity, clean_secrets, validate, Field};
 
 pub mod bearer;
 pub mod chimpy;

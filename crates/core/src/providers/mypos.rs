@@ -35,6 +35,8 @@ impl Provider for MyPos {
             fields: vec![
                 Field::text("client_id", "Client ID", "myPOS Account → oAuth Credentials.")
                     .required()
+                    // The portal generates a new set (client ID and secret) to rotate.
+                    .rotates_with_secret()
                     .build(),
                 Field::secret(
                     "client_secret",

@@ -23,6 +23,7 @@ impl Field {
             choices: Vec::new(),
             max_len: None,
             defaults: BTreeMap::new(),
+            rotates_with_secret: false,
         })
     }
     /// A text field.
@@ -56,6 +57,12 @@ impl Field {
     /// Required unless `other` has a value.
     pub(crate) fn required_unless(mut self, other: &str) -> Self {
         self.0.required_unless = Some(other.into());
+        self
+    }
+    /// Issued anew by the provider together with the secret, as one set: a rotation may
+    /// change it (see [`FieldSchema::rotates_with_secret`]; [`clean_identity`] checks it).
+    pub(crate) fn rotates_with_secret(mut self) -> Self {
+        self.0.rotates_with_secret = true;
         self
     }
     pub(crate) fn max_len(mut self, n: u32) -> Self {
@@ -203,6 +210,87 @@ pub(crate) fn clean_secrets(
         out.insert(name.clone(), SecretString::from(value));
     }
     Ok(out)
+}
+
+/// The one check of the non-secret values a rotation brings with its new secret (a new
+/// myPOS set: client ID and secret). Each value must be for a field of `schema` marked
+/// [`FieldSchema::rotates_with_secret`], and never a URL field (where secrets are sent does
+/// not change by rotation, even if a schema marked one); it is trimmed, must not be empty,
+/// and must fit the field's length with no control characters. Values equal to the
+/// `current` ones are dropped: they change nothing.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming the field, saying which fields may change instead.
+pub(crate) fn clean_identity(
+    schema: &ProviderSchema,
+    current: &BTreeMap<String, String>,
+    given: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>> {
+    let rotating: Vec<&str> = schema
+        .fields
+        .iter()
+        .filter(|f| is_identity(f))
+        .map(|f| f.name.as_str())
+        .collect();
+    let instead = || match rotating.as_slice() {
+        [] => format!("a {} rotation changes only its secrets", schema.label),
+        names => format!(
+            "a {} rotation changes only its secrets and {}",
+            schema.label,
+            names.join(", ")
+        ),
+    };
+    let mut out = BTreeMap::new();
+    for (name, value) in given {
+        let Some(f) = schema.field(name) else {
+            return Err(Error::invalid(
+                name.as_str(),
+                format!("{} has no field `{name}` ({})", schema.kind, instead()),
+            ));
+        };
+        if f.secret {
+            return Err(Error::invalid(
+                name.as_str(),
+                "is a secret field: give its new value with the new secrets",
+            ));
+        }
+        if f.input == FieldInput::Url {
+            return Err(Error::invalid(
+                name.as_str(),
+                format!(
+                    "is a URL: where the secrets are sent never changes in a rotation ({}); edit the credential to change it, confirming the current secrets",
+                    instead()
+                ),
+            ));
+        }
+        if !is_identity(f) {
+            return Err(Error::invalid(
+                name.as_str(),
+                format!(
+                    "does not change in a rotation ({}); edit the credential to change it",
+                    instead()
+                ),
+            ));
+        }
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(Error::invalid(
+                name.as_str(),
+                "is empty: give the new value, or leave the field out to keep the current one",
+            ));
+        }
+        check_value(f, value, schema)?;
+        if current.get(name).map(String::as_str) != Some(value) {
+            out.insert(name.clone(), value.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a rotation may change `f`: marked as issued with the secret, not a secret
+/// itself, and not a URL.
+fn is_identity(f: &FieldSchema) -> bool {
+    f.rotates_with_secret && !f.secret && f.input != FieldInput::Url
 }
 
 /// Presence (required and no default) and length checks shared by secret and plain fields.

@@ -88,3 +88,70 @@ fn environment_must_be_offered() {
     let e = validate(&s, Some(Environment::Sandbox), &fields, &secrets).unwrap_err();
     assert!(e.to_string().contains("no sandbox environment"), "{e}");
 }
+
+#[test]
+fn only_mypos_client_id_rotates_with_the_secret_and_never_a_url_or_destination() {
+    let mut flagged = Vec::new();
+    for s in schemas() {
+        let destinations: Vec<&str> = crate::vault::secret_destinations(&s).collect();
+        for f in s.fields.iter().filter(|f| f.rotates_with_secret) {
+            assert!(!f.secret, "{}.{} is a secret: it rotates anyway", s.kind, f.name);
+            assert_ne!(f.input, crate::dto::FieldInput::Url, "{}.{} is a URL", s.kind, f.name);
+            assert!(
+                !destinations.contains(&f.name.as_str()),
+                "{}.{} says where secrets are sent",
+                s.kind,
+                f.name
+            );
+            flagged.push(format!("{}.{}", s.kind, f.name));
+        }
+    }
+    assert_eq!(flagged, vec!["mypos.client_id"]);
+    let json = serde_json::to_value(schema("mypos").unwrap()).unwrap();
+    let client_id = json["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "client_id")
+        .unwrap();
+    assert_eq!(
+        client_id["rotatesWithSecret"],
+        serde_json::json!(true),
+        "front ends read the flag"
+    );
+}
+
+fn pairs(p: &[(&str, &str)]) -> BTreeMap<String, String> {
+    p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+#[test]
+fn a_rotation_may_change_only_flagged_identity_fields() {
+    let mypos = schema("mypos").unwrap();
+    let current = pairs(&[("client_id", "old-id"), ("scope", "webhooks")]);
+    let ok = clean_identity(&mypos, &current, &pairs(&[("client_id", "  new-id\n")])).unwrap();
+    assert_eq!(ok, pairs(&[("client_id", "new-id")]), "trimmed");
+    let same = clean_identity(&mypos, &current, &pairs(&[("client_id", "old-id")])).unwrap();
+    assert!(same.is_empty(), "the current value is no change");
+    for (field, value, says) in [
+        ("revoke_url", "https://evil.example/revoke", "is a URL"),
+        ("token_url", "https://evil.example/token", "is a URL"),
+        ("scope", "other", "does not change in a rotation"),
+        ("client_secret", "s", "secret field"),
+        ("nope", "x", "has no field"),
+        ("client_id", "   ", "is empty"),
+        ("client_id", "a\u{7}b", "control characters"),
+    ] {
+        let e = clean_identity(&mypos, &current, &pairs(&[(field, value)])).unwrap_err();
+        assert_eq!(e.code(), "invalid_input", "{field}: {e}");
+        let text = e.to_string();
+        assert!(text.contains(says), "{field}: {text}");
+        assert!(!text.contains("evil.example"), "values are not echoed: {text}");
+    }
+    let e = clean_identity(&mypos, &current, &pairs(&[("scope", "x")])).unwrap_err();
+    assert!(e.to_string().contains("its secrets and client_id"), "{e}");
+    // A kind without identity fields rotates secrets only.
+    let checkout = schema("paysera-checkout").unwrap();
+    let e = clean_identity(&checkout, &pairs(&[("client_id", "c")]), &pairs(&[("client_id", "d")])).unwrap_err();
+    assert!(e.to_string().contains("changes only its secrets"), "{e}");
+}
