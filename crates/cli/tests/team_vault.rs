@@ -1062,7 +1062,9 @@ fn a_hostile_team_document_is_refused_and_changes_nothing() {
             o.both()
         );
     };
-    let spoiled: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    /// A named way to spoil the document.
+    type Spoil<'a> = (&'a str, Box<dyn Fn(&mut Value)>);
+    let spoiled: Vec<Spoil> = vec![
         (
             "traversal id",
             Box::new(|d| d["credentials"][0]["id"] = "../../other-team/vault#".into()),
