@@ -18,7 +18,9 @@ impl Vault {
     ///
     /// # Errors
     /// [`Error::InvalidInput`], [`Error::MissingField`], [`Error::UnknownProvider`],
-    /// [`Error::AlreadyExists`], keyring and file errors.
+    /// [`Error::AlreadyExists`] (also when another machine took the name meanwhile),
+    /// [`Error::Conflict`] (a team vault that kept changing under every retry), keyring
+    /// and file errors.
     pub fn add(&self, new: NewCredential) -> Result<CredentialSummary> {
         let (record, secrets) = self.prepare_new(new)?;
         let lock = self.meta.lock()?;
