@@ -31,6 +31,7 @@ const COMMANDS: &[&str] = &[
     "set_settings",
     "get_preferences",
     "set_preferences",
+    "revoke_token",
 ];
 
 /// Commands of `bench` builds only (`bench.rs`).

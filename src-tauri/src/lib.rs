@@ -5,6 +5,7 @@
 //!
 //! - [`commands`]: one thin adapter per UI action (list, add, edit, remove, test, test
 //!   all, copy, reveal, rotate, mark as rotated, settings, demo vault, vault switcher);
+//! - [`revoke`]: revoke a cached token (what `tillkey revoke` does);
 //! - [`clipboard`]: copy from Rust with a timed clear (tauri-plugin-clipboard-manager);
 //! - [`reminders`]: rotation reminders as desktop notifications (tauri-plugin-notification),
 //!   at most once a day per credential;
@@ -35,6 +36,7 @@ pub mod dto;
 pub mod error;
 pub mod prefs;
 pub mod reminders;
+pub mod revoke;
 pub mod state;
 #[cfg(debug_assertions)]
 mod test_clock;
@@ -97,6 +99,7 @@ pub fn run() {
             commands::set_settings,
             commands::get_preferences,
             commands::set_preferences,
+            revoke::revoke_token,
             #[cfg(feature = "bench")]
             bench::report_first_paint,
         ])

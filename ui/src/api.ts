@@ -18,6 +18,7 @@ import type { Preferences } from './bindings/Preferences';
 import type { PreferencesUpdate } from './bindings/PreferencesUpdate';
 import type { ProviderSchema } from './bindings/ProviderSchema';
 import type { RevealedToken } from './bindings/RevealedToken';
+import type { RevokeResult } from './bindings/RevokeResult';
 import type { RotationResult } from './bindings/RotationResult';
 import type { TestReport } from './bindings/TestReport';
 import type { VaultSettings } from './bindings/VaultSettings';
@@ -109,6 +110,8 @@ export const testAll = () => call<TestReport[]>('test_all');
 export const copyToken = (name: string) => call<CopyResult>('copy_token', { name });
 /** Returns a valid token for display: only on the merchant's explicit "Reveal". */
 export const revealToken = (name: string) => call<RevealedToken>('reveal_token', { name });
+/** Revokes the cached token at the provider where it can, and forgets it (`tillkey revoke`). */
+export const revokeToken = (name: string) => call<RevokeResult>('revoke_token', { name });
 
 /** Rotation: the new secret values are tested before they replace the old ones. */
 export const rotateCredential = (name: string, secrets: Record<string, string>) =>

@@ -1,9 +1,11 @@
-// A row's token actions: copy (done in Rust, with the clipboard countdown mirrored here)
-// and reveal (shown on an explicit click, hidden again after a minute).
+// A row's token actions: copy (done in Rust, with the clipboard countdown mirrored here),
+// reveal (shown on an explicit click, hidden again after a minute) and revoke (the cached
+// token revoked at the provider where it can be, and forgotten).
 
 import { useEffect, useState } from 'preact/hooks';
-import { copyToken, revealToken, toApiError } from '../api';
+import { copyToken, revealToken, revokeToken, toApiError } from '../api';
 import type { IpcError } from '../bindings/IpcError';
+import type { RevokeResult } from '../bindings/RevokeResult';
 
 type Copied = { until: number } | { cleared: true } | null;
 
@@ -13,6 +15,8 @@ export function useTokenActions(name: string, onTokenUsed: () => void) {
   const [copied, setCopied] = useState<Copied>(null);
   const [revealed, setRevealed] = useState<string | null>(null);
   const [revealing, setRevealing] = useState(false);
+  const [revoking, setRevoking] = useState(false);
+  const [revoked, setRevoked] = useState<RevokeResult | null>(null);
   const [error, setError] = useState<{ title: string; info: IpcError } | null>(null);
   const [tick, setTick] = useState(Date.now());
 
@@ -36,6 +40,7 @@ export function useTokenActions(name: string, onTokenUsed: () => void) {
 
   async function copy() {
     setError(null);
+    setRevoked(null);
     setCopying(true);
     try {
       const r = await copyToken(name);
@@ -66,6 +71,21 @@ export function useTokenActions(name: string, onTokenUsed: () => void) {
     }
   }
 
+  async function revoke() {
+    setError(null);
+    setRevoked(null);
+    setRevoking(true);
+    try {
+      setRevoked(await revokeToken(name));
+      setRevealed(null);
+      onTokenUsed();
+    } catch (err) {
+      setError({ title: 'Could not revoke the token', info: toApiError(err).info });
+    } finally {
+      setRevoking(false);
+    }
+  }
+
   /** Seconds until the clipboard is cleared, while the countdown runs. */
   const clearsIn = copied && 'until' in copied ? Math.max(0, Math.ceil((copied.until - tick) / 1000)) : null;
 
@@ -75,9 +95,13 @@ export function useTokenActions(name: string, onTokenUsed: () => void) {
     clearsIn,
     revealed,
     revealing,
+    revoking,
+    revoked,
+    dismissRevoked: () => setRevoked(null),
     error,
     dismissError: () => setError(null),
     copy,
     reveal,
+    revoke,
   };
 }

@@ -4,7 +4,7 @@ import { environmentLabel } from '../../format';
 import { useTokenActions } from '../../hooks/useTokenActions';
 import { ErrorNotice } from '../ErrorNotice';
 import { TestReportView } from '../TestReportView';
-import { RowActions } from './RowActions';
+import { RevokeStatus, RowActions } from './RowActions';
 import { RowFacts } from './RowFacts';
 
 /** What a row can ask the dashboard to do, by credential name. */
@@ -64,9 +64,11 @@ export function CredentialRow({ credential: c, now, highlighted, report, testing
         copying={token.copying}
         revealing={token.revealing}
         revealed={token.revealed !== null}
+        revoking={token.revoking}
         onTest={() => a.onTest(c.name)}
         onCopy={() => void token.copy()}
         onReveal={() => void token.reveal()}
+        onRevoke={() => void token.revoke()}
         onRotate={() => a.onRotate(c.name)}
         onMarkRotated={() => a.onMarkRotated(c.name)}
         onEdit={() => a.onEdit(c.name)}
@@ -84,6 +86,7 @@ export function CredentialRow({ credential: c, now, highlighted, report, testing
             Clipboard cleared (if it still held the token).
           </p>
         )}
+        <RevokeStatus name={c.name} result={token.revoked} onDismiss={token.dismissRevoked} />
       </div>
 
       {token.revealed !== null && (

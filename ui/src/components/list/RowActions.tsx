@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CredentialSummary } from '../../bindings/CredentialSummary';
+import type { RevokeResult } from '../../bindings/RevokeResult';
 
 interface Props {
   credential: CredentialSummary;
@@ -10,9 +11,13 @@ interface Props {
   revealing: boolean;
   /** Whether the token is shown now (the button then hides it). */
   revealed: boolean;
+  /** A revoke is running (absent: the row offers no Revoke). */
+  revoking?: boolean;
   onTest: () => void;
   onCopy: () => void;
   onReveal: () => void;
+  /** Revokes the cached token (shown while there is one). */
+  onRevoke?: () => void;
   onRotate: () => void;
   onMarkRotated: () => Promise<void>;
   onEdit: () => void;
@@ -20,7 +25,7 @@ interface Props {
 }
 
 /** A row's buttons; removing asks once more in place. */
-export function RowActions({ credential: c, testing, readOnly, copying, revealing, revealed, ...on }: Props) {
+export function RowActions({ credential: c, testing, readOnly, copying, revealing, revealed, revoking, ...on }: Props) {
   const [confirming, setConfirming] = useState(false);
   const [removing, setRemoving] = useState(false);
   const [marking, setMarking] = useState(false);
@@ -87,6 +92,18 @@ export function RowActions({ credential: c, testing, readOnly, copying, revealin
       >
         {revealed ? 'Hide token' : 'Reveal'}
       </button>
+      {on.onRevoke && (c.token !== null || revoking) && (
+        <button
+          type="button"
+          class="btn btn-ghost btn-small"
+          disabled={revoking}
+          aria-label={`Revoke the cached token of ${c.name}`}
+          data-testid="revoke-button"
+          onClick={on.onRevoke}
+        >
+          {revoking ? 'Revoking…' : 'Revoke token'}
+        </button>
+      )}
       <button
         type="button"
         class={`btn btn-small ${c.rotation.status === 'ok' ? 'btn-ghost' : 'btn-primary'}`}
@@ -156,5 +173,37 @@ export function RowActions({ credential: c, testing, readOnly, copying, revealin
         </button>
       )}
     </div>
+  );
+}
+
+interface RevokeStatusProps {
+  name: string;
+  result: RevokeResult | null;
+  onDismiss: () => void;
+}
+
+/** What Revoke did, in the words of `tillkey revoke`. */
+export function RevokeStatus({ name, result, onDismiss }: RevokeStatusProps) {
+  if (!result) return null;
+  const muted = result.outcome !== 'revoked';
+  return (
+    <p class={muted ? 'inline-status inline-status-muted' : 'inline-status'} data-testid="revoke-status" data-outcome={result.outcome}>
+      {result.outcome === 'revoked' && (
+        <>
+          <span aria-hidden="true">✓</span> Revoked the cached access token of {name} at the provider. The next copy
+          or test gets a new one.
+        </>
+      )}
+      {result.outcome === 'nothingCached' && <>{name} has no cached access token; nothing to revoke.</>}
+      {result.outcome === 'noEndpoint' && (
+        <>
+          Discarded the cached token of {name}. Its provider has no revocation endpoint, so the token stays valid
+          there until it expires. To retire the secret itself: {result.portalSteps}
+        </>
+      )}{' '}
+      <button type="button" class="btn btn-ghost btn-small" aria-label="Dismiss the revoke result" onClick={onDismiss}>
+        Dismiss
+      </button>
+    </p>
   );
 }
