@@ -32,6 +32,8 @@ const COMMANDS: &[&str] = &[
     "get_preferences",
     "set_preferences",
     "revoke_token",
+    "connect_team_vault",
+    "disconnect_team_vault",
 ];
 
 /// Commands of `bench` builds only (`bench.rs`).

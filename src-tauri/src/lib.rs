@@ -5,7 +5,8 @@
 //!
 //! - [`commands`]: one thin adapter per UI action (list, add, edit, remove, test, test
 //!   all, copy, reveal, rotate, mark as rotated, settings, demo vault, vault switcher);
-//! - [`revoke`]: revoke a cached token (what `tillkey revoke` does);
+//! - [`team`]: connect and disconnect team vaults (what `tillkey vault connect` and
+//!   `disconnect` do); [`revoke`]: revoke a cached token (what `tillkey revoke` does);
 //! - [`clipboard`]: copy from Rust with a timed clear (tauri-plugin-clipboard-manager);
 //! - [`reminders`]: rotation reminders as desktop notifications (tauri-plugin-notification),
 //!   at most once a day per credential;
@@ -38,6 +39,7 @@ pub mod prefs;
 pub mod reminders;
 pub mod revoke;
 pub mod state;
+pub mod team;
 #[cfg(debug_assertions)]
 mod test_clock;
 
@@ -100,6 +102,8 @@ pub fn run() {
             commands::get_preferences,
             commands::set_preferences,
             revoke::revoke_token,
+            team::connect_team_vault,
+            team::disconnect_team_vault,
             #[cfg(feature = "bench")]
             bench::report_first_paint,
         ])

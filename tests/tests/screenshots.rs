@@ -260,3 +260,58 @@ fn edit_confirm_secret_screenshot() {
     });
     clean_vault(&data);
 }
+
+/// The "Connect team vault" dialog (issue 12, item 5), filled in for AppRole with a CA file:
+/// captured from the X display (`import -window root`), cropped to the window.
+#[test]
+#[ignore = "writes docs/screenshots; run explicitly"]
+fn team_connect_screenshot() {
+    let _serial = serial();
+    let root = tempfile::tempdir().expect("temp dir");
+    let data = root.path().join("data");
+    let sims = tillkey_sim::demo_blocking(SimConfig::default()).expect("simulators");
+    let vault = vault_at(&data, Utc::now() - Days::days(20));
+    add_demo_credential(&vault, sims.credential("mypos").expect("mypos"), "mypos-terminals");
+    add_demo_credential(&vault, sims.credential("paysera-pos").expect("pos"), "pos-main-shop");
+    let driver = Driver::start(&data);
+
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        client.set_window_size(1000, 720).await.expect("size");
+        wait_for(&client, &row_selector("mypos-terminals")).await;
+        click(&client, &testid("connect-team-vault")).await;
+        wait_for(&client, &format!("dialog{}[open]", testid("team-connect-dialog"))).await;
+        type_into(&client, &testid("team-name"), "shops").await;
+        type_into(&client, &testid("team-address"), "https://bao.shops.example:8200").await;
+        wait_for(&client, &testid("team-auth"))
+            .await
+            .select_by_value("approle")
+            .await
+            .expect("AppRole");
+        type_into(&client, &testid("team-role_id"), "7c1e0a52-3f4b-4d8e-9a61-0b2f5c8d7e19").await;
+        type_into(&client, &testid("team-secret"), "a-secret-id-typed-here").await;
+        type_into(&client, &testid("team-ca_file"), "/etc/ssl/certs/shops-ca.pem").await;
+        client
+            .execute(
+                "document.querySelector('[data-testid=\"team-name\"]').focus(); \
+                 document.querySelector('[data-testid=\"team-connect-dialog\"]').scrollTop = 0;",
+                vec![],
+            )
+            .await
+            .expect("scroll to the top of the dialog");
+        let _ = client.screenshot().await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let (x, y, w, h) = client.get_window_rect().await.expect("the window's place");
+        let out = shots_dir().join("team-connect.png");
+        let status = std::process::Command::new("import")
+            .args(["-window", "root", "-crop"])
+            .arg(format!("{w}x{h}+{x}+{y}"))
+            .arg("+repage")
+            .arg(&out)
+            .status()
+            .expect("ImageMagick's import runs (apt install imagemagick)");
+        assert!(status.success(), "import failed: {status}");
+        client.close().await.expect("close");
+    });
+    clean_vault(&data);
+}

@@ -203,7 +203,15 @@ export function App() {
 
       {demo && <DemoBanner leaving={switching} onLeave={() => void switchDemo(false)} />}
 
-      <VaultNotice info={info} onAccess={setReadOnly} />
+      <VaultNotice
+        info={info}
+        onAccess={setReadOnly}
+        onDisconnected={(name, i) => {
+          onVaultSwitched(i);
+          setAnnouncement(`Disconnected team vault ${name} from this computer; showing the vault on this computer.`);
+        }}
+        onError={onVaultError}
+      />
 
       <main class="content">
         <p class="visually-hidden" role="status" aria-live="polite" data-testid="announcement">

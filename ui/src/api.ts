@@ -8,6 +8,7 @@
 
 import { invoke } from '@tauri-apps/api/core';
 import type { AppInfo } from './bindings/AppInfo';
+import type { ConnectOptions } from './bindings/ConnectOptions';
 import type { CopyResult } from './bindings/CopyResult';
 import type { CredentialEdit } from './bindings/CredentialEdit';
 import type { CredentialSummary } from './bindings/CredentialSummary';
@@ -83,6 +84,14 @@ export const listVaults = () => call<VaultStatus[]>('list_vaults');
 export const vaultStatus = () => call<VaultStatus>('vault_status');
 /** Makes `name` (`local` or a connected team vault) the active vault. */
 export const switchVault = (name: string) => call<AppInfo>('switch_vault', { name });
+/**
+ * Connects this machine to a team vault, with the CLI's checks. `secret` is the engine token
+ * or AppRole secret_id the merchant typed: it goes into Rust only and nothing returns it.
+ */
+export const connectTeamVault = (options: ConnectOptions, secret: string) =>
+  call<VaultStatus>('connect_team_vault', { options, secret });
+/** Forgets team vault `name` on this machine (the engine's data stays); back to local if shown. */
+export const disconnectTeamVault = (name: string) => call<void>('disconnect_team_vault', { name });
 
 /** Every credential in the vault (metadata only, no secrets). */
 export const listCredentials = () => call<CredentialSummary[]>('list_credentials');

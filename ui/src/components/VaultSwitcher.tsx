@@ -2,7 +2,9 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { IpcError } from '../bindings/IpcError';
 import type { VaultStatus } from '../bindings/VaultStatus';
-import { listVaults, switchVault, toApiError, vaultStatus } from '../api';
+import { appInfo, listVaults, switchVault, toApiError, vaultStatus } from '../api';
+import { ConnectDialog } from './team/ConnectDialog';
+import { DisconnectDialog } from './team/DisconnectDialog';
 
 /** How often the switcher asks the team vaults' engines how they are (one round-trip each). */
 const STATUS_REFRESH_MS = 60_000;
@@ -34,13 +36,14 @@ interface Props {
 }
 
 /**
- * The vault picker in the top bar: this computer's keyring vault and every team vault
- * connected with `tillkey vault connect`, each with its connection status. Hidden while
- * there is no team vault (nothing to switch between) and in the demo vault.
+ * The vault picker in the top bar: this computer's keyring vault and every connected team
+ * vault, each with its connection status, and the way to connect another ("Connect team
+ * vault…", the only part shown while there is no team vault). Hidden in the demo vault.
  */
 export function VaultSwitcher({ info, onSwitched, onError, onVaults }: Props) {
   const [vaults, setVaults] = useState<VaultStatus[]>([]);
   const [busy, setBusy] = useState(false);
+  const [connecting, setConnecting] = useState(false);
 
   const load = useCallback(async () => {
     try {
@@ -58,7 +61,38 @@ export function VaultSwitcher({ info, onSwitched, onError, onVaults }: Props) {
     return () => window.clearInterval(timer);
   }, [load]);
 
-  if (!info || info.demo || !vaults.some((v) => v.team)) return null;
+  // Another vault is shown (or one was disconnected): list them again.
+  useEffect(() => {
+    if (info) void load();
+  }, [info?.vault, load]);
+
+  if (!info || info.demo) return null;
+
+  const connectDialog = connecting && (
+    <ConnectDialog
+      onClose={() => setConnecting(false)}
+      onConnected={(status) => {
+        setConnecting(false);
+        void load().then(() => pick(status.name));
+      }}
+    />
+  );
+
+  if (!vaults.some((v) => v.team)) {
+    return (
+      <div class="vault-switcher">
+        <button
+          type="button"
+          class="btn btn-ghost btn-small"
+          data-testid="connect-team-vault"
+          onClick={() => setConnecting(true)}
+        >
+          Connect team vault…
+        </button>
+        {connectDialog}
+      </div>
+    );
+  }
 
   async function pick(name: string) {
     setBusy(true);
@@ -101,6 +135,17 @@ export function VaultSwitcher({ info, onSwitched, onError, onVaults }: Props) {
       >
         {active?.team ? active.state : 'local'}
       </span>
+      <button
+        type="button"
+        class="btn btn-ghost btn-small btn-icon"
+        aria-label="Connect team vault…"
+        title="Connect team vault…"
+        data-testid="connect-team-vault"
+        onClick={() => setConnecting(true)}
+      >
+        <span aria-hidden="true">+</span>
+      </button>
+      {connectDialog}
     </div>
   );
 }
@@ -110,14 +155,20 @@ interface NoticeProps {
   info: AppInfo | null;
   /** Tells the window whether writes are allowed here. */
   onAccess: (readOnly: boolean) => void;
+  /** This team vault was disconnected; `info` is the vault shown now (this computer's). */
+  onDisconnected: (name: string, info: AppInfo) => void;
+  /** Called when re-reading the vault shown after a disconnect fails. */
+  onError: (title: string, info: IpcError) => void;
 }
 
 /**
- * Under the top bar in a team vault: which vault this is, and a clear notice when this
- * machine's policy allows reading only, or when the engine cannot be reached.
+ * Under the top bar in a team vault: which vault this is, a clear notice when this
+ * machine's policy allows reading only or when the engine cannot be reached, and
+ * "Disconnect…" (with a confirmation).
  */
-export function VaultNotice({ info, onAccess }: NoticeProps) {
+export function VaultNotice({ info, onAccess, onDisconnected, onError }: NoticeProps) {
   const [status, setStatus] = useState<VaultStatus | null>(null);
+  const [disconnecting, setDisconnecting] = useState(false);
   const team = info?.team ?? false;
 
   useEffect(() => {
@@ -149,25 +200,52 @@ export function VaultNotice({ info, onAccess }: NoticeProps) {
 
   if (!team || !info) return null;
   const readOnly = status?.writable === false;
+  const name = info.vault;
+
+  async function disconnected() {
+    setDisconnecting(false);
+    try {
+      onDisconnected(name, await appInfo());
+    } catch (err) {
+      onError('Could not open the vault on this computer', toApiError(err).info);
+    }
+  }
+
   return (
-    <div class="team-banner" role="note" data-testid="team-banner" data-vault={info.vault}>
-      <p>
-        <strong>Team vault {info.vault}</strong>
-        {status && <span class="team-address"> at {status.address}</span>}. Credentials here are shared with
-        everyone connected to it; their secrets stay in the team's engine, never on this computer.
-      </p>
-      {readOnly && (
-        <p class="team-readonly" data-testid="read-only-notice">
-          <strong>Read-only.</strong> Your access policy lets you list, test and copy tokens, not add, change,
-          rotate or remove credentials. Ask a vault admin for those.
-        </p>
+    <>
+      <div class="team-banner" role="note" data-testid="team-banner" data-vault={info.vault}>
+        <div class="team-banner-top">
+          <p>
+            <strong>Team vault {info.vault}</strong>
+            {status && <span class="team-address"> at {status.address}</span>}. Credentials here are shared with
+            everyone connected to it; their secrets stay in the team's engine, never on this computer.
+          </p>
+          <button
+            type="button"
+            class="btn btn-ghost btn-small"
+            aria-label={`Disconnect team vault ${name} from this computer…`}
+            data-testid="team-disconnect"
+            onClick={() => setDisconnecting(true)}
+          >
+            Disconnect…
+          </button>
+        </div>
+        {readOnly && (
+          <p class="team-readonly" data-testid="read-only-notice">
+            <strong>Read-only.</strong> Your access policy lets you list, test and copy tokens, not add, change,
+            rotate or remove credentials. Ask a vault admin for those.
+          </p>
+        )}
+        {status && status.state !== 'connected' && (
+          <p class="team-problem" data-testid="team-problem" data-code={status.errorCode ?? ''}>
+            <strong>{status.state === 'sealed' ? 'The engine is sealed.' : 'Cannot reach this vault.'}</strong>{' '}
+            {status.detail}
+          </p>
+        )}
+      </div>
+      {disconnecting && (
+        <DisconnectDialog name={name} onClose={() => setDisconnecting(false)} onDisconnected={() => void disconnected()} />
       )}
-      {status && status.state !== 'connected' && (
-        <p class="team-problem" data-testid="team-problem" data-code={status.errorCode ?? ''}>
-          <strong>{status.state === 'sealed' ? 'The engine is sealed.' : 'Cannot reach this vault.'}</strong>{' '}
-          {status.detail}
-        </p>
-      )}
-    </div>
+    </>
   );
 }
