@@ -31,9 +31,12 @@ const COMMANDS: &[&str] = &[
     "set_settings",
     "get_preferences",
     "set_preferences",
-    "revoke_token",
+    "get_desktop_settings",
+    "set_desktop_settings",
+    "take_focus",
     "connect_team_vault",
     "disconnect_team_vault",
+    "revoke_token",
 ];
 
 /// Commands of `bench` builds only (`bench.rs`).

@@ -60,8 +60,8 @@ pub enum SortOrder {
     Provider,
 }
 
-/// The window's view-only preferences.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, TS)]
+/// The window's view-only preferences, and this machine's desktop behaviour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct Preferences {
@@ -72,6 +72,25 @@ pub struct Preferences {
     /// The vault chosen last in the vault switcher (`local` or a team vault's name), reopened
     /// at start if it is still connected.
     pub vault: Option<String>,
+    /// Closing the window keeps Tillkey in the tray (where there is one). Changed through
+    /// `set_desktop_settings`, not `set_preferences`.
+    #[ts(skip)]
+    pub close_to_tray: bool,
+    /// The "still running in the tray" notice was shown once.
+    #[ts(skip)]
+    pub tray_notice_shown: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            theme: Theme::default(),
+            sort: SortOrder::default(),
+            vault: None,
+            close_to_tray: true,
+            tray_notice_shown: false,
+        }
+    }
 }
 
 /// A change to some preferences, from the window: a field left out (or `null`) keeps its
@@ -93,6 +112,15 @@ pub struct PreferencesUpdate {
     #[serde(default)]
     #[ts(optional)]
     pub vault: Option<String>,
+    /// Keep running in the tray when the window closes (Rust only: the window changes it
+    /// through `set_desktop_settings`).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub close_to_tray: Option<bool>,
+    /// The tray notice was shown (Rust only).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub tray_notice_shown: Option<bool>,
 }
 
 /// `local`, or a name a team vault (or the demo vault) can have.
@@ -118,6 +146,8 @@ impl Preferences {
             vault: pick("vault")
                 .and_then(|v| v.as_str().map(str::to_string))
                 .filter(|v| vault_name_ok(v)),
+            close_to_tray: pick("closeToTray").and_then(|v| v.as_bool()).unwrap_or(true),
+            tray_notice_shown: pick("trayNoticeShown").and_then(|v| v.as_bool()).unwrap_or(false),
         }
     }
 
@@ -140,6 +170,12 @@ impl Preferences {
         }
         if let Some(sort) = change.sort {
             self.sort = sort;
+        }
+        if let Some(keep) = change.close_to_tray {
+            self.close_to_tray = keep;
+        }
+        if let Some(shown) = change.tray_notice_shown {
+            self.tray_notice_shown = shown;
         }
         Ok(self)
     }
@@ -231,7 +267,8 @@ mod tests {
             Preferences {
                 theme: Theme::Dark,
                 sort: SortOrder::Rotation,
-                vault: Some("team-eu".into())
+                vault: Some("team-eu".into()),
+                ..Preferences::default()
             }
         );
         assert_eq!(file.load(), saved);
@@ -261,7 +298,8 @@ mod tests {
             Preferences {
                 theme: Theme::Light,
                 sort: SortOrder::Token,
-                vault: Some("local".into())
+                vault: Some("local".into()),
+                ..Preferences::default()
             }
         );
         std::fs::write(
@@ -283,6 +321,8 @@ mod tests {
             r#"{"sort":"size"}"#,
             r#"{"path":"/home/u/.bashrc"}"#,
             r#"{"theme":1}"#,
+            r#"{"closeToTray":false}"#,
+            r#"{"trayNoticeShown":true}"#,
         ] {
             assert!(serde_json::from_str::<PreferencesUpdate>(bad).is_err(), "{bad}");
         }

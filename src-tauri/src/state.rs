@@ -36,6 +36,8 @@ pub struct Args {
     pub data_dir: Option<PathBuf>,
     /// `--demo`: start in the demo vault.
     pub demo: bool,
+    /// `--hidden`: start in the tray only, with no window (the login item).
+    pub hidden: bool,
 }
 
 /// The vault in use and what goes with it.
@@ -170,11 +172,11 @@ impl AppState {
     }
 
     /// In the demo vault only: a new secret for demo credential `name`, made by its
-    /// simulator (the demo's "portal"), as `(field, value)`.
+    /// simulator (the demo's "portal"), with the new identity where it issues a new set.
     ///
     /// # Errors
     /// `not_demo` outside the demo vault; `not_found`.
-    pub async fn demo_secret(&self, name: &str) -> IpcResult<(String, String)> {
+    pub async fn demo_secret(&self, name: &str) -> IpcResult<crate::demo::PortalSecret> {
         let slot = self.active.lock().await;
         let Some(Active {
             vault,
@@ -312,7 +314,7 @@ where
     }
 }
 
-/// The command line: `--data-dir DIR` (or `--data-dir=DIR`) and `--demo`. Anything else
+/// The command line: `--data-dir DIR` (or `--data-dir=DIR`), `--demo` and `--hidden`. Anything else
 /// is ignored (WebDriver and desktop launchers may add their own arguments).
 pub fn parse_args<I>(args: I) -> Args
 where
@@ -325,6 +327,8 @@ where
             out.data_dir = args.next().map(PathBuf::from);
         } else if arg == "--demo" {
             out.demo = true;
+        } else if arg == "--hidden" {
+            out.hidden = true;
         } else if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix("--data-dir=")) {
             out.data_dir = Some(PathBuf::from(value));
         }
@@ -381,6 +385,8 @@ mod tests {
         assert_eq!(args(&["--data-dir"]).data_dir, None);
         assert_eq!(args(&["--data-dir="]).data_dir, None);
         assert!(args(&["--demo"]).demo);
+        assert!(args(&["--hidden"]).hidden);
+        assert!(!args(&["--demo"]).hidden);
         assert!(!args(&["--data-dir", "/x"]).demo);
     }
 
@@ -390,7 +396,7 @@ mod tests {
         let state = AppState::with(
             Args {
                 data_dir: Some(dir.path().to_path_buf()),
-                demo: false,
+                ..Args::default()
             },
             Arc::new(SystemClock),
             Duration::from_secs(30),

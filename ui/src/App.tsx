@@ -14,6 +14,7 @@ import { VaultNotice } from './components/VaultSwitcher';
 import { plural, rotationText } from './format';
 import { useFilters } from './hooks/useFilters';
 import { useFirstPaintReport } from './hooks/useFirstPaintReport';
+import { useFocusRequests } from './hooks/useFocusRequests';
 import { usePreferences } from './hooks/usePreferences';
 import { useReminders } from './hooks/useReminders';
 import { useTestReports } from './hooks/useTestReports';
@@ -39,6 +40,7 @@ export function App() {
   const [switching, setSwitching] = useState(false);
   const [readOnly, setReadOnly] = useState(false);
   const [hasTeamVaults, setHasTeamVaults] = useState(false);
+  const [focusNotice, setFocusNotice] = useState<string | null>(null);
   const addButtonRef = useRef<HTMLButtonElement>(null);
   const { info, credentials, providers, refresh } = vault;
 
@@ -185,6 +187,34 @@ export function App() {
     });
   }, [onVaultSwitched]);
 
+  // A tray item or a reminder's action opened the window on some credentials: show their
+  // vault, point at the first one, and say why the window opened.
+  useFocusRequests(info !== null && info !== undefined, async (request) => {
+    if (info && !info.demo && info.vault !== request.vault) {
+      try {
+        onVaultSwitched(await openVault(request.vault));
+      } catch (err) {
+        failed(`Could not open vault ${request.vault}`, err);
+        return;
+      }
+    }
+    const names = request.names.join(', ');
+    setFocusNotice(`${request.reason}: ${names}.`);
+    setAnnouncement(`${request.reason}: ${names}.`);
+    setForm(null);
+    await refresh();
+    const first = request.names[0] ?? '';
+    setHighlight(first);
+    const selector = `[data-testid="credential-row"][data-name="${CSS.escape(first)}"]`;
+    let tries = 0;
+    const scroll = () => {
+      const row = document.querySelector<HTMLElement>(selector);
+      if (row) row.scrollIntoView({ block: 'center' });
+      else if (++tries < 40) window.setTimeout(scroll, 50);
+    };
+    scroll();
+  });
+
   const rotatingCredential = rotating ? list.find((c) => c.name === rotating) : undefined;
   const providerList = providers.state === 'ready' ? providers.value : [];
   const demo = info?.demo ?? false;
@@ -217,6 +247,15 @@ export function App() {
         <p class="visually-hidden" role="status" aria-live="polite" data-testid="announcement">
           {announcement}
         </p>
+
+        {focusNotice && !form && (
+          <div class="focus-notice" role="note" data-testid="focus-notice">
+            <span>{focusNotice}</span>
+            <button type="button" class="btn btn-secondary" onClick={() => setFocusNotice(null)}>
+              Dismiss
+            </button>
+          </div>
+        )}
 
         {(reminders.overdue.length > 0 || reminders.dueSoon.length > 0) && !form && (
           <ReminderSummary {...reminders} onRotate={setRotating} />

@@ -12,6 +12,9 @@ import type { ConnectOptions } from './bindings/ConnectOptions';
 import type { CopyResult } from './bindings/CopyResult';
 import type { CredentialEdit } from './bindings/CredentialEdit';
 import type { CredentialSummary } from './bindings/CredentialSummary';
+import type { DesktopSettings } from './bindings/DesktopSettings';
+import type { DesktopSettingsUpdate } from './bindings/DesktopSettingsUpdate';
+import type { FocusRequest } from './bindings/FocusRequest';
 import type { DemoSecret } from './bindings/DemoSecret';
 import type { IpcError } from './bindings/IpcError';
 import type { NewCredential } from './bindings/NewCredential';
@@ -122,9 +125,13 @@ export const revealToken = (name: string) => call<RevealedToken>('reveal_token',
 /** Revokes the cached token at the provider where it can, and forgets it (`tillkey revoke`). */
 export const revokeToken = (name: string) => call<RevokeResult>('revoke_token', { name });
 
-/** Rotation: the new secret values are tested before they replace the old ones. */
-export const rotateCredential = (name: string, secrets: Record<string, string>) =>
-  call<RotationResult>('rotate_credential', { name, secrets });
+/**
+ * Rotation: the new secret values are tested before they replace the old ones. `identity`
+ * holds new values of the fields that rotate with the secret (`rotatesWithSecret`: myPOS's
+ * new client ID), tested and swapped with it as one set.
+ */
+export const rotateCredential = (name: string, secrets: Record<string, string>, identity: Record<string, string> = {}) =>
+  call<RotationResult>('rotate_credential', { name, secrets, identity });
 /** Demo vault only: the simulated portal makes a new secret to rotate to. */
 export const demoNewSecret = (name: string) => call<DemoSecret>('demo_new_secret', { name });
 /** Marks a credential as rotated today (its secret was rotated outside Tillkey). */
@@ -140,6 +147,17 @@ export const getPreferences = () => call<Preferences>('get_preferences');
 /** Changes some preferences (the rest stay); returns them all as saved. */
 export const setPreferences = (change: PreferencesUpdate) =>
   call<Preferences>('set_preferences', { change });
+
+/** This machine's desktop settings: keep running in the tray, start at login, the tray. */
+export const getDesktopSettings = () => call<DesktopSettings>('get_desktop_settings');
+/** Changes some desktop settings; returns them all as they are now. */
+export const setDesktopSettings = (change: DesktopSettingsUpdate) =>
+  call<DesktopSettings>('set_desktop_settings', { change });
+/**
+ * The credentials the window should open on (a tray item or a reminder asked), once. The
+ * app dispatches the DOM event `tillkey-focus` when one waits.
+ */
+export const takeFocus = () => call<FocusRequest | null>('take_focus');
 
 /**
  * Tells the app the dashboard has painted, with how many credential rows the page holds.

@@ -3,7 +3,7 @@ import type { SortOrder } from "./SortOrder";
 import type { Theme } from "./Theme";
 
 /**
- * The window's view-only preferences.
+ * The window's view-only preferences, and this machine's desktop behaviour.
  */
 export type Preferences = { 
 /**

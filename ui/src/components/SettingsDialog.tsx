@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { getSettings, setSettings, toApiError } from '../api';
+import { getDesktopSettings, getSettings, setDesktopSettings, setSettings, toApiError } from '../api';
+import type { DesktopSettings } from '../bindings/DesktopSettings';
 import type { IpcError } from '../bindings/IpcError';
 import type { VaultSettings } from '../bindings/VaultSettings';
 import { ErrorNotice } from './ErrorNotice';
@@ -17,13 +18,29 @@ function daysProblem(value: string, min: number, max: number): string | null {
   return null;
 }
 
-/** Reminder lead time and default rotation period, kept in the vault so the CLI agrees. */
+/**
+ * Reminder lead time and default rotation period, kept in the vault so the CLI agrees; and
+ * this computer's desktop settings (keep running in the tray, start at login).
+ */
 export function SettingsDialog({ onSaved, onClose }: Props) {
   const [lead, setLead] = useState('');
   const [period, setPeriod] = useState('');
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<IpcError | null>(null);
   const [saving, setSaving] = useState(false);
+  const [desktop, setDesktop] = useState<DesktopSettings | null>(null);
+  const [closeToTray, setCloseToTray] = useState(true);
+  const [autostart, setAutostart] = useState(false);
+
+  useEffect(() => {
+    getDesktopSettings()
+      .then((d) => {
+        setDesktop(d);
+        setCloseToTray(d.closeToTray);
+        setAutostart(d.autostart);
+      })
+      .catch((err) => setError(toApiError(err).info));
+  }, []);
 
   useEffect(() => {
     getSettings()
@@ -43,6 +60,9 @@ export function SettingsDialog({ onSaved, onClose }: Props) {
     if (leadProblem || periodProblem || !loaded) return;
     setSaving(true);
     try {
+      if (desktop && (closeToTray !== desktop.closeToTray || autostart !== desktop.autostart)) {
+        setDesktop(await setDesktopSettings({ closeToTray, autostart }));
+      }
       const saved = await setSettings({ reminderLeadDays: Number(lead), defaultRotationDays: Number(period) });
       onSaved(saved);
     } catch (err) {
@@ -53,7 +73,7 @@ export function SettingsDialog({ onSaved, onClose }: Props) {
   }
 
   return (
-    <Modal title="Reminder settings" titleId="settings-title" testId="settings-dialog" onClose={onClose} busy={saving}>
+    <Modal title="Settings" titleId="settings-title" testId="settings-dialog" onClose={onClose} busy={saving}>
       <form class="wizard-form" noValidate onSubmit={save}>
         <p>These settings live in the vault, so the app and the `tillkey` CLI report the same status.</p>
         <div class="field">
@@ -98,6 +118,33 @@ export function SettingsDialog({ onSaved, onClose }: Props) {
             {periodProblem ? <span class="field-missing">{periodProblem}</span> : 'Default 90. Each credential’s own period is set in its Edit form.'}
           </p>
         </div>
+        <fieldset class="field settings-desktop" disabled={!desktop}>
+          <legend class="field-label">On this computer</legend>
+          <label class="checkbox">
+            <input
+              type="checkbox"
+              checked={closeToTray && (desktop?.tray.available ?? false)}
+              disabled={!desktop?.tray.available}
+              data-testid="settings-close-to-tray"
+              onChange={(e) => setCloseToTray(e.currentTarget.checked)}
+            />
+            Keep Tillkey in the tray when the window closes, so reminders still arrive
+          </label>
+          <p class="field-help" data-testid="settings-tray-reason">
+            {desktop?.tray.available
+              ? 'Quit from the tray menu. The window is rebuilt when you open it again.'
+              : (desktop?.tray.reason ?? '')}
+          </p>
+          <label class="checkbox">
+            <input
+              type="checkbox"
+              checked={autostart}
+              data-testid="settings-autostart"
+              onChange={(e) => setAutostart(e.currentTarget.checked)}
+            />
+            Start Tillkey when I log in (in the tray, without a window)
+          </label>
+        </fieldset>
         {error && <ErrorNotice error={error} testId="settings-error" title="Could not save the settings" />}
         <div class="form-actions">
           <button type="button" class="btn btn-secondary" onClick={onClose} disabled={saving}>

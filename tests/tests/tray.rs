@@ -1,0 +1,810 @@
+//! The resident app against the real desktop parts: its tray icon is driven through its
+//! real D-Bus objects (a StatusNotifierWatcher served by this test on the session bus, then
+//! the app's `org.kde.StatusNotifierItem` and `com.canonical.dbusmenu` objects), reminders
+//! arrive through the session's dunst and its action is invoked with `dunstctl`, the window
+//! is closed the way a window manager's close button does it (WM_DELETE_WINDOW), and
+//! WebKit processes are counted in `/proc`.
+//!
+//! Run inside `scripts/with-keyring.sh` (Xvfb, D-Bus, gnome-keyring, dunst). The tests of
+//! this file run one at a time (`serial`): the watcher is the session's only one.
+
+mod common;
+
+#[path = "../../crates/cli/tests/support/bao.rs"]
+mod bao;
+
+use bao::Bao;
+use common::{app_binary, serial, testid, wait_for, wait_for_text, Driver};
+use secrecy::SecretString;
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tillkey_core::vault::team::{self, ConnectOptions};
+use tillkey_core::{FixedClock, KeyringStore, NewCredential, Vault};
+use zbus::blocking::Connection;
+use zbus::zvariant::{OwnedValue, Value};
+
+const WAIT: Duration = Duration::from_secs(40);
+
+// ---------------------------------------------------------------- the tray host side
+
+/// A StatusNotifierWatcher (the tray host registry a desktop panel runs), serving the
+/// session bus while it lives. Records what registered.
+struct Watcher {
+    items: Arc<Mutex<Vec<String>>>,
+    _bus: Connection,
+}
+
+struct WatcherIface {
+    items: Arc<Mutex<Vec<String>>>,
+}
+
+#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+impl WatcherIface {
+    fn register_status_notifier_item(&self, service: &str, #[zbus(header)] header: zbus::message::Header<'_>) {
+        let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        // An item names its bus name, or only its object path (then the sender is the name).
+        let item = if service.starts_with('/') {
+            format!("{sender}{service}")
+        } else {
+            format!("{service}/StatusNotifierItem")
+        };
+        self.items.lock().unwrap().push(item);
+    }
+
+    fn register_status_notifier_host(&self, _service: &str) {}
+
+    #[zbus(property)]
+    fn registered_status_notifier_items(&self) -> Vec<String> {
+        self.items.lock().unwrap().clone()
+    }
+
+    #[zbus(property)]
+    fn is_status_notifier_host_registered(&self) -> bool {
+        true
+    }
+
+    #[zbus(property)]
+    fn protocol_version(&self) -> i32 {
+        0
+    }
+}
+
+impl Watcher {
+    fn start() -> Watcher {
+        let items = Arc::new(Mutex::new(Vec::new()));
+        let bus = zbus::blocking::connection::Builder::session()
+            .expect("a session bus (run inside scripts/with-keyring.sh)")
+            .name("org.kde.StatusNotifierWatcher")
+            .expect("a well-known name")
+            .serve_at("/StatusNotifierWatcher", WatcherIface { items: items.clone() })
+            .expect("serve the watcher")
+            .build()
+            .expect("own org.kde.StatusNotifierWatcher on the session bus");
+        Watcher { items, _bus: bus }
+    }
+
+    /// Waits until an item registered (calling `alive` meanwhile, which panics when the app
+    /// is gone); returns its (bus name, object path).
+    fn wait_for_item(&self, mut alive: impl FnMut()) -> (String, String) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(item) = self.items.lock().unwrap().first().cloned() {
+                let slash = item.find('/').expect("name/path");
+                return (item[..slash].to_string(), item[slash..].to_string());
+            }
+            alive();
+            assert!(Instant::now() < deadline, "no tray item registered within {WAIT:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// A tray item as a desktop panel sees it.
+struct TrayItem {
+    bus: Connection,
+    name: String,
+    path: String,
+}
+
+/// One menu entry: dbusmenu id, label, enabled.
+#[derive(Debug, Clone)]
+struct Entry {
+    id: i32,
+    label: String,
+    enabled: bool,
+}
+
+impl TrayItem {
+    fn new(name: String, path: String) -> TrayItem {
+        TrayItem {
+            bus: Connection::session().expect("session bus"),
+            name,
+            path,
+        }
+    }
+
+    fn property(&self, iface: &str, prop: &str) -> OwnedValue {
+        let reply = self
+            .bus
+            .call_method(
+                Some(self.name.as_str()),
+                self.path.as_str(),
+                Some("org.freedesktop.DBus.Properties"),
+                "Get",
+                &(iface, prop),
+            )
+            .unwrap_or_else(|e| panic!("Get {iface}.{prop}: {e}"));
+        reply.body().deserialize::<OwnedValue>().expect("a variant")
+    }
+
+    /// The tooltip's title and text.
+    fn tooltip(&self) -> String {
+        let v = self.property("org.kde.StatusNotifierItem", "ToolTip");
+        let Value::Structure(s) = &*v else {
+            panic!("ToolTip is not a struct: {v:?}")
+        };
+        s.fields()
+            .iter()
+            .filter_map(|f| match f {
+                Value::Str(s) => Some(s.to_string()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+
+    /// The first icon's pixels (ARGB, network byte order) and width.
+    fn icon(&self) -> (i32, Vec<u8>) {
+        let v = self.property("org.kde.StatusNotifierItem", "IconPixmap");
+        let Value::Array(a) = &*v else {
+            panic!("IconPixmap is not an array: {v:?}")
+        };
+        let first = a.iter().next().expect("an icon");
+        let Value::Structure(s) = first else {
+            panic!("an icon is a struct")
+        };
+        let w = match &s.fields()[0] {
+            Value::I32(w) => *w,
+            other => panic!("width {other:?}"),
+        };
+        let bytes = match &s.fields()[2] {
+            Value::Array(b) => b
+                .iter()
+                .map(|x| match x {
+                    Value::U8(b) => *b,
+                    other => panic!("byte {other:?}"),
+                })
+                .collect(),
+            other => panic!("pixels {other:?}"),
+        };
+        (w, bytes)
+    }
+
+    fn menu_path(&self) -> String {
+        let v = self.property("org.kde.StatusNotifierItem", "Menu");
+        match &*v {
+            Value::ObjectPath(p) => p.to_string(),
+            other => panic!("Menu is not an object path: {other:?}"),
+        }
+    }
+
+    /// The menu's top-level entries (`com.canonical.dbusmenu.GetLayout`).
+    fn menu(&self) -> Vec<Entry> {
+        let menu = self.menu_path();
+        let reply = self
+            .bus
+            .call_method(
+                Some(self.name.as_str()),
+                menu.as_str(),
+                Some("com.canonical.dbusmenu"),
+                "GetLayout",
+                &(0i32, -1i32, Vec::<String>::new()),
+            )
+            .expect("GetLayout");
+        let (_revision, (_id, _props, children)): (u32, (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>)) =
+            reply.body().deserialize().expect("a dbusmenu layout");
+        children
+            .iter()
+            .filter_map(|child| {
+                let Value::Structure(s) = &**child else { return None };
+                let id = match &s.fields()[0] {
+                    Value::I32(i) => *i,
+                    _ => return None,
+                };
+                let Value::Dict(d) = &s.fields()[1] else { return None };
+                let props: HashMap<String, OwnedValue> = d.try_clone().ok()?.try_into().ok()?;
+                let label = props
+                    .get("label")
+                    .and_then(|v| match &**v {
+                        Value::Str(s) => Some(s.to_string()),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                let enabled = props
+                    .get("enabled")
+                    .map(|v| !matches!(&**v, Value::Bool(false)))
+                    .unwrap_or(true);
+                Some(Entry { id, label, enabled })
+            })
+            .collect()
+    }
+
+    /// Waits until the menu has an entry whose label contains every one of `needles`.
+    fn wait_for_entry(&self, needles: &[&str]) -> Entry {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let menu = self.menu();
+            if let Some(e) = menu.iter().find(|e| needles.iter().all(|n| e.label.contains(n))) {
+                return e.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no menu entry with {needles:?}; the menu: {menu:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Clicks a menu entry, as a panel does (`com.canonical.dbusmenu.Event`).
+    fn click(&self, entry: &Entry) {
+        let menu = self.menu_path();
+        self.bus
+            .call_method(
+                Some(self.name.as_str()),
+                menu.as_str(),
+                Some("com.canonical.dbusmenu"),
+                "Event",
+                &(entry.id, "clicked", Value::I32(0), 0u32),
+            )
+            .unwrap_or_else(|e| panic!("Event clicked on {entry:?}: {e}"));
+    }
+}
+
+// ---------------------------------------------------------------- the app side
+
+/// The app started directly (not through WebDriver), killed on drop.
+struct App {
+    child: Child,
+    log: tempfile::NamedTempFile,
+}
+
+impl App {
+    fn start(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> App {
+        let log = tempfile::NamedTempFile::new().expect("log file");
+        let child = Command::new(app_binary())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(log.reopen().expect("log"))
+            .stderr(log.reopen().expect("log"))
+            .spawn()
+            .expect("start tillkey-app");
+        App { child, log }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("the app exited ({status}):\n{}", self.log_text());
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- app output ---\n{}", self.log_text());
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The WebKit processes (web, network) whose parent is `pid`.
+fn webkit_children(pid: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let ppid: u32 = stat[close + 2..]
+            .split(' ')
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        if ppid == pid && comm.contains("WebKit") {
+            out.push(comm.to_string());
+        }
+    }
+    out
+}
+
+/// Waits until `pid` has (`want` true) or has no WebKit child process.
+fn wait_webkit(pid: u32, want: bool) {
+    let deadline = Instant::now() + WAIT;
+    while webkit_children(pid).is_empty() == want {
+        assert!(
+            Instant::now() < deadline,
+            "WebKit processes of the app: {:?} (wanted {})",
+            webkit_children(pid),
+            if want { "some" } else { "none" }
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Closes the app's top-level windows the way a window manager's close button does:
+/// a `WM_DELETE_WINDOW` client message. Returns how many it asked to close.
+fn close_windows_of(pid: u32) -> usize {
+    use x11rb::connection::Connection as _;
+    use x11rb::protocol::xproto::{AtomEnum, ClientMessageEvent, ConnectionExt, EventMask};
+    let (conn, screen) = x11rb::connect(None).expect("the X display (Xvfb)");
+    let root = conn.setup().roots[screen].root;
+    let atom = |name: &str| {
+        conn.intern_atom(false, name.as_bytes())
+            .expect("intern")
+            .reply()
+            .expect("atom")
+            .atom
+    };
+    let (protocols, delete, net_pid) = (atom("WM_PROTOCOLS"), atom("WM_DELETE_WINDOW"), atom("_NET_WM_PID"));
+    let tree = conn.query_tree(root).expect("query_tree").reply().expect("tree");
+    let mut closed = 0;
+    for w in tree.children {
+        let owner = conn
+            .get_property(false, w, net_pid, AtomEnum::CARDINAL, 0, 1)
+            .expect("get_property")
+            .reply()
+            .ok()
+            .and_then(|r| r.value32().and_then(|mut v| v.next()));
+        let mapped = conn
+            .get_window_attributes(w)
+            .ok()
+            .and_then(|c| c.reply().ok())
+            .is_some_and(|a| a.map_state == x11rb::protocol::xproto::MapState::VIEWABLE);
+        if owner == Some(pid) && mapped {
+            let event = ClientMessageEvent::new(32, w, protocols, [delete, 0, 0, 0, 0]);
+            conn.send_event(false, w, EventMask::NO_EVENT, event)
+                .expect("send_event");
+            closed += 1;
+        }
+    }
+    conn.flush().expect("flush");
+    closed
+}
+
+/// Whether the app shows a mapped top-level window.
+fn has_window(pid: u32) -> bool {
+    !window_titles(pid).is_empty()
+}
+
+/// The titles of the app's mapped top-level windows.
+fn window_titles(pid: u32) -> Vec<String> {
+    use x11rb::connection::Connection as _;
+    use x11rb::protocol::xproto::{AtomEnum, ConnectionExt, MapState};
+    let (conn, screen) = x11rb::connect(None).expect("the X display (Xvfb)");
+    let root = conn.setup().roots[screen].root;
+    let net_pid = conn
+        .intern_atom(false, b"_NET_WM_PID")
+        .expect("intern")
+        .reply()
+        .expect("atom")
+        .atom;
+    let tree = conn.query_tree(root).expect("query_tree").reply().expect("tree");
+    let net_name = conn
+        .intern_atom(false, b"_NET_WM_NAME")
+        .expect("intern")
+        .reply()
+        .expect("atom")
+        .atom;
+    tree.children
+        .into_iter()
+        .filter(|w| {
+            let owner = conn
+                .get_property(false, *w, net_pid, AtomEnum::CARDINAL, 0, 1)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .and_then(|r| r.value32().and_then(|mut v| v.next()));
+            let mapped = conn
+                .get_window_attributes(*w)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .is_some_and(|a| a.map_state == MapState::VIEWABLE);
+            owner == Some(pid) && mapped
+        })
+        .map(|w| {
+            conn.get_property(false, w, net_name, AtomEnum::ANY, 0, 256)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .map(|r| String::from_utf8_lossy(&r.value).into_owned())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn wait_window(pid: u32, want: bool) {
+    let deadline = Instant::now() + WAIT;
+    while has_window(pid) != want {
+        assert!(
+            Instant::now() < deadline,
+            "the app {} a window",
+            if want { "did not open" } else { "still shows" }
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+// ---------------------------------------------------------------- notifications
+
+fn dunstctl(args: &[&str]) -> String {
+    let out = Command::new("dunstctl")
+        .args(args)
+        .output()
+        .expect("dunstctl (apt install dunst; run inside scripts/with-keyring.sh)");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Waits until dunst displays a notification; returns how many it displays.
+fn wait_displayed() -> usize {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let n: usize = dunstctl(&["count", "displayed"]).parse().unwrap_or(0);
+        if n > 0 {
+            return n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no notification was displayed within {WAIT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+// ---------------------------------------------------------------- vaults
+
+/// A bearer credential added (and so last rotated) `days_ago` days ago: with the default
+/// 90-day period, 100 days ago is 10 days overdue.
+fn add_old(vault_of: impl Fn(chrono::DateTime<chrono::Utc>) -> Vault, name: &str, days_ago: i64) {
+    let vault = vault_of(chrono::Utc::now() - chrono::Duration::days(days_ago));
+    vault
+        .add(NewCredential {
+            name: name.into(),
+            provider: "bearer".into(),
+            environment: None,
+            fields: Default::default(),
+            secrets: [("token".to_string(), SecretString::from(format!("tok-{name}")))].into(),
+        })
+        .unwrap_or_else(|e| panic!("add {name}: {e}"));
+}
+
+fn local_at(dir: &Path) -> impl Fn(chrono::DateTime<chrono::Utc>) -> Vault + '_ {
+    move |at| Vault::open(dir, Arc::new(KeyringStore), Arc::new(FixedClock::new(at))).expect("local vault")
+}
+
+fn team_at(dir: &Path) -> impl Fn(chrono::DateTime<chrono::Utc>) -> Vault + '_ {
+    move |at| Vault::open_team(dir, "shop", Arc::new(KeyringStore), Arc::new(FixedClock::new(at))).expect("team vault")
+}
+
+fn connect(dir: &Path, bao: &Bao, token: &str) {
+    team::connect(
+        dir,
+        ConnectOptions::token("shop", &bao.addr),
+        SecretString::from(token.to_string()),
+        Arc::new(KeyringStore),
+    )
+    .expect("connect to the team vault");
+}
+
+/// Removes the local credentials the test made (their keyring entries).
+fn clean(dir: &Path) {
+    common::clean_vault(dir);
+}
+
+// ---------------------------------------------------------------- tests
+
+/// Issue 12, acceptance 1 and 2: with no window (`--hidden`), a credential overdue in the
+/// local vault and one in a team vault this machine reads under a read-only policy are
+/// reminded in one notification; the tray lists both with the "due" icon; the notification's
+/// action opens the window (WebKit starts); closing it leaves the app in the tray with no
+/// WebKit process; the next check does not remind again the same day, and a restart neither.
+#[test]
+fn hidden_app_reminds_of_every_vault_and_opens_the_window_from_the_notification() {
+    let _serial = serial();
+    let watcher = Watcher::start();
+    let bao = Bao::start();
+    let admin = tempfile::tempdir().expect("admin dir");
+    connect(admin.path(), &bao, &bao.token("tillkey-admin"));
+    add_old(team_at(admin.path()), "team-due", 95);
+
+    let data = tempfile::tempdir().expect("data dir");
+    add_old(local_at(data.path()), "till-due", 100);
+    add_old(local_at(data.path()), "till-fine", 10);
+    connect(data.path(), &bao, &bao.token("tillkey-staff"));
+    dunstctl(&["close-all"]);
+
+    let env = [("TILLKEY_REMINDER_INTERVAL_SECS", "2")];
+    let mut app = App::start(data.path(), &["--hidden"], &env);
+    let (name, path) = watcher.wait_for_item(|| app.assert_running());
+    let item = TrayItem::new(name, path);
+
+    // The reminder: one notification naming both vaults' credentials.
+    assert_eq!(wait_displayed(), 1);
+    assert!(webkit_children(app.pid()).is_empty(), "--hidden started WebKit");
+    assert!(!has_window(app.pid()), "--hidden showed a window");
+
+    // The tray: counts in the tooltip, the due icon, both credentials in the menu.
+    let local = item.wait_for_entry(&["till-due", "overdue by 10 days"]);
+    let team = item.wait_for_entry(&["team-due (team shop)", "overdue by 5 days"]);
+    assert!(local.enabled && team.enabled);
+    assert!(
+        !item.menu().iter().any(|e| e.label.contains("till-fine")),
+        "{:?}",
+        item.menu()
+    );
+    let counts = item.wait_for_entry(&["2 overdue"]);
+    assert!(!counts.enabled, "the counts line is not clickable");
+    assert!(item.tooltip().contains("2 overdue"), "{}", item.tooltip());
+    let (w, pixels) = item.icon();
+    let corner = (((w - 12) * w + (w - 12)) * 4) as usize;
+    assert_eq!(
+        &pixels[corner..corner + 4],
+        &[0xff, 0xd9, 0x2d, 0x20],
+        "the due icon has a red dot"
+    );
+    for label in ["Open Tillkey", "Test all", "Pause reminders for today", "Quit Tillkey"] {
+        item.wait_for_entry(&[label]);
+    }
+
+    // The notification's action opens the window.
+    dunstctl(&["action", "0"]);
+    wait_window(app.pid(), true);
+    wait_webkit(app.pid(), true);
+
+    // Closing it keeps the app in the tray, with no WebKit process left.
+    assert!(close_windows_of(app.pid()) >= 1);
+    wait_window(app.pid(), false);
+    wait_webkit(app.pid(), false);
+    std::thread::sleep(Duration::from_secs(5));
+    app.assert_running();
+    assert!(webkit_children(app.pid()).is_empty());
+
+    // Reopened from the tray on the team vault's credential: the window is built again and
+    // its page runs (it switches to the team vault, which sets the title).
+    let team = item.wait_for_entry(&["team-due (team shop)"]);
+    item.click(&team);
+    let deadline = Instant::now() + WAIT;
+    while !window_titles(app.pid())
+        .iter()
+        .any(|t| t == "Tillkey — Team vault shop")
+    {
+        assert!(Instant::now() < deadline, "titles: {:?}", window_titles(app.pid()));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(close_windows_of(app.pid()) >= 1);
+    wait_window(app.pid(), false);
+    wait_webkit(app.pid(), false);
+
+    // The record of this machine: both reminded today, in the local data dir only.
+    let history = common::notifications();
+    let reminders: Vec<_> = history
+        .iter()
+        .filter(|n| n.summary.contains("need rotation") || n.summary.starts_with("Rotate "))
+        .collect();
+    assert_eq!(
+        reminders.len(),
+        1,
+        "one summarising reminder, not one per check: {history:?}"
+    );
+    assert_eq!(reminders[0].summary, "2 credentials need rotation");
+    assert!(
+        reminders[0].body.contains("till-due: overdue by 10 days"),
+        "{:?}",
+        reminders[0]
+    );
+    assert!(
+        reminders[0].body.contains("team-due (team shop): overdue by 5 days"),
+        "{:?}",
+        reminders[0]
+    );
+    let record = std::fs::read_to_string(data.path().join("reminders.json")).expect("the reminder record");
+    assert_eq!(
+        record.matches(&chrono::Local::now().date_naive().to_string()).count(),
+        2,
+        "{record}"
+    );
+    let team_doc = bao.kv_get("vault").expect("the team document");
+    assert!(!team_doc.to_string().contains("reminded"), "{team_doc}");
+
+    // A restart the same day does not remind again; the tray still lists both.
+    drop(app);
+    dunstctl(&["history-clear"]);
+    let mut app = App::start(data.path(), &["--hidden"], &env);
+    watcher.items.lock().unwrap().clear();
+    let (name, path) = watcher.wait_for_item(|| app.assert_running());
+    let item = TrayItem::new(name, path);
+    item.wait_for_entry(&["till-due"]);
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(dunstctl(&["count", "displayed"]), "0", "reminded twice on one day");
+
+    // Quit from the tray ends the process.
+    let quit = item.wait_for_entry(&["Quit Tillkey"]);
+    item.click(&quit);
+    let deadline = Instant::now() + WAIT;
+    while app.child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "Quit did not end the app");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    clean(data.path());
+    clean_team(admin.path());
+}
+
+fn clean_team(dir: &Path) {
+    let v = team_at(dir)(chrono::Utc::now());
+    for c in v.list().unwrap_or_default() {
+        let _ = v.remove(&c.name);
+    }
+}
+
+/// Issue 12, tray menu: with the window open, clicking a due credential in the tray opens
+/// the window on it (the row is highlighted and a notice says why); without a tray (no
+/// watcher), closing the window quits and the settings say why.
+#[test]
+fn a_tray_click_opens_the_window_on_that_credential_and_no_tray_means_close_quits() {
+    let _serial = serial();
+    let data = tempfile::tempdir().expect("data dir");
+    add_old(local_at(data.path()), "till-due", 100);
+    add_old(local_at(data.path()), "till-fine", 1);
+    for i in 0..30 {
+        add_old(local_at(data.path()), &format!("filler-{i:02}"), 1);
+    }
+    let rt = common::runtime();
+    {
+        let watcher = Watcher::start();
+        let driver = Driver::start(data.path());
+        rt.block_on(async {
+            let client = driver.launch_app().await;
+            common::wait_for_list(&client).await;
+            let (name, path) = watcher.wait_for_item(|| ());
+            let item = TrayItem::new(name, path);
+            let entry = item.wait_for_entry(&["till-due", "overdue by 10 days"]);
+            item.click(&entry);
+            let notice = wait_for_text(&client, &testid("focus-notice"), "the focus notice", |t| {
+                t.contains("till-due")
+            })
+            .await;
+            assert!(notice.contains("Due for rotation"), "{notice}");
+            wait_for(&client, "li.cred-highlight[data-name=\"till-due\"]").await;
+
+            // Settings: the tray exists, so "keep in the tray" can be chosen.
+            common::click(&client, &testid("open-settings")).await;
+            let keep = wait_for(&client, &testid("settings-close-to-tray")).await;
+            assert_eq!(keep.attr("disabled").await.expect("attr"), None);
+            let _ = client.close().await;
+        });
+    }
+    // No watcher now: the window's settings say why there is no tray.
+    let driver = Driver::start(data.path());
+    rt.block_on(async {
+        let client = driver.launch_app().await;
+        common::wait_for_list(&client).await;
+        common::click(&client, &testid("open-settings")).await;
+        let reason = wait_for_text(&client, &testid("settings-tray-reason"), "the tray reason", |t| {
+            !t.is_empty()
+        })
+        .await;
+        assert!(reason.contains("no tray icons"), "{reason}");
+        assert!(reason.contains("closing the window quits"), "{reason}");
+        let keep = wait_for(&client, &testid("settings-close-to-tray")).await;
+        assert!(keep.attr("disabled").await.expect("attr").is_some());
+        let _ = client.close().await;
+    });
+    clean(data.path());
+}
+
+/// Issue 12, single instance: a second launch with the same data dir hands over to the
+/// first (which opens its window) and exits; a second `--demo` opens the demo vault in the
+/// first; another data dir is another app.
+#[test]
+fn a_second_launch_focuses_the_first_and_another_data_dir_is_another_app() {
+    let _serial = serial();
+    let _watcher = Watcher::start();
+    let data = tempfile::tempdir().expect("data dir");
+    let other = tempfile::tempdir().expect("other data dir");
+    let mut first = App::start(data.path(), &["--hidden"], &[]);
+    std::thread::sleep(Duration::from_secs(3));
+    first.assert_running();
+    assert!(!has_window(first.pid()));
+
+    let hand_over = |args: &[&str]| {
+        let mut second = App::start(data.path(), args, &[]);
+        let deadline = Instant::now() + WAIT;
+        let status = loop {
+            if let Some(s) = second.child.try_wait().expect("wait") {
+                break s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the second launch did not hand over and exit"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert!(status.success(), "{status}: {}", second.log_text());
+    };
+    hand_over(&[]);
+    wait_window(first.pid(), true);
+    let deadline = Instant::now() + WAIT;
+    while !window_titles(first.pid()).iter().any(|t| t == "Tillkey") {
+        assert!(Instant::now() < deadline, "titles: {:?}", window_titles(first.pid()));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    hand_over(&["--demo"]);
+    let deadline = Instant::now() + WAIT;
+    while !window_titles(first.pid()).iter().any(|t| t.contains("Demo vault")) {
+        assert!(
+            Instant::now() < deadline,
+            "the first app did not show the demo vault; titles: {:?}",
+            window_titles(first.pid())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let mut third = App::start(other.path(), &["--hidden"], &[]);
+    std::thread::sleep(Duration::from_secs(3));
+    third.assert_running();
+    first.assert_running();
+}
+
+/// Issue 12, autostart: off by default; turned on in the settings it writes a login item
+/// that starts `tillkey-app --hidden`; turned off it is gone.
+#[test]
+fn autostart_is_turned_on_and_off_from_the_window() {
+    let _serial = serial();
+    let data = tempfile::tempdir().expect("data dir");
+    let home = tempfile::tempdir().expect("home");
+    let home_str = home.path().to_str().expect("utf-8 temp path").to_string();
+    let item = home.path().join(".config/autostart/Tillkey.desktop");
+    let driver = Driver::start_with(data.path(), &[("HOME", &home_str)]);
+    let rt = common::runtime();
+    rt.block_on(async {
+        let client = driver.launch_app().await;
+        common::wait_for_list(&client).await;
+        let toggle = |on: bool| {
+            let client = client.clone();
+            async move {
+                common::click(&client, &testid("open-settings")).await;
+                let boxed = wait_for(&client, &testid("settings-autostart")).await;
+                let checked = boxed.prop("checked").await.expect("prop") == Some("true".into());
+                assert_eq!(checked, !on, "the toggle shows the login item's state");
+                boxed.click().await.expect("click");
+                common::click(&client, &testid("settings-save")).await;
+                common::wait_gone(&client, &testid("settings-dialog")).await;
+            }
+        };
+        assert!(!item.exists(), "autostart is off by default");
+        toggle(true).await;
+        let text = std::fs::read_to_string(&item).expect("the login item is written");
+        let exec = text.lines().find(|l| l.starts_with("Exec=")).expect("an Exec line");
+        assert!(exec.contains("tillkey-app --hidden"), "{exec}");
+        toggle(false).await;
+        assert!(!item.exists(), "the login item is removed");
+        let _ = client.close().await;
+    });
+}
