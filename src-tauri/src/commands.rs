@@ -225,9 +225,12 @@ pub async fn reveal_token<R: Runtime>(app: AppHandle<R>, name: String) -> IpcRes
     })
 }
 
-/// Rotates a credential: stages the new secret values, tests them, and only if the test
-/// passes swaps them in and retires the old ones (revoking the old cached token where the
-/// provider has an endpoint). A failed test leaves the old credential untouched.
+/// Rotates a credential: stages the new secret values (with `identity`, the new values of
+/// identity fields where the provider issued a new set, e.g. myPOS's `client_id`), tests
+/// them, and only if the test passes swaps them in and retires the old ones (revoking the
+/// old cached token where the provider has an endpoint, with the old set when the identity
+/// changed). A failed test leaves the old credential untouched. Which fields may change is
+/// the core's check.
 ///
 /// # Security
 /// `secrets` holds what the merchant typed; it goes to the core and is never echoed back.
@@ -236,19 +239,28 @@ pub async fn rotate_credential<R: Runtime>(
     app: AppHandle<R>,
     name: String,
     secrets: BTreeMap<String, SecretString>,
+    identity: Option<BTreeMap<String, String>>,
 ) -> IpcResult<RotationResult> {
     let h = active(&app).await?;
-    Ok(h.engine.rotate(&name, secrets).await?.into())
+    Ok(h.engine
+        .rotate_with(&name, identity.unwrap_or_default(), secrets)
+        .await?
+        .into())
 }
 
-/// Demo vault only: the simulated portal makes a new secret for the rotation wizard.
+/// Demo vault only: the simulated portal makes a new secret for the rotation wizard (with
+/// a new client ID where the provider issues a new set, as myPOS does).
 ///
 /// # Security
 /// Returns a simulator-only demo value (refused outside the demo vault).
 #[tauri::command]
 pub async fn demo_new_secret<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<DemoSecret> {
-    let (field, value) = app.state::<AppState>().demo_secret(&name).await?;
-    Ok(DemoSecret { field, value })
+    let made = app.state::<AppState>().demo_secret(&name).await?;
+    Ok(DemoSecret {
+        field: made.field,
+        value: made.value,
+        identity: made.identity,
+    })
 }
 
 /// Marks a credential as rotated today without changing its secret (rotated elsewhere).

@@ -26,41 +26,73 @@ pub struct DemoSession {
 
 impl DemoSession {
     /// The demo's stand-in for the provider's portal: makes a new secret for the demo
-    /// credential `record` that its simulator accepts, and returns the secret field it is
-    /// for with the value. Client secrets and passwords are replaced at the simulator at
-    /// once (as a portal's "regenerate" does); a new personal access token or static
-    /// token is added next to the old one.
+    /// credential `record` that its simulator accepts. Client secrets and passwords are
+    /// replaced at the simulator at once (as a portal's "regenerate" does); a new personal
+    /// access token or static token is added next to the old one; where the provider issues
+    /// a new set on rotation (its schema marks fields that rotate with the secret, e.g.
+    /// myPOS's `client_id`), the portal issues a new client ID and secret next to the old
+    /// set, which keeps working until the merchant deletes it (so the old token can be
+    /// revoked with it).
     ///
     /// # Security
     /// The value is a simulator-only demo secret, shown so the merchant can paste it into
     /// the rotation wizard as they would a real one.
-    pub fn new_secret(&self, record: &CredentialSummary) -> Option<(String, String)> {
+    pub fn new_secret(&self, record: &CredentialSummary) -> Option<PortalSecret> {
         let value = format!("demo-rotated-{}", uuid::Uuid::new_v4().simple());
         let sim = |p: ProviderSim| self.simulators.simulator(p);
-        let field = match record.provider.as_str() {
+        let secret = |field: &str, value: String| PortalSecret {
+            field: field.to_string(),
+            value,
+            identity: BTreeMap::new(),
+        };
+        Some(match record.provider.as_str() {
             "paysera-pos" => {
                 sim(ProviderSim::PayseraPos)?.add_pat(value.clone(), true);
-                "token"
+                secret("token", value)
             }
             "bearer" => {
                 sim(ProviderSim::Oauth2)?.insert_token(value.clone(), tillkey_sim::demo::BEARER_CLIENT_ID, None);
-                "token"
+                secret("token", value)
             }
             "chimpy" => {
                 let user = record.fields.get("username")?;
                 sim(ProviderSim::Chimpy)?
                     .set_user_password(user, value.clone())
-                    .then_some("password")?
+                    .then_some(())?;
+                secret("password", value)
             }
             kind => {
                 let client_id = record.fields.get("client_id")?;
-                sim(ProviderSim::from_kind(kind)?)?
-                    .set_client_secret(client_id, value.clone())
-                    .then_some("client_secret")?
+                let sim = sim(ProviderSim::from_kind(kind)?)?;
+                let new_set = tillkey_core::providers::schema(kind)
+                    .ok()?
+                    .field("client_id")
+                    .is_some_and(|f| f.rotates_with_secret);
+                if new_set {
+                    let (id, secret) = sim.issue_new_set(client_id)?;
+                    PortalSecret {
+                        field: "client_secret".into(),
+                        value: secret,
+                        identity: [("client_id".to_string(), id)].into(),
+                    }
+                } else {
+                    sim.set_client_secret(client_id, value.clone()).then_some(())?;
+                    secret("client_secret", value)
+                }
             }
-        };
-        Some((field.to_string(), value))
+        })
     }
+}
+
+/// What the demo's simulated portal made for a rotation.
+pub struct PortalSecret {
+    /// The secret field it is for.
+    pub field: String,
+    /// The demo secret (simulator-only).
+    pub value: String,
+    /// New identity field values issued with it (myPOS: the new `client_id`); empty when
+    /// the provider keeps the identity.
+    pub identity: BTreeMap<String, String>,
 }
 
 /// The demo data dir that goes with the merchant's data dir `real`: its sibling

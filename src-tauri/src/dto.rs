@@ -75,6 +75,9 @@ pub struct DemoSecret {
     pub field: String,
     /// The demo value.
     pub value: String,
+    /// New identity field values issued with it, where the provider issues a new set
+    /// (myPOS: `{"client_id": "<new id>"}`); empty otherwise. Not secrets.
+    pub identity: std::collections::BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for DemoSecret {
@@ -82,6 +85,7 @@ impl std::fmt::Debug for DemoSecret {
         f.debug_struct("DemoSecret")
             .field("field", &self.field)
             .field("value", &"[redacted]")
+            .field("identity", &self.identity)
             .finish()
     }
 }

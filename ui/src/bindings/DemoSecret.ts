@@ -12,4 +12,9 @@ field: string,
 /**
  * The demo value.
  */
-value: string, };
+value: string, 
+/**
+ * New identity field values issued with it, where the provider issues a new set
+ * (myPOS: `{"client_id": "<new id>"}`); empty otherwise. Not secrets.
+ */
+identity: { [key in string]: string }, };

@@ -24,12 +24,19 @@ interface Props {
  * The rotation wizard, following the Paysera POS procedure: enter the new secret, test it,
  * swap it in (only if the test passed), then retire the old one — revoked by Tillkey where
  * the provider has an endpoint, otherwise in the portal, which the merchant confirms.
+ * Where the provider issues a new set (myPOS: client ID and secret), the new identity is
+ * entered with the secret and the old token is revoked with the old one.
  * A failure at any step leaves the old credential working and untouched.
  */
 export function RotationWizard({ credential, schema, demo, onRotated, onClose }: Props) {
   const secretFields = (schema?.fields ?? []).filter((f) => f.secret);
+  // Fields the provider issues anew with the secret (myPOS: a new client ID), prefilled
+  // with the current value: changed, they rotate with the secret as one set.
+  const identityFields = (schema?.fields ?? []).filter((f) => f.rotatesWithSecret && !f.secret);
+  const current = () => Object.fromEntries(identityFields.map((f) => [f.name, credential.fields[f.name] ?? '']));
   const empty = () => Object.fromEntries(secretFields.map((f) => [f.name, '']));
   const [values, setValues] = useState<Record<string, string>>(empty);
+  const [identity, setIdentity] = useState<Record<string, string>>(current);
   const [step, setStep] = useState<Step>('enter');
   const [problem, setProblem] = useState<string | null>(null);
   const [error, setError] = useState<IpcError | null>(null);
@@ -41,6 +48,7 @@ export function RotationWizard({ credential, schema, demo, onRotated, onClose }:
     try {
       const made = await demoNewSecret(credential.name);
       setValues((old) => ({ ...old, [made.field]: made.value }));
+      setIdentity((old) => ({ ...old, ...made.identity }));
       setProblem(null);
       setDemoMade(true);
     } catch (err) {
@@ -48,8 +56,25 @@ export function RotationWizard({ credential, schema, demo, onRotated, onClose }:
     }
   }
 
+  /** The identity fields whose typed value differs from the current one. */
+  function changedIdentity(): [string, string][] {
+    return identityFields
+      .map((f): [string, string] => [f.name, (identity[f.name] ?? '').trim()])
+      .filter(([k, v]) => v !== (credential.fields[k] ?? ''));
+  }
+
   /** Why the typed values cannot be tried, or null. */
   function problemOf(given: [string, string][]): string | null {
+    for (const f of identityFields) {
+      const p = fieldProblem(f, identity[f.name] ?? '', true);
+      if (p) return p;
+    }
+    const changed = changedIdentity();
+    if (changed.length > 0 && given.length === 0) {
+      const names = identityFields.filter((f) => changed.some(([k]) => k === f.name)).map((f) => f.label);
+      const secrets = secretFields.map((f) => f.label.toLowerCase()).join(' and ');
+      return `A new ${names.join(', ')} comes with a new ${secrets}: enter it too.`;
+    }
     if (given.length === 0) {
       return secretFields.length === 1 && secretFields[0]
         ? `Enter the new ${secretFields[0].label.toLowerCase()}.`
@@ -75,10 +100,11 @@ export function RotationWizard({ credential, schema, demo, onRotated, onClose }:
     setError(null);
     setStep('testing');
     try {
-      const r = await rotateCredential(credential.name, Object.fromEntries(given));
+      const r = await rotateCredential(credential.name, Object.fromEntries(given), Object.fromEntries(changedIdentity()));
       setResult(r);
       // The typed secrets are not needed any more: drop them from memory.
       setValues(empty());
+      if (!r.rotated) setIdentity(current());
       if (r.rotated && r.credential) {
         onRotated(r.credential);
         setStep('retire');
@@ -102,7 +128,7 @@ export function RotationWizard({ credential, schema, demo, onRotated, onClose }:
       wide
       onClose={onClose}
     >
-      <Stepper step={step} />
+      <Stepper step={step} newSet={identityFields.length > 0} />
 
       {(step === 'enter' || step === 'testing') && (
         <EnterStep
@@ -111,6 +137,12 @@ export function RotationWizard({ credential, schema, demo, onRotated, onClose }:
           values={values}
           onInput={(field, v) => {
             setValues((old) => ({ ...old, [field]: v }));
+            setProblem(null);
+          }}
+          identityFields={identityFields}
+          identity={identity}
+          onIdentityInput={(field, v) => {
+            setIdentity((old) => ({ ...old, [field]: v }));
             setProblem(null);
           }}
           problem={problem}

@@ -11,6 +11,11 @@ interface Props {
   secretFields: FieldSchema[];
   values: Record<string, string>;
   onInput: (field: string, value: string) => void;
+  /** Fields issued anew with the secret (myPOS's client ID): one text input each. */
+  identityFields: FieldSchema[];
+  /** Their typed values (prefilled with the current ones). */
+  identity: Record<string, string>;
+  onIdentityInput: (field: string, value: string) => void;
   /** What is wrong with the typed values, shown under the inputs. */
   problem: string | null;
   error: IpcError | null;
@@ -28,7 +33,9 @@ interface Props {
 
 /** The wizard's first step: the new secret values (or the simulated portal's), then test. */
 export function EnterStep(p: Props) {
-  const { credential, secretFields, values, problem, error, testing } = p;
+  const { credential, secretFields, identityFields, values, identity, problem, error, testing } = p;
+  const newSet = identityFields.length > 0;
+  const identityNames = identityFields.map((f) => f.label).join(', ');
   return (
     <form
       class="wizard-form"
@@ -39,17 +46,29 @@ export function EnterStep(p: Props) {
       }}
       data-testid="wizard-enter"
     >
-      <p>
-        Make a new secret in the {credential.providerLabel} portal and paste it here. Keep the old one
-        active until Tillkey has tested the new one: nothing changes unless the test passes.
-      </p>
+      {newSet ? (
+        <p data-testid="wizard-new-set-intro">
+          {credential.providerLabel} issues a new set to rotate: generate one in its portal and enter the new{' '}
+          {identityNames} with the new secret. Keep the old set until Tillkey has tested the new one and revoked
+          the old token with the old {identityNames}: nothing changes unless the test passes.
+        </p>
+      ) : (
+        <p>
+          Make a new secret in the {credential.providerLabel} portal and paste it here. Keep the old one
+          active until Tillkey has tested the new one: nothing changes unless the test passes.
+        </p>
+      )}
       {p.demo && (
         <div class="portal-steps" data-testid="wizard-demo-portal">
           <p class="portal-title">Demo vault: the portal is simulated</p>
           <p>
             {p.demoMade
-              ? 'The simulated portal made a new secret and pasted it below (masked). Now test it.'
-              : 'There is no real portal here. Let the simulator make a new secret, as the provider’s portal would.'}
+              ? newSet
+                ? `The simulated portal issued a new set and pasted it below (the ${identityNames} in clear, the secret masked). Now test it.`
+                : 'The simulated portal made a new secret and pasted it below (masked). Now test it.'
+              : newSet
+                ? 'There is no real portal here. Let the simulator issue a new set, as the provider’s portal would.'
+                : 'There is no real portal here. Let the simulator make a new secret, as the provider’s portal would.'}
           </p>
           {!p.demoMade && (
             <button
@@ -58,11 +77,42 @@ export function EnterStep(p: Props) {
               data-testid="wizard-demo-secret"
               onClick={p.onMakeDemoSecret}
             >
-              Make a new secret in the simulated portal
+              {newSet ? 'Issue a new set in the simulated portal' : 'Make a new secret in the simulated portal'}
             </button>
           )}
         </div>
       )}
+      {identityFields.map((f) => {
+        const now = credential.fields[f.name] ?? '';
+        const changed = (identity[f.name] ?? '').trim() !== now;
+        return (
+          <div class="field" key={f.name}>
+            <label class="field-label" for={`rotate-${f.name}`}>
+              {f.label} <span class="secret-badge">new set</span>
+            </label>
+            <input
+              id={`rotate-${f.name}`}
+              name={f.name}
+              class="input"
+              type="text"
+              autoComplete="off"
+              spellcheck={false}
+              value={identity[f.name] ?? ''}
+              maxLength={f.maxLen ?? undefined}
+              aria-describedby={`rotate-${f.name}-help`}
+              aria-invalid={!!problem}
+              data-testid={`rotate-${f.name}`}
+              data-changed={changed ? 'true' : 'false'}
+              onInput={(e) => p.onIdentityInput(f.name, e.currentTarget.value)}
+            />
+            <p class="field-help" id={`rotate-${f.name}-help`}>
+              {changed
+                ? `A new set: replaces ${now} together with the new secret.`
+                : `Now ${now}. Enter the new ${f.label.toLowerCase()} if the portal issued a new set; leave it to keep the current one.`}
+            </p>
+          </div>
+        );
+      })}
       {secretFields.map((f) => (
         <div class="field" key={f.name}>
           <label class="field-label" for={`rotate-${f.name}`}>

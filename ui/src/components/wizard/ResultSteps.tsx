@@ -60,19 +60,38 @@ interface RetireProps {
  */
 export function RetireStep({ credential, result, onDone }: RetireProps) {
   const [confirmed, setConfirmed] = useState(false);
+  // The identity fields the rotation changed (a new set), with their old values.
+  const retired = Object.entries(result.retiredIdentity);
+  const newSet = retired.length > 0;
+  const now = (k: string) => result.credential?.fields[k] ?? '';
+  const oldNames = retired.map(([k, v]) => `${k} ${v}`).join(', ');
   return (
     <div class="wizard-result" data-testid="wizard-retire">
       <p class="wizard-ok" role="status" data-testid="wizard-swapped">
-        <span aria-hidden="true">✓</span> The new secret passed its test and is now in use.
+        <span aria-hidden="true">✓</span>{' '}
+        {newSet
+          ? `The new set (${retired.map(([k]) => `${k} ${now(k)}`).join(', ')}) passed its test and is now in use.`
+          : 'The new secret passed its test and is now in use.'}
       </p>
       <details class="wizard-details">
         <summary>Test of the new secret</summary>
         <TestReportView report={result.report} testId="wizard-report" />
       </details>
-      <h3 class="wizard-subtitle">Retire the old secret</h3>
+      <h3 class="wizard-subtitle">{newSet ? 'Retire the old set' : 'Retire the old secret'}</h3>
       <p data-testid="wizard-old-token" data-status={result.oldToken ?? ''}>
-        {result.oldToken ? OLD_TOKEN_TEXT[result.oldToken] : ''}
+        {newSet && result.oldToken === 'revoked'
+          ? 'Tillkey revoked the old set’s cached access token at the provider.'
+          : result.oldToken
+            ? OLD_TOKEN_TEXT[result.oldToken]
+            : ''}
       </p>
+      {newSet && (
+        <p data-testid="wizard-old-identity">
+          {result.oldToken === 'revoked'
+            ? `It was revoked with the old set (${oldNames}, and its secret): the token belonged to that client.`
+            : `The old set was ${oldNames}; delete it in the portal.`}
+        </p>
+      )}
       {result.oldTokenError && (
         <ErrorNotice error={{ ...result.oldTokenError, field: null }} testId="wizard-revoke-error" title="Revocation refused" />
       )}
@@ -91,7 +110,9 @@ export function RetireStep({ credential, result, onDone }: RetireProps) {
           data-testid="wizard-confirm"
           onChange={(e) => setConfirmed(e.currentTarget.checked)}
         />
-        <span>I have revoked or deleted the old secret in the portal.</span>
+        <span>
+          {newSet ? 'I have deleted the old set in the portal.' : 'I have revoked or deleted the old secret in the portal.'}
+        </span>
       </label>
       <div class="form-actions">
         <button type="button" class="btn btn-primary" disabled={!confirmed} data-testid="wizard-done" onClick={onDone}>

@@ -22,12 +22,16 @@ function stepIndex(step: Step): number {
   }
 }
 
-/** The wizard's four steps, the current one marked and the done ones ticked. */
-export function Stepper({ step }: { step: Step }) {
+/**
+ * The wizard's four steps, the current one marked and the done ones ticked. With `newSet`
+ * (the provider issues a client ID with the secret) the first step is "New set".
+ */
+export function Stepper({ step, newSet = false }: { step: Step; newSet?: boolean }) {
   const current = stepIndex(step);
+  const steps = newSet ? STEPS.map((s) => (s.id === 'enter' ? { ...s, label: 'New set' } : s)) : STEPS;
   return (
     <ol class="stepper" aria-label="Rotation steps">
-      {STEPS.map((s, i) => (
+      {steps.map((s, i) => (
         <li
           key={s.id}
           class={i < current ? 'step step-done' : i === current ? 'step step-current' : 'step'}
