@@ -257,6 +257,20 @@ fn connect_use_and_disconnect_a_team_vault_by_clicking() {
             !client.source().await.expect("source").contains(&token),
             "the token never comes back"
         );
+        // The switcher, its state, "Connect team vault…" and the banner fit the smallest window.
+        client.set_window_size(800, 600).await.expect("resize");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let overflow = client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+                vec![],
+            )
+            .await
+            .expect("measure");
+        assert!(
+            overflow.as_i64().unwrap_or(1) <= 0,
+            "a team vault's top bar scrolls sideways at 800 × 600 ({overflow})"
+        );
 
         // Used: a test with the team's secret, and a credential added by form into the engine.
         click_in_row(&client, "team-mypos", "test-button").await;
