@@ -232,6 +232,26 @@ mod tests {
     }
 
     #[test]
+    fn a_credential_marked_as_rotated_is_no_longer_due() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(FixedClock::new(chrono::Utc::now() - chrono::Duration::days(95)));
+        let vault = Vault::open(dir.path(), Arc::new(MemoryStore::new()), clock.clone()).expect("vault");
+        vault
+            .add(NewCredential {
+                name: "old".into(),
+                provider: "bearer".into(),
+                environment: None,
+                fields: BTreeMap::new(),
+                secrets: [("token".to_string(), "t".to_string().into())].into(),
+            })
+            .expect("add");
+        clock.advance(chrono::Duration::days(95));
+        assert_eq!(due_in(&vault).expect("due").len(), 1);
+        vault.mark_rotated("old").expect("mark rotated");
+        assert!(due_in(&vault).expect("due").is_empty());
+    }
+
+    #[test]
     fn reminds_once_a_day_across_restarts() {
         let (dir, all) = due_pair();
         let log = ReminderLog::new(dir.path());

@@ -67,10 +67,6 @@ pub struct CredentialRecord {
     /// The last connectivity test's result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_test: Option<crate::dto::TestReport>,
-    /// The day (local date) the app last sent a rotation reminder for it, so it reminds
-    /// at most once a day per credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reminded_on: Option<chrono::NaiveDate>,
     /// Fields written by newer builds, kept as they are.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,

@@ -4,11 +4,10 @@
 
 use super::metadata::{CredentialRecord, Metadata, PendingCleanup, WriteLock};
 use super::{all_fields, check_days, key, secret_destinations, validate_name, Vault, MAX_LEAD_DAYS, MAX_PERIOD_DAYS};
-use crate::dto::{CredentialEdit, CredentialSummary, NewCredential, RotationStatus, VaultSettings};
+use crate::dto::{CredentialEdit, CredentialSummary, NewCredential, VaultSettings};
 use crate::error::{Error, Result};
 use crate::providers;
 use crate::vault::tokens::TokenField;
-use chrono::NaiveDate;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
 
@@ -321,46 +320,6 @@ impl Vault {
         }
     }
 
-    /// Today's date on this vault's clock, in the local time zone.
-    pub fn today(&self) -> NaiveDate {
-        self.clock.now().with_timezone(&chrono::Local).date_naive()
-    }
-
-    /// Credentials due soon or overdue for rotation that have not been reminded of today
-    /// (see [`Vault::mark_reminded`]): a front end reminds at most once a day per credential.
-    ///
-    /// # Errors
-    /// As [`Vault::list`].
-    pub fn reminders_due(&self) -> Result<Vec<CredentialSummary>> {
-        let m = self.meta.load()?;
-        let today = self.today();
-        Ok(m.credentials
-            .iter()
-            .filter(|r| r.reminded_on.is_none_or(|d| d < today))
-            .map(|r| self.summary(&m.settings, r))
-            .filter(|s| s.rotation.status != RotationStatus::Ok)
-            .collect())
-    }
-
-    /// Records that the credentials with these ids were reminded of today.
-    ///
-    /// # Errors
-    /// File errors.
-    pub fn mark_reminded(&self, ids: &[String]) -> Result<()> {
-        let lock = self.meta.lock()?;
-        let mut m = lock.load()?;
-        let today = self.today();
-        let mut changed = false;
-        for c in m.credentials.iter_mut().filter(|c| ids.contains(&c.id)) {
-            c.reminded_on = Some(today);
-            changed = true;
-        }
-        if changed {
-            self.save_note(&lock, &m)?;
-        }
-        Ok(())
-    }
-
     /// Checks a new credential against its provider's schema and builds its record (a fresh
     /// id, revision 1, created and rotated now; the rotation period is set by the caller from
     /// the vault's settings) and its trimmed, non-empty secrets. Nothing is written.
@@ -387,22 +346,15 @@ impl Vault {
             rotation_period_days: 0,
             token: None,
             last_test: None,
-            reminded_on: None,
             extra: Default::default(),
         };
         Ok((record, secrets))
     }
 
-    /// Saves a change that is only a note (a test result, a reminder date). A read-only
-    /// policy or a concurrent writer (a team vault's refusals) must not fail the test or
-    /// reminder that produced it, so those two refusals drop the note instead.
-    pub(super) fn save_note(&self, lock: &WriteLock<'_>, m: &Metadata) -> Result<()> {
-        drop_refused_note(lock.save(m)).map(|_| ())
-    }
-
-    /// Commits a change that is only a note, re-applied after another machine's unrelated
-    /// write like every change (see [`WriteLock::commit`]); a read-only policy or a conflict
-    /// that stands drops the note (see [`Vault::save_note`]): `None` then.
+    /// Commits a change that is only a note (a test result), re-applied after another
+    /// machine's unrelated write like every change (see [`WriteLock::commit`]). A read-only
+    /// policy or a conflict that stands (a team vault's refusals) must not fail the test that
+    /// produced it, so those two refusals drop the note: `None` then.
     ///
     /// # Errors
     /// As [`WriteLock::commit`], but for those two.
@@ -613,7 +565,7 @@ fn certainly_not_committed(e: &Error) -> bool {
 }
 
 /// The refusals that drop a note instead of failing what produced it (see
-/// [`Vault::save_note`]): a read-only policy, a conflict that stands.
+/// [`Vault::note`]): a read-only policy, a conflict that stands.
 fn drop_refused_note<T>(r: Result<T>) -> Result<Option<T>> {
     match r {
         Ok(v) => Ok(Some(v)),

@@ -355,31 +355,3 @@ fn lead_time_changes_what_counts_as_due_soon() {
     f.vault.set_reminder_lead_days(30).unwrap();
     assert_eq!(f.vault.show("shop").unwrap().rotation.status, RotationStatus::DueSoon);
 }
-
-#[test]
-fn reminders_are_due_once_a_day_per_credential() {
-    let f = fixture();
-    let start = f.clock.now();
-    f.vault.add(bearer("old", "t")).unwrap();
-    f.clock.set(start + Duration::days(10));
-    f.vault.add(bearer("newer", "t")).unwrap();
-    f.vault.add(bearer("fresh", "t")).unwrap();
-    f.vault.set_rotation_period("fresh", 3650).unwrap();
-    // "old" rotated 95 days ago (overdue), "newer" 85 (due soon), "fresh" is fine.
-    f.clock.set(start + Duration::days(95));
-    let due: Vec<_> = f.vault.reminders_due().unwrap();
-    let names: Vec<_> = due.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, vec!["old", "newer"]);
-    assert_eq!(due[0].rotation.status, RotationStatus::Overdue);
-    assert_eq!(due[1].rotation.status, RotationStatus::DueSoon);
-    f.vault
-        .mark_reminded(&due.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
-        .unwrap();
-    assert!(f.vault.reminders_due().unwrap().is_empty(), "not twice the same day");
-    f.clock.advance(Duration::days(1));
-    assert_eq!(f.vault.reminders_due().unwrap().len(), 2, "again the next day");
-    // Marked as rotated: no reminder.
-    f.vault.mark_rotated("old").unwrap();
-    let names: Vec<_> = f.vault.reminders_due().unwrap().into_iter().map(|c| c.name).collect();
-    assert_eq!(names, vec!["newer"]);
-}
