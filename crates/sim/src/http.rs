@@ -303,6 +303,32 @@ pub(crate) fn basic_client(st: &SimState, creds: &[(String, String)]) -> (String
     (key, None)
 }
 
+/// RFC 7009 §2.1–2.2: revokes the form's `token` if it belongs to `client_id`, and answers
+/// 200 either way (a token of another client, or an unknown one, is left alone).
+pub(crate) fn revoke_own_token(st: &SimState, client_id: &str, form: &HashMap<String, String>) -> Response {
+    let Some(token) = form.get("token") else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing parameter: token");
+    };
+    if st.token_info(token).is_some_and(|t| t.client_id == client_id) {
+        st.revoke_token(token);
+    }
+    StatusCode::OK.into_response()
+}
+
+/// A plain RFC 6749 §5.1 success: `access_token`, `token_type: Bearer`, `expires_in`, and
+/// `scope` when one was granted; not cacheable.
+pub(crate) fn bearer_token_response(
+    access_token: String,
+    expires_in: impl Into<Value>,
+    scope: Option<String>,
+) -> Response {
+    let mut body = json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": expires_in.into() });
+    if let Some(s) = scope {
+        body["scope"] = s.into();
+    }
+    no_store(json_response(StatusCode::OK, body))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,30 +361,4 @@ mod tests {
         assert_eq!(m.get("c").map(String::as_str), Some("x y"));
         assert!(!m.contains_key("b"));
     }
-}
-
-/// RFC 7009 §2.1–2.2: revokes the form's `token` if it belongs to `client_id`, and answers
-/// 200 either way (a token of another client, or an unknown one, is left alone).
-pub(crate) fn revoke_own_token(st: &SimState, client_id: &str, form: &HashMap<String, String>) -> Response {
-    let Some(token) = form.get("token") else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing parameter: token");
-    };
-    if st.token_info(token).is_some_and(|t| t.client_id == client_id) {
-        st.revoke_token(token);
-    }
-    StatusCode::OK.into_response()
-}
-
-/// A plain RFC 6749 §5.1 success: `access_token`, `token_type: Bearer`, `expires_in`, and
-/// `scope` when one was granted; not cacheable.
-pub(crate) fn bearer_token_response(
-    access_token: String,
-    expires_in: impl Into<Value>,
-    scope: Option<String>,
-) -> Response {
-    let mut body = json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": expires_in.into() });
-    if let Some(s) = scope {
-        body["scope"] = s.into();
-    }
-    no_store(json_response(StatusCode::OK, body))
 }
