@@ -6,7 +6,8 @@
 //! it (`capabilities/bench/`) are not in the app at all (see `build.rs`).
 //!
 //! Inert unless `TILLKEY_BENCH_PAINT_FILE` names a file when the app starts: then the UI's
-//! one report after its first painted dashboard is written there as JSON, once. The
+//! report after its first painted dashboard is written there as JSON, once per window (a
+//! window built again from the tray is measured too: [`FirstPaint::rearm`]). The
 //! webview can call the command but chooses nothing: not the file, not its content beyond
 //! two row counts. `app_info` tells the UI whether a report is wanted
 //! ([`FirstPaint::waiting`]), so it calls the command only then.
@@ -20,24 +21,31 @@ use tauri::State;
 /// Environment variable naming the file the first-paint report goes to.
 pub const PAINT_FILE_ENV: &str = "TILLKEY_BENCH_PAINT_FILE";
 
-/// Where the report goes (taken by the first report) and when the app started.
+/// Where the report goes (taken by a report, put back for the next window) and when the
+/// app started.
 #[derive(Debug)]
 pub struct FirstPaint {
     file: Mutex<Option<PathBuf>>,
+    named: Option<PathBuf>,
     started: Instant,
 }
 
 impl FirstPaint {
     /// Reads [`PAINT_FILE_ENV`]; without it, reports are ignored.
     pub fn from_env() -> Self {
+        let named = std::env::var_os(PAINT_FILE_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
         Self {
-            file: Mutex::new(
-                std::env::var_os(PAINT_FILE_ENV)
-                    .filter(|v| !v.is_empty())
-                    .map(PathBuf::from),
-            ),
+            file: Mutex::new(named.clone()),
+            named,
             started: Instant::now(),
         }
+    }
+
+    /// A new window is being built: its first paint is reported too (if a file was named).
+    pub fn rearm(&self) {
+        *self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = self.named.clone();
     }
 
     /// Whether a report is still wanted: a file was named and nothing was written yet.
@@ -98,6 +106,7 @@ mod tests {
         let path = dir.path().join("paint.json");
         let fp = FirstPaint {
             file: Mutex::new(Some(path.clone())),
+            named: Some(path.clone()),
             started: Instant::now(),
         };
         assert!(fp.waiting());
@@ -109,10 +118,17 @@ mod tests {
         std::fs::remove_file(&path).expect("rm");
         fp.report(1, 1).expect("second report");
         assert!(!path.exists());
+        fp.rearm();
+        assert!(fp.waiting(), "a new window reports again");
+        fp.report(2, 500).expect("report of the new window");
+        assert!(path.exists());
+        std::fs::remove_file(&path).expect("rm");
         let inert = FirstPaint {
             file: Mutex::new(None),
+            named: None,
             started: Instant::now(),
         };
+        inert.rearm();
         assert!(!inert.waiting());
         inert.report(1, 1).expect("inert");
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 0);

@@ -157,6 +157,8 @@ pub fn open_window<R: Runtime>(app: &AppHandle<R>, focus: Option<FocusRequest>) 
         eprintln!("tillkey: tauri.conf.json has no main window");
         return;
     };
+    #[cfg(feature = "bench")]
+    app.state::<crate::bench::FirstPaint>().rearm();
     match WebviewWindowBuilder::from_config(app, &config).and_then(|b| b.build()) {
         Ok(window) => {
             let _ = window.set_focus();
