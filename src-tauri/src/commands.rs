@@ -242,10 +242,12 @@ pub async fn rotate_credential<R: Runtime>(
     identity: Option<BTreeMap<String, String>>,
 ) -> IpcResult<RotationResult> {
     let h = active(&app).await?;
-    Ok(h.engine
+    let result: RotationResult = h
+        .engine
         .rotate_with(&name, identity.unwrap_or_default(), secrets)
         .await?
-        .into())
+        .into();
+    Ok(result.for_window())
 }
 
 /// Demo vault only: the simulated portal makes a new secret for the rotation wizard (with

@@ -15,23 +15,25 @@ use tillkey_core::ErrorInfo;
 use ts_rs::TS;
 
 /// Where in the window a hint is shown: some actions read differently there (a vault that
-/// is not connected yet cannot be disconnected).
+/// is not connected yet cannot be disconnected; the rotation wizard is already open).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Place {
-    /// The dashboard, a row, a dialog other than the one below.
+    /// The dashboard, a row, a dialog other than the ones below.
     Window,
     /// The "Connect team vault" dialog, where the merchant is typing the connection.
     ConnectDialog,
+    /// The rotation wizard, testing the new secret the merchant typed.
+    RotationWizard,
 }
 
 /// One rewording: the core's text from `from` up to and including the first `until` after
-/// it (just `from` when `until` is empty) becomes `window`, or `dialog` in the connect
-/// dialog when given.
+/// it (just `from` when `until` is empty) becomes `window`, or the words `at` gives for
+/// the place it is shown.
 struct Rewording {
     from: &'static str,
     until: &'static str,
     window: &'static str,
-    dialog: Option<&'static str>,
+    at: &'static [(Place, &'static str)],
 }
 
 /// Every CLI command or flag the core's hints name, and what the window says instead.
@@ -39,59 +41,68 @@ struct Rewording {
 const WINDOW_WORDING: &[Rewording] = &[
     // Provider hints (static tokens, Personal Access Tokens) and expired static tokens.
     Rewording {
+        from: "run `tillkey rotate NAME` with the new token",
+        until: "",
+        window: "choose Rotate… on this credential and enter the new token",
+        at: &[(Place::RotationWizard, "enter the new token here and test it again")],
+    },
+    Rewording {
         from: "run `tillkey rotate ",
         until: "`",
         window: "choose Rotate… on this credential",
-        dialog: None,
+        at: &[(Place::RotationWizard, "enter the new token here and test it again")],
     },
     Rewording {
         from: "or run the command with --wait",
         until: "automatically",
         window: "then try again",
-        dialog: None,
+        at: &[],
     },
     Rewording {
         from: " (the CLI lists them with `tillkey providers`)",
         until: "",
         window: " from the list",
-        dialog: None,
+        at: &[],
     },
     Rewording {
         from: " (CLI: ",
         until: ")",
         window: "",
-        dialog: None,
+        at: &[],
     },
     Rewording {
         from: "(e.g. `tillkey` UI → Edit",
         until: ")",
         window: "(choose Edit on this credential and fill in its connectivity test URL)",
-        dialog: None,
+        at: &[],
     },
     // Team vaults.
     Rewording {
         from: "`tillkey vault list` shows the status of ",
         until: "`.",
         window: "The vault switcher shows its status.",
-        dialog: None,
+        at: &[],
     },
     Rewording {
         from: "connect with its CA file: `tillkey vault connect ",
         until: "`.",
         window: "choose Disconnect… by the vault switcher, then Connect team vault… again with its CA file.",
-        dialog: Some("give the path of its CA file (PEM) under CA file."),
+        at: &[(
+            Place::ConnectDialog,
+            "give the path of its CA file (PEM) under CA file.",
+        )],
     },
     Rewording {
         from: "Connect again with a valid one: `tillkey vault disconnect ",
         until: "`.",
         window: "Choose Disconnect… by the vault switcher, then Connect team vault… again with a valid one.",
-        dialog: Some("Type a valid one and connect again."),
+        at: &[(Place::ConnectDialog, "Type a valid one and connect again.")],
     },
     Rewording {
         from: "Connect it first with `tillkey vault connect",
         until: "the connected ones.",
         window: "Connect it first with Connect team vault… by the vault switcher, which lists the connected ones.",
-        dialog: None,
+        at: &[],
     },
 ];
 
@@ -100,10 +111,11 @@ const WINDOW_WORDING: &[Rewording] = &[
 pub fn window_hint(hint: &str, place: Place) -> String {
     let mut out = hint.to_string();
     for rule in WINDOW_WORDING {
-        let with = match place {
-            Place::ConnectDialog => rule.dialog.unwrap_or(rule.window),
-            Place::Window => rule.window,
-        };
+        let with = rule
+            .at
+            .iter()
+            .find(|(p, _)| *p == place)
+            .map_or(rule.window, |(_, words)| words);
         let mut searched = 0;
         while let Some(at) = out[searched..].find(rule.from).map(|i| i + searched) {
             let after = at + rule.from.len();
@@ -144,42 +156,54 @@ fn window_message(message: &str) -> String {
 
 /// Things the app sends to the webview that may carry a core hint: each reworded for the
 /// window (see [`window_hint`]).
-pub trait ForWindow {
-    /// `self` with every hint worded for the window.
+pub trait ForWindow: Sized {
+    /// `self` with every hint worded for where it is shown.
     #[must_use]
-    fn for_window(self) -> Self;
+    fn shown_in(self, place: Place) -> Self;
+
+    /// `self` with every hint worded for the window (the dashboard, a row).
+    #[must_use]
+    fn for_window(self) -> Self {
+        self.shown_in(Place::Window)
+    }
 }
 
 impl ForWindow for TestReport {
-    fn for_window(mut self) -> Self {
+    fn shown_in(mut self, place: Place) -> Self {
         for stage in &mut self.stages {
-            stage.hint = stage.hint.take().map(|h| window_hint(&h, Place::Window));
+            stage.hint = stage.hint.take().map(|h| window_hint(&h, place));
         }
         self
     }
 }
 
 impl ForWindow for CredentialSummary {
-    fn for_window(mut self) -> Self {
-        self.last_test = self.last_test.map(ForWindow::for_window);
+    fn shown_in(mut self, place: Place) -> Self {
+        self.last_test = self.last_test.map(|t| t.shown_in(place));
         self
     }
 }
 
+/// A rotation's result is shown in the rotation wizard: its test and the old token's error
+/// say what to do there; the credential goes back to the list.
 impl ForWindow for RotationResult {
-    fn for_window(mut self) -> Self {
-        self.report = self.report.for_window();
+    fn shown_in(mut self, place: Place) -> Self {
+        self.report = self.report.shown_in(place);
         self.credential = self.credential.map(ForWindow::for_window);
         if let Some(e) = &mut self.old_token_error {
-            e.hint = e.hint.take().map(|h| window_hint(&h, Place::Window));
+            e.hint = e.hint.take().map(|h| window_hint(&h, place));
         }
         self
+    }
+
+    fn for_window(self) -> Self {
+        self.shown_in(Place::RotationWizard)
     }
 }
 
 impl<T: ForWindow> ForWindow for Vec<T> {
-    fn for_window(self) -> Self {
-        self.into_iter().map(ForWindow::for_window).collect()
+    fn shown_in(self, place: Place) -> Self {
+        self.into_iter().map(|t| t.shown_in(place)).collect()
     }
 }
 
@@ -496,7 +520,7 @@ mod tests {
         let cli: Vec<&String> = hints.iter().filter(|h| names_cli(h)).collect();
         assert!(cli.len() >= 8, "the core words these hints for the CLI: {cli:#?}");
         for hint in &hints {
-            for place in [Place::Window, Place::ConnectDialog] {
+            for place in [Place::Window, Place::ConnectDialog, Place::RotationWizard] {
                 let shown = window_hint(hint, place);
                 assert!(!names_cli(&shown), "{place:?} still names the CLI: {shown}");
                 assert!(!shown.contains("  ") && !shown.contains(" ."), "{shown}");
@@ -512,8 +536,13 @@ mod tests {
             .expect("a hint");
         let shown = window_hint(&pat, Place::Window);
         assert!(
-            shown.contains("Then choose Rotate… on this credential with the new token."),
+            shown.contains("Then choose Rotate… on this credential and enter the new token."),
             "{shown}"
+        );
+        let in_wizard = window_hint(&pat, Place::RotationWizard);
+        assert!(
+            in_wizard.ends_with("Then enter the new token here and test it again."),
+            "{in_wizard}"
         );
         assert!(shown.starts_with(&pat[..40]), "the rest is kept: {shown}");
 
