@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { IpcError } from '../bindings/IpcError';
 import type { VaultStatus } from '../bindings/VaultStatus';
@@ -61,9 +61,14 @@ export function VaultSwitcher({ info, onSwitched, onError, onVaults }: Props) {
     return () => window.clearInterval(timer);
   }, [load]);
 
-  // Another vault is shown (or one was disconnected): list them again.
+  // Another vault is shown (picked here, just connected, or the shown one disconnected):
+  // list them again, with the states as they are now.
+  const shown = useRef<string | null>(null);
   useEffect(() => {
-    if (info) void load();
+    const now = info?.vault ?? null;
+    if (now === null) return;
+    if (shown.current !== null && shown.current !== now) void load();
+    shown.current = now;
   }, [info?.vault, load]);
 
   if (!info || info.demo) return null;
@@ -98,7 +103,6 @@ export function VaultSwitcher({ info, onSwitched, onError, onVaults }: Props) {
     setBusy(true);
     try {
       onSwitched(await switchVault(name));
-      await load();
     } catch (err) {
       onError(`Could not open vault ${name}`, toApiError(err).info);
     } finally {
