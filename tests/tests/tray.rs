@@ -322,6 +322,20 @@ fn hidden_app_reminds_of_every_vault_and_opens_the_window_from_the_notification(
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(dunstctl(&["count", "displayed"]), "0", "reminded twice on one day");
 
+    // Test all from the tray: every credential of both vaults, one notification.
+    let test_all = item.wait_for_entry(&["Test all"]);
+    item.click(&test_all);
+    wait_displayed();
+    let outcome: Vec<_> = common::notifications()
+        .into_iter()
+        .filter(|n| n.summary.starts_with("Test all: "))
+        .collect();
+    assert_eq!(outcome.len(), 1, "{outcome:?}");
+    let words: Vec<&str> = outcome[0].summary.split_whitespace().collect();
+    // "Test all: P passed, F failed": every credential of both vaults was tested.
+    let (p, f): (usize, usize) = (words[2].parse().expect("P"), words[4].parse().expect("F"));
+    assert_eq!(p + f, 3, "{outcome:?}");
+
     // Quit from the tray ends the process.
     let quit = item.wait_for_entry(&["Quit Tillkey"]);
     item.click(&quit);
