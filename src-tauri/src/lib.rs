@@ -77,9 +77,9 @@ fn instance_id(args: &state::Args) -> String {
         .map(|d| d.to_string_lossy().into_owned())
         .unwrap_or_default();
     // FNV-1a: stable across builds and runs (std's hasher is not).
-    let hash = dir
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let hash = dir.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     format!("com.tillkey.desktop.d{hash:016x}")
 }
 
@@ -191,11 +191,11 @@ pub fn run() {
     match result {
         Ok(app) => app.run(|handle, event| match event {
             // The last window closed (not Quit): stay in the tray if there is one.
-            tauri::RunEvent::ExitRequested { code: None, api, .. } => {
-                if handle.state::<desktop::Desktop>().keeps_running(handle) {
-                    api.prevent_exit();
-                    desktop::closed_to_tray(handle);
-                }
+            tauri::RunEvent::ExitRequested { code: None, api, .. }
+                if handle.state::<desktop::Desktop>().keeps_running(handle) =>
+            {
+                api.prevent_exit();
+                desktop::closed_to_tray(handle);
             }
             tauri::RunEvent::WindowEvent {
                 event: tauri::WindowEvent::Destroyed,

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use zbus::blocking::Connection;
 use zbus::zvariant::{OwnedValue, Value};
 
+/// A dbusmenu layout node: id, properties, children (each a variant holding a node).
+type Layout = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
+
 /// How long the waits below wait.
 pub const WAIT: Duration = Duration::from_secs(40);
 
@@ -193,7 +196,7 @@ impl TrayItem {
                 &(0i32, -1i32, Vec::<String>::new()),
             )
             .expect("GetLayout");
-        let (_revision, (_id, _props, children)): (u32, (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>)) =
+        let (_revision, (_id, _props, children)): (u32, Layout) =
             reply.body().deserialize().expect("a dbusmenu layout");
         children
             .iter()

@@ -211,9 +211,12 @@ mod tests {
         validate(&mut doc()).unwrap();
     }
 
+    /// A named way to spoil a document.
+    type Spoiler = (&'static str, Box<dyn Fn(&mut Metadata)>);
+
     #[test]
     fn hostile_values_are_refused() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut Metadata)>)> = vec![
+        let cases: Vec<Spoiler> = vec![
             (
                 "traversal id",
                 Box::new(|m| m.credentials[0].id = "../../other-team/vault#".into()),
