@@ -209,6 +209,19 @@ fn connect_use_and_disconnect_a_team_vault_by_clicking() {
         wait_for_list(&client).await;
         assert!(client.find(Locator::Css(&testid("vault-select"))).await.is_err());
         open_connect_dialog(&client).await;
+        let check = client
+            .execute(
+                "const d = document.querySelector('[data-testid=\"team-connect-dialog\"]'); \
+                 const bare = [...d.querySelectorAll('input, select')] \
+                   .filter((e) => e.labels.length === 0 && !e.getAttribute('aria-label')) \
+                   .map((e) => e.name); \
+                 return { focused: document.activeElement.id, bare };",
+                vec![],
+            )
+            .await
+            .expect("the check runs");
+        assert_eq!(check["focused"], "team-name", "the dialog starts at its first field");
+        assert_eq!(check["bare"], serde_json::json!([]), "every field has a label");
         type_into(&client, &testid("team-name"), "shop").await;
         type_into(&client, &testid("team-address"), &bao.addr).await;
         let secret = wait_for(&client, &testid("team-secret")).await;

@@ -52,6 +52,11 @@ export function ConnectDialog({ onConnected, onClose }: Props) {
   const retainProblem = /^\d{1,9}$/.test(retain.trim()) ? null : 'Enter a whole number of revisions (0: keep none).';
   const secretLabel = auth === 'token' ? 'Engine token' : 'AppRole secret_id';
 
+  // Start at the first field, not at the dialog's Close button.
+  useEffect(() => {
+    document.getElementById('team-name')?.focus();
+  }, []);
+
   useEffect(() => {
     if (!error) return;
     if (field && ADVANCED.includes(field)) setAdvancedOpen(true);
