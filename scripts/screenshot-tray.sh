@@ -35,7 +35,7 @@ add webshop-eu
 sleep 1
 TILLKEY_TEST_NOW="$(date -u -d '+100 days' +%Y-%m-%dT%H:%M:%SZ)" \
   "$BIN/tillkey-app" --hidden --data-dir "$DATA" >/dev/null 2>&1 &
-sleep 12
+sleep 9
 mkdir -p "$ROOT/docs/screenshots"
-import -window root -crop 1024x400+0+0 "$ROOT/docs/screenshots/tray.png"
+import -window root -crop 1280x260+0+0 "$ROOT/docs/screenshots/tray.png"
 echo "wrote docs/screenshots/tray.png"

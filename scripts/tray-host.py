@@ -39,7 +39,8 @@ def on_call(conn, sender, path, iface, method, params, invocation):
             items.append((sender, service))
         else:
             items.append((service, "/StatusNotifierItem"))
-        GLib.idle_add(show_item, conn)
+        # After the app's first reminder check has set the icon, tooltip and menu.
+        GLib.timeout_add(3000, show_item, conn)
     invocation.return_value(None)
 
 

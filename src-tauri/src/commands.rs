@@ -68,10 +68,7 @@ fn show_mode_in_title<R: Runtime>(app: &AppHandle<R>, h: &Handle) {
 
 /// Checks rotation reminders in the background (after the vault or its settings changed).
 fn check_reminders_soon<R: Runtime>(app: &AppHandle<R>) {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let _ = crate::reminders::check(&app).await;
-    });
+    crate::reminders::wake(app);
 }
 
 /// Which vault is active, the app clock's "now" and the clipboard delay.

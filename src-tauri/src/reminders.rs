@@ -128,7 +128,8 @@ pub fn due_everywhere(data_dir: &Path, clock: &Arc<dyn Clock>) -> Vec<DueCredent
 }
 
 /// Shows a desktop notification; with `focus`, its action ("Open Tillkey", also the
-/// default action of a click on it) opens the window on those credentials. Best effort:
+/// default action of a click on it) opens the window on those credentials, and it stays
+/// until acted on or closed. Best effort:
 /// without a notification server, a log line.
 pub fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str, focus: Option<FocusRequest>) {
     let mut n = notify_rust::Notification::new();
@@ -137,7 +138,11 @@ pub fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str, focus: Op
         .body(body)
         .icon("dialog-information");
     if focus.is_some() {
-        n.action("default", "Open Tillkey").action("open", "Open Tillkey");
+        // It stays until the merchant acts on it or closes it (where the server lets it):
+        // a reminder that vanishes while nobody is at the till misses its purpose.
+        n.action("default", "Open Tillkey")
+            .action("open", "Open Tillkey")
+            .timeout(notify_rust::Timeout::Never);
     }
     let handle = match n.show() {
         Ok(h) => h,
