@@ -209,7 +209,7 @@ export function App() {
     let tries = 0;
     const scroll = () => {
       const row = document.querySelector<HTMLElement>(selector);
-      if (row) row.scrollIntoView({ block: 'center' });
+      if (row) row.scrollIntoView({ block: 'nearest' });
       else if (++tries < 40) window.setTimeout(scroll, 50);
     };
     scroll();

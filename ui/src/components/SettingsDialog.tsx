@@ -75,7 +75,7 @@ export function SettingsDialog({ onSaved, onClose }: Props) {
   return (
     <Modal title="Settings" titleId="settings-title" testId="settings-dialog" onClose={onClose} busy={saving}>
       <form class="wizard-form" noValidate onSubmit={save}>
-        <p>These settings live in the vault, so the app and the `tillkey` CLI report the same status.</p>
+        <p>The first two live in the vault, so the app and the `tillkey` CLI report the same status.</p>
         <div class="field">
           <label class="field-label" for="settings-lead">
             Remind me this many days before a rotation is due

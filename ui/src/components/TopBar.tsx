@@ -41,7 +41,7 @@ export function TopBar({ info, theme, onTheme, onOpenSettings, onVaultSwitched, 
       <div class="topbar-tools">
         <VaultSwitcher info={info} onSwitched={onVaultSwitched} onError={onVaultError} onVaults={onVaults} />
         <button type="button" class="btn btn-ghost btn-small" data-testid="open-settings" onClick={onOpenSettings}>
-          Reminders…
+          Settings…
         </button>
         <label class="inline-label" for="theme-select">
           Theme
