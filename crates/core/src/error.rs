@@ -227,6 +227,28 @@ pub enum Error {
     /// No data directory could be determined.
     #[error("no data directory: set TILLKEY_DATA_DIR or pass --data-dir")]
     NoDataDir,
+    /// The vault has a passphrase and this process does not hold its key, so no long-lived
+    /// secret can be read or written (see `passphrase.rs`).
+    #[error("the vault is locked: its secrets are encrypted under a passphrase")]
+    Locked,
+    /// The passphrase typed does not open the vault's key.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    /// The vault's passphrase file (`passphrase.json`) is not one Tillkey wrote.
+    #[error("the passphrase file {path} is invalid ({detail})")]
+    PassphraseFileInvalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (shape only).
+        detail: String,
+    },
+    /// A sealed keyring entry failed its integrity check: it was altered, or moved from
+    /// another entry, outside Tillkey.
+    #[error("the keyring entry {account} failed its integrity check (altered or moved outside Tillkey)")]
+    SealedEntryInvalid {
+        /// The entry's account (vault, credential, revision and field; no value).
+        account: String,
+    },
     /// Something inside Tillkey failed that no input can cause (a background task or
     /// runtime stopped, a value could not be encoded): a bug, or the process is shutting
     /// down.
@@ -335,6 +357,10 @@ impl Error {
             Error::VaultResponse { .. } => "vault_error",
             Error::Io { .. } => "io_error",
             Error::Internal(_) => "internal_error",
+            Error::Locked => "locked",
+            Error::WrongPassphrase => "wrong_passphrase",
+            Error::PassphraseFileInvalid { .. } => "corrupt_metadata",
+            Error::SealedEntryInvalid { .. } => "sealed_entry_invalid",
         }
     }
 
@@ -348,7 +374,9 @@ impl Error {
             | Error::MissingField { .. }
             | Error::NoDataDir => ErrorClass::Input,
             Error::SecretRequired { .. } => ErrorClass::Input,
-            Error::KeyringUnavailable(_) | Error::KeyringLocked => ErrorClass::Keyring,
+            Error::KeyringUnavailable(_) | Error::KeyringLocked | Error::Locked => ErrorClass::Keyring,
+            Error::WrongPassphrase => ErrorClass::Rejected,
+            Error::PassphraseFileInvalid { .. } | Error::SealedEntryInvalid { .. } => ErrorClass::Local,
             Error::Provider { .. } | Error::InvalidResponse { .. } | Error::Redirected { .. } => ErrorClass::Rejected,
             Error::RateLimited { .. } => ErrorClass::RateLimited,
             Error::Network { .. } => ErrorClass::Network,
@@ -425,6 +453,22 @@ impl Error {
                  `bao kv rollback`); other vaults are unaffected."
             ),
             Error::UnsupportedSchema { .. } => "Upgrade Tillkey to open this vault.".into(),
+            Error::Locked => "Run the command in a terminal to type the vault passphrase for this one call, \
+                or unlock the vault with `tillkey unlock` (needs the Tillkey agent). Names, expiry and \
+                rotation status (`tillkey list`, `show`) work while locked."
+                .into(),
+            Error::WrongPassphrase => "Type the vault passphrase again (it is case-sensitive). After each \
+                wrong try Tillkey waits longer before the next one. A forgotten passphrase cannot be \
+                recovered: the secrets must be entered again in a new vault."
+                .into(),
+            Error::PassphraseFileInvalid { path, .. } => format!(
+                "Restore the file {} from a backup; without it the vault's encrypted secrets cannot be opened. \
+                 Tillkey will not overwrite it.",
+                path.display()
+            ),
+            Error::SealedEntryInvalid { .. } => "Someone changed Tillkey's keyring entries by hand. Rotate the \
+                credential (`tillkey rotate NAME`) to store its secret again."
+                .into(),
             Error::NoDataDir => return None,
             Error::Conflict { .. } => {
                 "Someone else changed this vault; reload and try again (your change was not applied).".into()

@@ -24,6 +24,7 @@ pub mod error;
 pub mod http;
 pub mod jwt;
 pub mod oauth;
+pub mod passphrase;
 pub mod probe;
 pub mod providers;
 pub mod reminders;

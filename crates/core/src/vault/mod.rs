@@ -27,7 +27,7 @@ use crate::providers;
 use metadata::{CredentialRecord, Metadata, MetadataFile, MetadataStore, Settings};
 pub use rotate::StagedRotation;
 use secrecy::SecretString;
-use secrets::{KeyringStore, SecretClass, SecretKey, SecretStore};
+use secrets::{KeyringStore, SealedStore, SecretClass, SecretKey, SecretStore};
 pub use status::{ConnectionState, VaultStatus, LOCAL_VAULT};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -122,14 +122,23 @@ impl std::fmt::Debug for Vault {
 }
 
 impl Vault {
-    /// Opens the vault in `data_dir` (created 0700 if missing) over `secrets`.
+    /// Opens the vault in `data_dir` (created 0700 if missing) over `secrets`, under the
+    /// passphrase layer ([`secrets::SealedStore`]: a pass-through while the vault has no
+    /// passphrase). A passphrase conversion a killed process left half done is completed
+    /// or rolled back first ([`crate::passphrase::recover`]).
     ///
     /// # Errors
-    /// [`Error::Io`] if the directory cannot be created.
+    /// [`Error::Io`] if the directory cannot be created; an invalid passphrase file; store
+    /// errors of the recovery.
     pub fn open(data_dir: impl AsRef<Path>, secrets: Arc<dyn SecretStore>, clock: Arc<dyn Clock>) -> Result<Self> {
         let dir = data_dir.as_ref();
+        let meta = MetadataFile::open(dir)?;
+        if !secrets.sealing() {
+            crate::passphrase::recover(dir, &*secrets)?;
+        }
+        let secrets = SealedStore::over(dir, secrets);
         let backend = Backend {
-            meta: Box::new(MetadataFile::open(dir)?),
+            meta: Box::new(meta),
             tokens: Box::new(KeyringTokens::new(secrets.clone())),
             secrets,
             home: Box::new(LocalHome {
@@ -152,7 +161,9 @@ impl Vault {
     }
 
     /// Opens team vault `name` as connected in `data_dir` (see [`team::connect`]); the
-    /// engine credential is read from `keyring`. No request is made until the vault is used.
+    /// engine credential is read from `keyring`, under the local vault's passphrase layer
+    /// (this machine's logins are sealed with its other secrets). No request is made until
+    /// the vault is used.
     ///
     /// # Errors
     /// [`Error::VaultNotConnected`], [`Error::InvalidInput`] (a CA file that no longer
@@ -164,6 +175,7 @@ impl Vault {
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
         let dir = data_dir.as_ref();
+        let keyring = SealedStore::over(dir, keyring);
         Ok(Self::with_backend(dir, team::backend(dir, name, keyring)?, clock))
     }
 

@@ -72,6 +72,12 @@ pub trait SecretStore: Send + Sync {
     /// # Errors
     /// [`Error::KeyringUnavailable`] or [`Error::KeyringLocked`].
     fn delete(&self, key: &SecretKey) -> Result<()>;
+
+    /// Whether this store already applies the vault passphrase ([`SealedStore`]), so it is
+    /// not layered twice.
+    fn sealing(&self) -> bool {
+        false
+    }
 }
 
 /// The OS keyring: the Secret Service on Linux, the Keychain on macOS, the Credential
@@ -116,6 +122,9 @@ fn keyring_timeout() -> std::time::Duration {
 
 #[cfg(target_os = "linux")]
 mod secret_service;
+
+mod sealed;
+pub use sealed::SealedStore;
 
 #[cfg(target_os = "linux")]
 impl SecretStore for KeyringStore {
