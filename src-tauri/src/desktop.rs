@@ -196,6 +196,12 @@ pub fn window_destroyed<R: Runtime>(app: &AppHandle<R>) {
                         unsafe { libc::kill(pid, libc::SIGTERM) };
                     }
                 }
+                // Give the heap the window used back to the system.
+                #[cfg(target_env = "gnu")]
+                // SAFETY: malloc_trim only releases free memory at the top of glibc's heaps.
+                unsafe {
+                    libc::malloc_trim(0);
+                }
             });
     }
     #[cfg(not(target_os = "linux"))]

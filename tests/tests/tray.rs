@@ -198,6 +198,54 @@ fn clean(dir: &Path) {
 
 // ---------------------------------------------------------------- tests
 
+/// Issue 12, acceptance 1: the app's clock (debug test clock) moves past the day a
+/// credential becomes due while the app waits in the tray with no window: nothing is
+/// reminded before, and the next check (debug interval) sends the reminder and lists the
+/// credential in the tray, for the local vault and a team vault read under a read-only
+/// policy alike.
+#[test]
+fn the_clock_passing_the_due_day_reminds_with_the_window_closed() {
+    let _serial = serial();
+    let watcher = Watcher::start();
+    let bao = Bao::start();
+    let admin = tempfile::tempdir().expect("admin dir");
+    connect(admin.path(), &bao, &bao.token("tillkey-admin"));
+    add_old(team_at(admin.path()), "team-soon", 0);
+    let data = tempfile::tempdir().expect("data dir");
+    add_old(local_at(data.path()), "till-soon", 0);
+    connect(data.path(), &bao, &bao.token("tillkey-staff"));
+    dunstctl(&["close-all"]);
+
+    // Added now with a 90-day period and the default 14-day lead: due soon from day 76.
+    // The clock starts 6 s before that and runs on.
+    let start = chrono::Utc::now() + chrono::Duration::days(76) - chrono::Duration::seconds(6);
+    let start = start.to_rfc3339();
+    let env = [
+        ("TILLKEY_TEST_NOW", start.as_str()),
+        ("TILLKEY_REMINDER_INTERVAL_SECS", "1"),
+    ];
+    let mut app = App::start(data.path(), &["--hidden"], &env);
+    let (name, path) = watcher.wait_for_item(|| app.assert_running());
+    let item = TrayItem::new(name, path);
+    item.wait_for_entry(&["Nothing due for rotation"]);
+    assert_eq!(dunstctl(&["count", "displayed"]), "0", "reminded before the due day");
+
+    assert_eq!(wait_displayed(), 1);
+    item.wait_for_entry(&["till-soon", "due in"]);
+    item.wait_for_entry(&["team-soon (team shop)", "due in"]);
+    assert!(item.tooltip().contains("2 due soon"), "{}", item.tooltip());
+    let history = common::notifications();
+    assert!(
+        history
+            .iter()
+            .any(|n| n.summary == "2 credentials need rotation" && n.body.contains("team-soon (team shop)")),
+        "{history:?}"
+    );
+    drop(app);
+    clean(data.path());
+    clean_team(admin.path());
+}
+
 /// Issue 12, acceptance 1 and 2: with no window (`--hidden`), a credential overdue in the
 /// local vault and one in a team vault this machine reads under a read-only policy are
 /// reminded in one notification; the tray lists both with the "due" icon; the notification's
