@@ -159,6 +159,44 @@ pub enum Command {
         #[command(subcommand)]
         action: VaultCommand,
     },
+    /// Protect this machine's vault with a passphrase: set, change or remove it. Every
+    /// long-lived secret (client secrets, passwords, tokens you entered, refresh tokens,
+    /// team vault logins) is then encrypted before it reaches the OS keyring; cached
+    /// access tokens stay usable until they expire. The passphrase is read from stdin
+    /// (one line; `change`: the current one, then the new one) or a hidden prompt on a
+    /// terminal (typed twice when new). Exit 1 `wrong_passphrase`; wrong tries wait longer
+    /// each time. Not for a team vault (`--vault NAME` is exit 2).
+    Passphrase {
+        #[command(subcommand)]
+        action: PassphraseCommand,
+    },
+    /// Lock the vault. Without an agent no process keeps the key, so the vault is locked
+    /// whenever no command runs: this says so (exit 0). A locked vault still lists names,
+    /// expiry and rotation status; a command that needs a secret asks for the passphrase on
+    /// a terminal, else exits 3 with `error[locked]`. Exit 2 without a passphrase or with
+    /// `--vault NAME`.
+    Lock,
+    /// Unlock the vault for the session: the key is kept by the Tillkey agent. Without an
+    /// agent it explains that (exit 2); run the command you need in a terminal instead.
+    Unlock,
+    /// Run the local agent of this data dir in the foreground: it keeps the vault open and
+    /// answers `token`, `exec` and `test` over a Unix socket, so a cached token takes a
+    /// few milliseconds. Those commands start it on their own when none answers; it exits
+    /// after 15 minutes without a request. TILLKEY_NO_AGENT=1 keeps the CLI from using or
+    /// starting it. The socket is in $XDG_RUNTIME_DIR/tillkey (else /tmp/tillkey-<uid>),
+    /// directory 0700, socket 0600, and only this user's processes are answered.
+    Agent,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PassphraseCommand {
+    /// Set a passphrase on a vault that has none: its secrets are encrypted (crash-safe:
+    /// a kill at any point leaves them all plain or all encrypted).
+    Set,
+    /// Change the passphrase (current one first); the secrets are not rewritten.
+    Change,
+    /// Remove the passphrase: the secrets are stored unencrypted again.
+    Remove,
 }
 
 #[derive(Subcommand, Debug)]

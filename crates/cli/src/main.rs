@@ -5,9 +5,12 @@
 //! with a hint, exit codes 0 ok, 1 rejected/failed, 2 usage or invalid input, 3 keyring
 //! unavailable or locked, 4 network, 5 rate limited.
 
+mod agent;
+mod agent_client;
 mod args;
 mod input;
 mod output;
+mod passphrase;
 
 use args::{Cli, Command, VaultCommand};
 use clap::Parser;
@@ -106,6 +109,7 @@ async fn token_for(engine: &Engine, name: &str, wait: bool) -> Result<tillkey_co
 }
 
 async fn run(cli: Cli) -> Result<u8, Error> {
+    passphrase::register_prompt();
     match &cli.command {
         Command::Vault { .. } | Command::Providers { .. } => {}
         _ => {
@@ -158,19 +162,26 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             wait,
         } => {
             let name = name.clone();
-            let engine = engine(&cli)?;
-            let mut reports = match (&name, all) {
-                (Some(n), _) => vec![engine.test(n).await?],
-                (None, _) => engine.test_all().await?,
+            let reports = match agent_client::test(&cli, name.as_deref(), wait).await {
+                agent_client::Via::Answer(reports) => reports,
+                agent_client::Via::Failed(code) => return Ok(code),
+                agent_client::Via::Direct => {
+                    let engine = engine(&cli)?;
+                    let mut reports = match (&name, all) {
+                        (Some(n), _) => vec![engine.test(n).await?],
+                        (None, _) => engine.test_all().await?,
+                    };
+                    for r in reports.iter_mut() {
+                        let first = Ok(r.clone());
+                        let limited = |o: &Result<TestReport, Error>| {
+                            let r = o.as_ref().ok()?;
+                            output::rate_limited_for(r).map(|secs| (format!("{}: rate limited", r.credential), secs))
+                        };
+                        *r = waiting(wait, first, || engine.test(&r.credential), limited).await?;
+                    }
+                    reports
+                }
             };
-            for r in reports.iter_mut() {
-                let first = Ok(r.clone());
-                let limited = |o: &Result<TestReport, Error>| {
-                    let r = o.as_ref().ok()?;
-                    output::rate_limited_for(r).map(|secs| (format!("{}: rate limited", r.credential), secs))
-                };
-                *r = waiting(wait, first, || engine.test(&r.credential), limited).await?;
-            }
             if json {
                 match name {
                     Some(_) => output::print_json(&reports[0])?,
@@ -182,9 +193,12 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             Ok(output::test_exit_code(&reports))
         }
         Command::Token { ref name, wait } => {
-            let engine = engine(&cli)?;
-            let token = token_for(&engine, name, wait).await?;
-            println!("{}", token.value.expose_secret());
+            let token = match agent_client::token(&cli, name, wait).await {
+                agent_client::Via::Answer(token) => token,
+                agent_client::Via::Failed(code) => return Ok(code),
+                agent_client::Via::Direct => token_for(&engine(&cli)?, name, wait).await?.value,
+            };
+            println!("{}", token.expose_secret());
             Ok(0)
         }
         Command::Exec {
@@ -194,15 +208,18 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             ref cmd,
         } => {
             input::check_var_name(var)?;
-            let engine = engine(&cli)?;
-            let token = token_for(&engine, name, wait).await?;
+            let token = match agent_client::token(&cli, name, wait).await {
+                agent_client::Via::Answer(token) => token,
+                agent_client::Via::Failed(code) => return Ok(code),
+                agent_client::Via::Direct => token_for(&engine(&cli)?, name, wait).await?.value,
+            };
             let (program, args) = cmd.split_first().ok_or_else(|| Error::InvalidInput {
                 field: "CMD".into(),
                 reason: "no command given".into(),
             })?;
             let status = std::process::Command::new(program)
                 .args(args)
-                .env(var, token.value.expose_secret())
+                .env(var, token.expose_secret())
                 .status()
                 .map_err(|e| Error::InvalidInput {
                     field: "CMD".into(),
@@ -308,12 +325,17 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             output::settings(&settings, json).map(|()| 0)
         }
         Command::Vault { action } => vault_command(cli.data_dir, action),
+        Command::Passphrase { action } => passphrase::command(cli.data_dir, cli.vault.as_deref(), action),
+        Command::Lock => passphrase::lock(cli.data_dir, cli.vault.as_deref()),
+        Command::Unlock => passphrase::unlock(cli.data_dir, cli.vault.as_deref()),
+        Command::Agent => agent::run(cli.data_dir, cli.vault.as_deref()).await,
     }
 }
 
 fn vault_command(data_dir: Option<PathBuf>, action: VaultCommand) -> Result<u8, Error> {
     let dir = tillkey_core::vault::resolve_data_dir(data_dir)?;
-    let keyring: Arc<dyn SecretStore> = Arc::new(KeyringStore);
+    // This machine's engine logins are sealed with the local vault's other secrets.
+    let keyring: Arc<dyn SecretStore> = tillkey_core::vault::secrets::SealedStore::over(&dir, Arc::new(KeyringStore));
     match action {
         VaultCommand::Connect {
             name,

@@ -1,0 +1,143 @@
+//! The client side: connect to the agent of a data dir (checking the directory and the
+//! agent's uid first) and ask it.
+
+use crate::error::AgentError;
+use crate::paths::{check_private_dir, socket_path};
+use crate::proto::{self, RemoteError, Reply, ReplyFrame, Request};
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use std::io::ErrorKind;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+use tillkey_core::TestReport;
+use zeroize::Zeroize;
+
+/// How long a request may take to be written (the agent reads at once).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a token or one test may take to be answered: a token request, a refresh
+/// fallback and an API call at the core's 20 s request timeout each, and the keyring. An
+/// agent that does not answer by then is treated as gone (the caller goes direct).
+/// `test --all` has no limit (hundreds of credentials at the providers' rate limits).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// A connection to a running agent.
+#[derive(Debug)]
+pub struct Client {
+    stream: UnixStream,
+}
+
+/// A token from the agent.
+pub struct TokenAnswer {
+    /// The token.
+    pub value: SecretString,
+    /// When it expires, where known.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What one exchange gives: the agent's answer (its result, or the error it met), or
+/// [`AgentError`] when the exchange itself failed (then the caller may go direct).
+pub type Exchange<T> = Result<Result<T, RemoteError>, AgentError>;
+
+impl Client {
+    /// Connects to the agent of `data_dir` in this D-Bus session. `Ok(None)` when none
+    /// answers (no socket, or a dead agent's socket).
+    ///
+    /// # Errors
+    /// [`AgentError::UnsafeDir`] when the socket directory is not this user's alone,
+    /// [`AgentError::WrongPeer`] when the socket's owner is another user, socket errors.
+    pub fn connect(data_dir: &Path) -> Result<Option<Client>, AgentError> {
+        let path = socket_path(data_dir);
+        if let Some(dir) = path.parent() {
+            match check_private_dir(dir) {
+                Ok(()) => {}
+                Err(AgentError::Io { source, .. }) if source.kind() == ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        let stream = match UnixStream::connect(&path) {
+            Ok(s) => s,
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused) => return Ok(None),
+            Err(e) => return Err(AgentError::io("cannot connect to", &path, e)),
+        };
+        crate::peer::check_same_user(&stream)?;
+        stream
+            .set_write_timeout(Some(WRITE_TIMEOUT))
+            .map_err(|e| AgentError::io("cannot configure", &path, e))?;
+        Ok(Some(Client { stream }))
+    }
+
+    fn ask(&mut self, req: &Request) -> Result<Reply, AgentError> {
+        let limit = (*req != Request::TestAll).then_some(ANSWER_TIMEOUT);
+        self.stream
+            .set_read_timeout(limit)
+            .map_err(|e| AgentError::Gone(e.kind().to_string()))?;
+        proto::write_frame_blocking(&mut self.stream, &req.encode(), proto::MAX_REQUEST)?;
+        let mut bytes = proto::read_frame_blocking(&mut self.stream, proto::MAX_REPLY)?;
+        let frame: Result<ReplyFrame, _> = serde_json::from_slice(&bytes);
+        bytes.zeroize();
+        let frame =
+            frame.map_err(|e| AgentError::Protocol(format!("unreadable reply ({})", proto::json_category(&e))))?;
+        if frame.v != proto::VERSION {
+            return Err(AgentError::Protocol(format!("reply of protocol version {}", frame.v)));
+        }
+        match frame.reply {
+            Reply::BadRequest { reason } => Err(AgentError::Protocol(reason)),
+            r => Ok(r),
+        }
+    }
+
+    /// The agent's process id.
+    ///
+    /// # Errors
+    /// The exchange failed.
+    pub fn ping(&mut self) -> Result<u32, AgentError> {
+        match self.ask(&Request::Ping)? {
+            Reply::Pong { pid, .. } => Ok(pid),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// A valid access token of `name`.
+    ///
+    /// # Errors
+    /// The exchange failed.
+    pub fn token(&mut self, name: &str) -> Exchange<TokenAnswer> {
+        match self.ask(&Request::Token { name: name.into() })? {
+            Reply::Token { token, expires_at } => Ok(Ok(TokenAnswer {
+                value: token.0,
+                expires_at,
+            })),
+            Reply::Error { error } => Ok(Err(error)),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// The connectivity test of `name`.
+    ///
+    /// # Errors
+    /// The exchange failed.
+    pub fn test(&mut self, name: &str) -> Exchange<TestReport> {
+        match self.ask(&Request::Test { name: name.into() })? {
+            Reply::Report { report } => Ok(Ok(report)),
+            Reply::Error { error } => Ok(Err(error)),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// The connectivity test of every credential.
+    ///
+    /// # Errors
+    /// The exchange failed.
+    pub fn test_all(&mut self) -> Exchange<Vec<TestReport>> {
+        match self.ask(&Request::TestAll)? {
+            Reply::Reports { reports } => Ok(Ok(reports)),
+            Reply::Error { error } => Ok(Err(error)),
+            _ => Err(unexpected()),
+        }
+    }
+}
+
+fn unexpected() -> AgentError {
+    AgentError::Protocol("a reply of the wrong kind".into())
+}

@@ -1,0 +1,374 @@
+//! The agent itself: binds the socket, serves requests with one open vault and token
+//! engine, and exits after [`DEFAULT_IDLE`] without a request (or on SIGTERM/SIGINT).
+
+use crate::error::AgentError;
+use crate::memo::{FileSig, Memo};
+use crate::paths::{ensure_private_dir, euid, socket_path};
+use crate::proto::{self, RemoteError, Reply, ReplyFrame, Request, WireToken};
+use secrecy::SecretString;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tillkey_core::{Engine, TokenSource, Vault};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::time::Instant;
+use zeroize::Zeroize;
+
+/// How long the agent waits for a request before it exits: 15 minutes.
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(15 * 60);
+
+/// Debug builds only (tests): the idle time in seconds instead of [`DEFAULT_IDLE`].
+pub const IDLE_ENV: &str = "TILLKEY_AGENT_IDLE_SECS";
+
+/// How long a connected client may take to send a whole request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How [`serve`] runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The vault's data dir.
+    pub data_dir: PathBuf,
+    /// Exit after this long without a request.
+    pub idle: Duration,
+    /// The uid a client must have (this process's effective uid; tests inject another).
+    pub peer_uid: u32,
+}
+
+impl ServeOptions {
+    /// Options for `data_dir`: [`DEFAULT_IDLE`] (in debug builds `TILLKEY_AGENT_IDLE_SECS`
+    /// overrides it) and this user as the only peer.
+    pub fn new(data_dir: PathBuf) -> Self {
+        let mut idle = DEFAULT_IDLE;
+        if cfg!(debug_assertions) {
+            if let Some(s) = std::env::var(IDLE_ENV).ok().and_then(|s| s.parse::<u64>().ok()) {
+                idle = Duration::from_secs(s.max(1));
+            }
+        }
+        ServeOptions {
+            data_dir,
+            idle,
+            peer_uid: euid(),
+        }
+    }
+}
+
+/// How [`serve`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    /// No request for the idle time.
+    Idle,
+    /// SIGTERM or SIGINT.
+    Signalled,
+    /// Another agent already serves this data dir and session.
+    AlreadyRunning,
+}
+
+/// What every connection shares.
+struct State {
+    engine: Engine,
+    metadata: PathBuf,
+    memo: Mutex<Memo>,
+    peer_uid: u32,
+    /// Requests in progress, and when the last one ended.
+    activity: Mutex<(usize, Instant)>,
+}
+
+impl State {
+    fn touch(&self, delta: isize) {
+        let mut a = self.activity.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        a.0 = a.0.saturating_add_signed(delta);
+        a.1 = Instant::now();
+    }
+
+    /// When the agent may exit, or `None` while a request is in progress.
+    fn idle_deadline(&self, idle: Duration) -> Option<Instant> {
+        let a = self.activity.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        (a.0 == 0).then_some(a.1 + idle)
+    }
+
+    fn memo(&self) -> std::sync::MutexGuard<'_, Memo> {
+        self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Runs the agent for `opts.data_dir` until it has been idle for `opts.idle` or is
+/// signalled. A second agent for the same data dir and session returns
+/// [`Served::AlreadyRunning`] at once (a lock file beside the socket decides).
+///
+/// Needs a Tokio runtime with I/O, time and signals enabled.
+///
+/// # Errors
+/// An unsafe socket directory, socket or lock file errors, and the vault's own errors when
+/// it cannot be opened.
+pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
+    let path = socket_path(&opts.data_dir);
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        // `/tmp` or `$XDG_RUNTIME_DIR` must exist already; never create the latter.
+        if !parent.is_dir() {
+            return Err(AgentError::io(
+                "cannot use",
+                parent,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
+        }
+    }
+    ensure_private_dir(&dir)?;
+    let lock_path = path.with_extension("lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| AgentError::io("cannot open", &lock_path, e))?;
+    let _ = lock.set_permissions(std::fs::Permissions::from_mode(0o600));
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Ok(Served::AlreadyRunning),
+        Err(std::fs::TryLockError::Error(e)) => return Err(AgentError::io("cannot lock", &lock_path, e)),
+    }
+    // Open the vault before binding, so clients never reach an agent that cannot serve.
+    let vault = Vault::open_default(Some(opts.data_dir.clone()))?;
+    let metadata = Vault::metadata_path(vault.data_dir());
+    let engine = Engine::new(Arc::new(vault));
+
+    // The lock is held: any socket file left there is a dead agent's.
+    match std::fs::remove_file(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(AgentError::io("cannot remove the stale socket", &path, e)),
+    }
+    let listener = UnixListener::bind(&path).map_err(|e| AgentError::io("cannot listen on", &path, e))?;
+    // The directory is 0700 already; the socket is 0600 as well.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| AgentError::io("cannot restrict", &path, e))?;
+    let ours = std::fs::metadata(&path).map(|m| m.ino()).ok();
+
+    let state = Arc::new(State {
+        engine,
+        metadata,
+        memo: Mutex::new(Memo::default()),
+        peer_uid: opts.peer_uid,
+        activity: Mutex::new((0, Instant::now())),
+    });
+    let mut term = signal(SignalKind::terminate()).map_err(|e| AgentError::io("cannot handle SIGTERM in", &path, e))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| AgentError::io("cannot handle SIGINT in", &path, e))?;
+    let ended = loop {
+        let deadline = state.idle_deadline(opts.idle);
+        let idle = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        };
+        tokio::select! {
+            accepted = listener.accept() => {
+                if let Ok((stream, _)) = accepted {
+                    state.touch(1);
+                    let s = state.clone();
+                    tokio::spawn(async move {
+                        connection(&s, stream).await;
+                        s.touch(-1);
+                    });
+                }
+            }
+            () = idle => {
+                if deadline.is_some_and(|d| d <= Instant::now()) && state.idle_deadline(opts.idle).is_some_and(|d| d <= Instant::now()) {
+                    break Served::Idle;
+                }
+            }
+            _ = term.recv() => break Served::Signalled,
+            _ = int.recv() => break Served::Signalled,
+        }
+    };
+    // Remove the socket only if it is still ours (never a successor's).
+    if ours.is_some() && std::fs::metadata(&path).map(|m| m.ino()).ok() == ours {
+        let _ = std::fs::remove_file(&path);
+    }
+    drop(lock);
+    Ok(ended)
+}
+
+/// Serves one connection: the peer's uid first, then requests until the client closes.
+async fn connection(state: &State, mut stream: UnixStream) {
+    if crate::peer::check_peer(&stream, state.peer_uid).is_err() {
+        // Not this user: not a byte is read or written.
+        return;
+    }
+    loop {
+        let frame =
+            match tokio::time::timeout(REQUEST_TIMEOUT, proto::read_frame(&mut stream, proto::MAX_REQUEST)).await {
+                Ok(Ok(Some(f))) => f,
+                Ok(Ok(None)) | Ok(Err(_)) | Err(_) => return,
+            };
+        let reply = match Request::parse(&frame) {
+            Ok(req) => answer(state, req).await,
+            Err(e) => Reply::BadRequest { reason: e.to_string() },
+        };
+        let frame = ReplyFrame {
+            v: proto::VERSION,
+            reply,
+        };
+        let Ok(mut bytes) = serde_json::to_vec(&frame) else {
+            return;
+        };
+        let written = proto::write_frame(&mut stream, &bytes, proto::MAX_REPLY).await;
+        bytes.zeroize();
+        if written.is_err() {
+            return;
+        }
+    }
+}
+
+fn failed(e: &tillkey_core::Error) -> Reply {
+    Reply::Error {
+        error: RemoteError::from(e),
+    }
+}
+
+async fn answer(state: &State, req: Request) -> Reply {
+    match req {
+        Request::Ping => Reply::Pong {
+            pid: std::process::id(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        Request::Token { name } => match token(state, &name).await {
+            Ok((token, expires_at)) => Reply::Token {
+                token: WireToken(token),
+                expires_at,
+            },
+            Err(e) => failed(&e),
+        },
+        Request::Test { name } => match state.engine.test(&name).await {
+            Ok(report) => Reply::Report { report },
+            Err(e) => failed(&e),
+        },
+        Request::TestAll => match state.engine.test_all().await {
+            Ok(reports) => Reply::Reports { reports },
+            Err(e) => failed(&e),
+        },
+    }
+}
+
+type Token = (SecretString, Option<chrono::DateTime<chrono::Utc>>);
+
+/// A token from memory while the metadata file is unchanged, else from the engine (which
+/// reads the file, the keyring cache, or the provider), kept in memory for next time.
+async fn token(state: &State, name: &str) -> Result<Token, tillkey_core::Error> {
+    let now = || state.engine.vault().clock().now();
+    let sig = FileSig::of(&state.metadata);
+    if let Some(sig) = sig {
+        if let Some(hit) = state.memo().get(name, sig, now()) {
+            return Ok(hit);
+        }
+    }
+    let t = state.engine.token(name).await?;
+    let Some(sig) = sig else {
+        return Ok((t.value, t.expires_at));
+    };
+    // When to stop using the copy: a static token at its stated expiry; a cached or
+    // fetched one at the renewal time the vault recorded for exactly this token.
+    let renew_at = match t.source {
+        TokenSource::Static => Some(t.expires_at),
+        _ => {
+            let vault = state.engine.vault().clone();
+            let n = name.to_string();
+            let info = tokio::task::spawn_blocking(move || vault.record(&n).ok().and_then(|r| r.token))
+                .await
+                .ok()
+                .flatten();
+            info.filter(|i| Some(i.expires_at) == t.expires_at)
+                .map(|i| Some(i.renew_at))
+        }
+    };
+    if let Some(renew_at) = renew_at {
+        let mut memo = state.memo();
+        memo.prune(Some(sig));
+        memo.put(name, sig, t.value.clone(), t.expires_at, renew_at);
+    }
+    Ok((t.value, t.expires_at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixStream as StdStream;
+    use tillkey_core::{MemoryStore, SystemClock};
+
+    fn state(dir: &Path, peer_uid: u32) -> State {
+        let vault = Vault::open(dir, Arc::new(MemoryStore::new()), Arc::new(SystemClock)).unwrap();
+        State {
+            engine: Engine::new(Arc::new(vault)),
+            metadata: Vault::metadata_path(dir),
+            memo: Mutex::new(Memo::default()),
+            peer_uid,
+            activity: Mutex::new((0, Instant::now())),
+        }
+    }
+
+    fn ask(client: &mut StdStream, req: &Request) -> Result<ReplyFrame, AgentError> {
+        proto::write_frame_blocking(client, &req.encode(), proto::MAX_REQUEST)?;
+        let bytes = proto::read_frame_blocking(client, proto::MAX_REPLY)?;
+        serde_json::from_slice(&bytes).map_err(|e| AgentError::Protocol(e.to_string()))
+    }
+
+    /// The agent's connection handler over a socketpair: this user is answered; with
+    /// another uid injected as the expected one, the same client gets no byte back.
+    #[tokio::test]
+    async fn a_client_of_another_uid_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for (expected, answered) in [(euid(), true), (euid().wrapping_add(1), false)] {
+            let st = Arc::new(state(dir.path(), expected));
+            let (server, client) = StdStream::pair().unwrap();
+            server.set_nonblocking(true).unwrap();
+            let server = UnixStream::from_std(server).unwrap();
+            let s = st.clone();
+            let serving = tokio::spawn(async move { connection(&s, server).await });
+            let mut client = client;
+            let reply = tokio::task::spawn_blocking(move || ask(&mut client, &Request::Ping))
+                .await
+                .unwrap();
+            serving.await.unwrap();
+            match (answered, reply) {
+                (
+                    true,
+                    Ok(ReplyFrame {
+                        reply: Reply::Pong { pid, .. },
+                        ..
+                    }),
+                ) => assert_eq!(pid, std::process::id()),
+                (false, Err(AgentError::Gone(_))) => {}
+                (a, r) => panic!("expected answered={a}, got {r:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bad_request_is_answered_as_such_and_a_missing_name_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Arc::new(state(dir.path(), euid()));
+        let (server, client) = StdStream::pair().unwrap();
+        server.set_nonblocking(true).unwrap();
+        let server = UnixStream::from_std(server).unwrap();
+        let s = st.clone();
+        let serving = tokio::spawn(async move { connection(&s, server).await });
+        let replies = tokio::task::spawn_blocking(move || {
+            let mut client = client;
+            proto::write_frame_blocking(&mut client, b"{\"v\":1,\"op\":\"reveal\"}", proto::MAX_REQUEST).unwrap();
+            let bad: ReplyFrame =
+                serde_json::from_slice(&proto::read_frame_blocking(&mut client, proto::MAX_REPLY).unwrap()).unwrap();
+            let missing = ask(&mut client, &Request::Token { name: "nope".into() }).unwrap();
+            (bad, missing)
+        })
+        .await
+        .unwrap();
+        serving.await.unwrap();
+        assert!(matches!(replies.0.reply, Reply::BadRequest { .. }), "{:?}", replies.0);
+        match replies.1.reply {
+            Reply::Error { error } => assert_eq!((error.code.as_str(), error.exit), ("not_found", 2)),
+            r => panic!("{r:?}"),
+        }
+    }
+}

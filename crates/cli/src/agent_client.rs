@@ -1,0 +1,167 @@
+//! The CLI's side of the local agent: `token`, `exec` and `test` ask the agent of the data
+//! dir when one answers, start one (detached) for the next command when none does, and
+//! go direct whenever the agent is off (`TILLKEY_NO_AGENT=1`), not for this vault (a team
+//! vault), or gone mid-request. What the agent answers is printed by the same output code
+//! as the direct path, so output and exit codes are the same byte for byte.
+
+use crate::args::Cli;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use tillkey_agent::proto::RemoteError;
+use tillkey_agent::{Client, Exchange};
+use tillkey_core::vault::team::LOCAL_VAULT;
+use tillkey_core::{TestReport, Vault};
+
+/// What asking the agent gave.
+pub enum Via<T> {
+    /// The agent's answer.
+    Answer(T),
+    /// The agent met an error, already printed: exit with this code.
+    Failed(u8),
+    /// No agent (or it went away): do it directly.
+    Direct,
+}
+
+/// A client of this command's agent, or `None` to go direct. With no agent answering, one
+/// is started for the commands that follow.
+fn client(cli: &Cli) -> Option<Client> {
+    if tillkey_agent::disabled() || cli.vault.as_deref().is_some_and(|v| v != LOCAL_VAULT) {
+        return None;
+    }
+    let dir = tillkey_core::vault::resolve_data_dir(cli.data_dir.clone()).ok()?;
+    if !Vault::exists_in(&dir) {
+        return None;
+    }
+    match Client::connect(&dir) {
+        Ok(Some(c)) => Some(c),
+        Ok(None) => {
+            start(&dir);
+            None
+        }
+        // An unsafe socket directory or another user's socket: never talk to it.
+        Err(_) => None,
+    }
+}
+
+/// Starts `tillkey --data-dir DIR agent` in its own session with stdio on /dev/null, and
+/// does not wait for it: this command goes direct, the next finds the agent.
+fn start(dir: &Path) {
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut cmd = Command::new(exe);
+    cmd.arg("--data-dir")
+        .arg(dir)
+        .arg("agent")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setsid is async-signal-safe and touches no memory of this process; it
+        // detaches the agent from this terminal and process group.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+    }
+    // A child that exits before this process does stays a zombie only until then.
+    let _ = cmd.spawn();
+}
+
+/// Prints an agent's error as `output::error` prints a core error.
+fn print_error(e: &RemoteError) {
+    eprintln!("error[{}]: {}", e.code, e.message);
+    if let Some(h) = &e.hint {
+        eprintln!("  hint: {h}");
+    }
+}
+
+/// The exchange's outcome as a [`Via`]: an error is printed here.
+fn settle<T>(x: Exchange<T>) -> Via<T> {
+    match x {
+        Ok(Ok(t)) => Via::Answer(t),
+        Ok(Err(e)) => {
+            print_error(&e);
+            Via::Failed(e.exit)
+        }
+        Err(_) => Via::Direct,
+    }
+}
+
+/// A token's rate limit, for `crate::waiting` (as `token_limited` on the direct path).
+fn limited<T>(x: &Exchange<T>) -> Option<(String, u64)> {
+    match x {
+        Ok(Err(RemoteError {
+            rate_limit: Some(r), ..
+        })) => Some((format!("{} rate limit reached", r.provider), r.retry_after_secs)),
+        _ => None,
+    }
+}
+
+/// `tillkey token` / `exec`: a token of `name` through the agent, waiting out rate
+/// limits with `--wait`.
+pub async fn token(cli: &Cli, name: &str, wait: bool) -> Via<secrecy::SecretString> {
+    let Some(mut c) = client(cli) else {
+        return Via::Direct;
+    };
+    let first = c.token(name);
+    let x = crate::waiting(
+        wait,
+        first,
+        || {
+            let again = c.token(name);
+            async move { again }
+        },
+        limited,
+    )
+    .await;
+    match settle(x) {
+        Via::Answer(t) => Via::Answer(t.value),
+        Via::Failed(code) => Via::Failed(code),
+        Via::Direct => Via::Direct,
+    }
+}
+
+/// `tillkey test NAME | --all`: the reports through the agent, each rate-limited one
+/// tested again with `--wait` as on the direct path.
+pub async fn test(cli: &Cli, name: Option<&str>, wait: bool) -> Via<Vec<TestReport>> {
+    let Some(mut c) = client(cli) else {
+        return Via::Direct;
+    };
+    let first = match name {
+        Some(n) => c.test(n).map(|r| r.map(|r| vec![r])),
+        None => c.test_all(),
+    };
+    let mut reports = match settle(first) {
+        Via::Answer(r) => r,
+        Via::Failed(code) => return Via::Failed(code),
+        Via::Direct => return Via::Direct,
+    };
+    for r in reports.iter_mut() {
+        let cred = r.credential.clone();
+        let report_limited = |o: &Exchange<TestReport>| {
+            let r = o.as_ref().ok()?.as_ref().ok()?;
+            crate::output::rate_limited_for(r).map(|secs| (format!("{}: rate limited", r.credential), secs))
+        };
+        let x = crate::waiting(
+            wait,
+            Ok(Ok(r.clone())),
+            || {
+                let again = c.test(&cred);
+                async move { again }
+            },
+            report_limited,
+        )
+        .await;
+        match settle(x) {
+            Via::Answer(again) => *r = again,
+            Via::Failed(code) => return Via::Failed(code),
+            Via::Direct => return Via::Direct,
+        }
+    }
+    Via::Answer(reports)
+}
