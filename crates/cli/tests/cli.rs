@@ -13,6 +13,8 @@ use tillkey_core::{KeyringStore, SecretKey, SecretStore, SystemClock, Vault};
 fn tillkey(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("tillkey").expect("tillkey binary");
     c.arg("--data-dir").arg(dir).env_remove("TILLKEY_DATA_DIR");
+    // No local agent: parallel tests must never leave one behind (tests/agent.rs tests it).
+    c.env("TILLKEY_NO_AGENT", "1");
     c
 }
 
@@ -232,6 +234,7 @@ fn remove_deletes_every_keyring_entry() {
 fn providers_lists_every_kind_with_its_fields() {
     let out = Command::cargo_bin("tillkey")
         .unwrap()
+        .env("TILLKEY_NO_AGENT", "1")
         .args(["providers", "--json"])
         .output()
         .unwrap();
@@ -269,6 +272,7 @@ fn data_dir_comes_from_the_environment_too() {
     let dir = tempfile::tempdir().unwrap();
     Command::cargo_bin("tillkey")
         .unwrap()
+        .env("TILLKEY_NO_AGENT", "1")
         .env("TILLKEY_DATA_DIR", dir.path())
         .args(["add", "envshop", "--provider", "bearer"])
         .write_stdin("token=t\n")

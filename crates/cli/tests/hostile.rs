@@ -243,6 +243,8 @@ impl Tk {
     fn command(&self) -> assert_cmd::Command {
         let mut c = assert_cmd::Command::cargo_bin("tillkey").expect("tillkey binary");
         c.arg("--data-dir").arg(self.path()).env_remove("TILLKEY_DATA_DIR");
+        // No local agent: parallel tests must never leave one behind (tests/agent.rs tests it).
+        c.env("TILLKEY_NO_AGENT", "1");
         for v in PROXY_VARS {
             c.env_remove(v);
         }
@@ -769,6 +771,7 @@ fn case09_broken_pipe_ends_quietly() {
         .arg(&bin)
         .arg(tk.path())
         .env_remove("TILLKEY_DATA_DIR")
+        .env("TILLKEY_NO_AGENT", "1")
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run sh");

@@ -45,6 +45,7 @@ fn locked_keyring_is_a_clear_error_not_a_hang() {
         .env("HOME", home.path())
         .env("HOME_DIR", home.path())
         .env("BIN", &bin)
+        .env("TILLKEY_NO_AGENT", "1")
         .env("DATA", dir.path())
         .output()
         .expect("dbus-run-session and gnome-keyring are installed by scripts/setup.sh");

@@ -92,6 +92,8 @@ impl Machine {
                 c
             }
         };
+        // No local agent: parallel tests must never leave one behind (tests/agent.rs tests it).
+        cmd.env("TILLKEY_NO_AGENT", "1");
         let mut child = cmd
             .arg("--data-dir")
             .arg(self.dir.path())

@@ -172,6 +172,8 @@ impl Driver {
         let child = Command::new(&binary)
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("TILLKEY_DATA_DIR", data_dir)
+            // No local agent from anything these tests start: none may be left behind.
+            .env("TILLKEY_NO_AGENT", "1")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out)

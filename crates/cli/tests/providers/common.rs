@@ -82,6 +82,8 @@ impl Tk {
     pub fn command(&self) -> Command {
         let mut c = Command::new(BIN);
         c.arg("--data-dir").arg(self.path()).env_remove("TILLKEY_DATA_DIR");
+        // No local agent: parallel tests must never leave one behind (tests/agent.rs tests it).
+        c.env("TILLKEY_NO_AGENT", "1");
         c
     }
 
