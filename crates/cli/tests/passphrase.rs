@@ -1,0 +1,237 @@
+//! The vault passphrase against the real keyring (run under `scripts/with-keyring.sh`) and
+//! the provider simulators:
+//! - `passphrase set`: no long-lived secret is left in plain text in the keyring
+//!   (`secret-tool search --all`), nor in any file of the data dir;
+//! - locked (no agent, no terminal): `token` of a credential without a valid cached token,
+//!   `exec` and `test` exit 3 with `error[locked]`; a cached access token stays usable;
+//!   `list` and `show` work; on a terminal the passphrase is asked for that one call;
+//! - wrong passphrase: exit 1 `wrong_passphrase`, nothing changed;
+//! - `change` rewrites no secret; `remove` restores the plain entries;
+//! - `lock`, `unlock`, `--vault NAME lock` and bad input.
+
+#[path = "providers/common.rs"]
+mod common;
+#[path = "support/secret_tool.rs"]
+mod secret_tool;
+
+use common::{Cred, Kind, Out, Tk};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+use tillkey_sim::{ProviderSim, SimConfig};
+
+/// `tillkey ARGS` with `stdin`, never through an agent (these tests are of the direct path).
+fn run(tk: &Tk, args: &[&str], stdin: &str) -> Out {
+    let started = Instant::now();
+    let mut child = tk
+        .command()
+        .env("TILLKEY_NO_AGENT", "1")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tillkey");
+    let _ = child.stdin.take().expect("stdin").write_all(stdin.as_bytes());
+    let o = child.wait_with_output().expect("wait for tillkey");
+    let out = Out {
+        args: args.iter().map(|s| s.to_string()).collect(),
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    };
+    tk.record(&out, args.first() != Some(&"token"));
+    out
+}
+
+/// `tillkey ARGS` on a pseudo-terminal (`script`), typing `typed` into it.
+fn run_on_tty(tk: &Tk, args: &[&str], typed: &str) -> Out {
+    let mut line = format!(
+        "{} --data-dir {}",
+        common::BIN,
+        tk.path().to_str().expect("UTF-8 temp path")
+    );
+    for a in args {
+        line.push(' ');
+        line.push_str(a);
+    }
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("TILLKEY_NO_AGENT", "1")
+        .env_remove("TILLKEY_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) is installed");
+    let _ = child.stdin.take().expect("stdin").write_all(typed.as_bytes());
+    let o = child.wait_with_output().expect("wait for script");
+    Out {
+        args: args.iter().map(|s| s.to_string()).collect(),
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        elapsed: std::time::Duration::ZERO,
+    }
+}
+
+#[track_caller]
+fn assert_error(out: &Out, code: i32, error: &str) {
+    out.code(code);
+    assert!(
+        out.stderr.contains(&format!("error[{error}]")) && out.stderr.contains("hint:"),
+        "expected error[{error}] with a hint\n{}",
+        out.both()
+    );
+}
+
+/// Every keyring item of this data dir's vault (the session keyring is shared with other
+/// tests, so only this vault's id prefix counts).
+fn vault_items(tk: &Tk) -> Vec<secret_tool::Item> {
+    let prefix = format!("{}/", tk.meta()["vault_id"].as_str().expect("vault id"));
+    secret_tool::search(Command::new("secret-tool"))
+        .into_iter()
+        .filter(|i| i.account.starts_with(&prefix))
+        .collect()
+}
+
+/// The canary scan: with the passphrase set, every item of the vault is sealed except
+/// cached access tokens (documented: usable while locked), and none holds a secret.
+#[track_caller]
+fn assert_sealed(tk: &Tk, creds: &[&Cred]) {
+    let items = vault_items(tk);
+    assert!(!items.is_empty());
+    for i in &items {
+        assert!(
+            i.account.ends_with(".sealed") || i.account.ends_with("/_access_token"),
+            "plain long-lived entry {} while a passphrase is set",
+            i.account
+        );
+        for c in creds {
+            for s in c.secret_values() {
+                assert!(!i.secret.contains(&s), "{} holds a secret of {}", i.account, c.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn passphrase_seals_every_long_lived_secret_and_locked_refuses_them() {
+    let cfg = SimConfig::default().with_rate_limit(None);
+    let oauth = common::start(ProviderSim::Oauth2, cfg.clone());
+    let chimpy = common::start(ProviderSim::Chimpy, cfg);
+    let pay = common::register(Kind::Oauth2Post, &oauth, "pay");
+    let bear = common::register(Kind::Bearer, &oauth, "bear");
+    let chimp = common::register(Kind::ChimpyOffline, &chimpy, "chimp");
+    let tk = Tk::new();
+    for c in [&pay, &bear, &chimp] {
+        tk.add(c);
+    }
+    let pay_token = run(&tk, &["token", "pay"], "").code(0).stdout.clone();
+    run(&tk, &["token", "chimp"], "").code(0);
+    let bear_token = bear.secret("token").to_string();
+
+    // Bad input changes nothing.
+    assert_error(&run(&tk, &["passphrase", "set"], ""), 2, "invalid_input");
+    assert_error(&run(&tk, &["passphrase", "set"], "a\nb\n"), 2, "invalid_input");
+    assert_error(&run(&tk, &["lock"], ""), 2, "invalid_input");
+    assert!(!tk.path().join("passphrase.json").exists());
+
+    let set = run(&tk, &["passphrase", "set"], "correct horse\n");
+    set.code(0);
+    let file = tk.path().join("passphrase.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "passphrase.json is private");
+    }
+    assert_sealed(&tk, &[&pay, &bear, &chimp]);
+    assert!(
+        vault_items(&tk)
+            .iter()
+            .any(|i| i.account.ends_with("/_refresh_token.sealed")),
+        "the refresh token is sealed too"
+    );
+    let files = tk.files_text();
+    for s in [&pay, &bear, &chimp].iter().flat_map(|c| c.secret_values()) {
+        assert!(!files.contains(&s), "a secret in a data dir file");
+    }
+    assert!(!files.contains("correct horse"), "the passphrase in a data dir file");
+
+    // Locked: no agent, no terminal.
+    assert_eq!(
+        run(&tk, &["token", "pay"], "").code(0).stdout,
+        pay_token,
+        "a cached access token stays usable while locked"
+    );
+    assert_error(&run(&tk, &["token", "bear"], ""), 3, "locked");
+    assert_error(&run(&tk, &["exec", "bear", "--", "true"], ""), 3, "locked");
+    assert_error(&run(&tk, &["test", "pay"], ""), 3, "locked");
+    run(&tk, &["list"], "").code(0);
+    run(&tk, &["show", "bear", "--json"], "").code(0);
+    let lock = run(&tk, &["lock"], "");
+    lock.code(0);
+    assert!(lock.stdout.contains("locked"), "{}", lock.both());
+    assert_error(&run(&tk, &["--vault", "team", "lock"], ""), 2, "invalid_input");
+    assert_error(
+        &run(&tk, &["--vault", "team", "passphrase", "change"], "a\nb\n"),
+        2,
+        "invalid_input",
+    );
+    let unlock = run(&tk, &["unlock"], "");
+    unlock.code(2);
+    assert!(unlock.stderr.contains("agent"), "{}", unlock.both());
+
+    // On a terminal the passphrase opens the vault for that one call.
+    let tty = run_on_tty(&tk, &["token", "bear"], "correct horse\n");
+    assert!(
+        tty.code == 0 && tty.stdout.contains(&bear_token),
+        "token on a terminal\n{}",
+        tty.both()
+    );
+    let tty = run_on_tty(
+        &tk,
+        &["exec", "bear", "--", "sh", "-c", "'test -n \"$TILLKEY_TOKEN\"'"],
+        "correct horse\n",
+    );
+    assert_eq!(tty.code, 0, "exec on a terminal\n{}", tty.both());
+    assert_sealed(&tk, &[&pay, &bear, &chimp]);
+
+    // A wrong passphrase: exit 1, nothing changed.
+    let before = vault_items(&tk);
+    assert_error(
+        &run(&tk, &["passphrase", "change"], "wrong\nnew one\n"),
+        1,
+        "wrong_passphrase",
+    );
+    assert_error(
+        &run(&tk, &["passphrase", "remove"], "wrong again\n"),
+        1,
+        "wrong_passphrase",
+    );
+    assert_eq!(vault_items(&tk), before);
+
+    // Change: only the key is re-wrapped.
+    run(&tk, &["passphrase", "change"], "correct horse\nbattery staple\n").code(0);
+    assert_eq!(vault_items(&tk), before, "change rewrites no secret");
+    let tty = run_on_tty(&tk, &["token", "bear"], "battery staple\n");
+    assert!(tty.code == 0 && tty.stdout.contains(&bear_token), "{}", tty.both());
+    assert_error(&run(&tk, &["passphrase", "set"], "x\n"), 2, "invalid_input");
+
+    // Remove: plain again, everything works without a passphrase.
+    run(&tk, &["passphrase", "remove"], "battery staple\n").code(0);
+    assert!(!file.exists());
+    assert!(vault_items(&tk).iter().all(|i| !i.account.ends_with(".sealed")));
+    assert_eq!(tk.keyring("bear", "token").as_deref(), Some(bear_token.as_str()));
+    assert_eq!(run(&tk, &["token", "bear"], "").code(0).stdout.trim(), bear_token);
+    run(&tk, &["test", "pay"], "").code(0);
+    assert_error(&run(&tk, &["passphrase", "remove"], "x\n"), 2, "invalid_input");
+
+    let transcript = tk.transcript();
+    for s in [&pay, &bear, &chimp].iter().flat_map(|c| c.secret_values()) {
+        assert!(!transcript.contains(&s), "a secret in the CLI's output");
+    }
+    assert!(!transcript.contains("correct horse") && !transcript.contains("battery staple"));
+}
