@@ -7,8 +7,12 @@
 //!   `list` and `show` work; on a terminal the passphrase is asked for that one call;
 //! - wrong passphrase: exit 1 `wrong_passphrase`, nothing changed;
 //! - `change` rewrites no secret; `remove` restores the plain entries;
-//! - `lock`, `unlock`, `--vault NAME lock` and bad input.
+//! - `lock`, `unlock`, `--vault NAME lock` and bad input;
+//! - this machine's team vault login (real OpenBao) is sealed with the local vault: a team
+//!   vault is locked with it and opens on a terminal with the passphrase.
 
+#[path = "support/bao.rs"]
+mod bao;
 #[path = "providers/common.rs"]
 mod common;
 #[path = "support/secret_tool.rs"]
@@ -234,4 +238,61 @@ fn passphrase_seals_every_long_lived_secret_and_locked_refuses_them() {
         assert!(!transcript.contains(&s), "a secret in the CLI's output");
     }
     assert!(!transcript.contains("correct horse") && !transcript.contains("battery staple"));
+}
+
+#[test]
+fn team_vault_logins_are_sealed_with_the_local_vault() {
+    let bao = bao::Bao::start();
+    let engine_token = bao.token("tillkey-admin");
+    let tk = Tk::new();
+    run(
+        &tk,
+        &["vault", "connect", "team", "--address", &bao.addr],
+        &format!("token={engine_token}\n"),
+    )
+    .code(0);
+    let team_secret = "canary-team-token-Vb41";
+    run(
+        &tk,
+        &["--vault", "team", "add", "t1", "--provider", "bearer"],
+        &format!("token={team_secret}\n"),
+    )
+    .code(0);
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tk.path().join("team-vaults.json")).expect("team-vaults.json")).unwrap();
+    let login_prefix = format!(
+        "team-vault/{}/",
+        cfg["vaults"][0]["id"].as_str().expect("connection id")
+    );
+    let logins = || -> Vec<secret_tool::Item> {
+        secret_tool::search(Command::new("secret-tool"))
+            .into_iter()
+            .filter(|i| i.account.starts_with(&login_prefix))
+            .collect()
+    };
+    assert!(logins().iter().any(|i| i.secret == engine_token), "plain login before");
+
+    run(&tk, &["passphrase", "set"], "team pass\n").code(0);
+    let sealed = logins();
+    assert!(!sealed.is_empty());
+    for i in &sealed {
+        assert!(i.account.ends_with(".sealed"), "{} is plain", i.account);
+        assert!(
+            !i.secret.contains(&engine_token),
+            "{} holds the engine token",
+            i.account
+        );
+    }
+    assert_error(&run(&tk, &["--vault", "team", "token", "t1"], ""), 3, "locked");
+    let tty = run_on_tty(&tk, &["--vault", "team", "token", "t1"], "team pass\n");
+    assert!(tty.code == 0 && tty.stdout.contains(team_secret), "{}", tty.both());
+
+    run(&tk, &["passphrase", "remove"], "team pass\n").code(0);
+    assert!(logins().iter().any(|i| i.secret == engine_token), "plain login again");
+    assert_eq!(
+        run(&tk, &["--vault", "team", "token", "t1"], "").code(0).stdout.trim(),
+        team_secret
+    );
+    run(&tk, &["vault", "disconnect", "team"], "").code(0);
+    assert!(logins().is_empty());
 }
