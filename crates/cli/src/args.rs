@@ -176,8 +176,9 @@ pub enum Command {
     /// a terminal, else exits 3 with `error[locked]`. Exit 2 without a passphrase or with
     /// `--vault NAME`.
     Lock,
-    /// Unlock the vault for the session: the key is kept by the Tillkey agent. Without an
-    /// agent it explains that (exit 2); run the command you need in a terminal instead.
+    /// Unlock the vault for the session, which needs an agent that keeps the key; while none
+    /// does, this explains it (exit 2): run the command you need in a terminal instead, which
+    /// asks for the passphrase for that one call.
     Unlock,
     /// Run the local agent of this data dir in the foreground: it keeps the vault open and
     /// answers `token`, `exec` and `test` over a Unix socket, so a cached token takes a

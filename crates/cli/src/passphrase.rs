@@ -190,8 +190,9 @@ pub fn lock(data_dir: Option<PathBuf>, vault: Option<&str>) -> Result<u8, Error>
     Ok(0)
 }
 
-/// `tillkey unlock` without an agent: a key unlocked here would die with this process,
-/// so it explains what to do instead.
+/// `tillkey unlock` while no agent keeps keys: a key unlocked here would die with this
+/// process, so it explains what to do instead. (The agent's unlock replaces this: it calls
+/// `tillkey_core::passphrase::unlock` and keeps the key.)
 ///
 /// # Errors
 /// Always: [`Error::InvalidInput`] (no passphrase) or [`Error::Unsupported`] (no agent).
@@ -202,9 +203,8 @@ pub fn unlock(data_dir: Option<PathBuf>, vault: Option<&str>) -> Result<u8, Erro
         return Err(no_passphrase());
     }
     Err(Error::Unsupported(
-        "unlocking keeps the key in the Tillkey agent for the session, and no agent is running for this data dir. \
-         Start one with `tillkey agent` (or unset TILLKEY_NO_AGENT), or run the command you need in a terminal: \
-         it asks for the passphrase for that one call."
+        "unlocking for the session needs a Tillkey agent that keeps the vault's key, and none does for this data \
+         dir. Run the command you need in a terminal instead: it asks for the passphrase for that one call."
             .into(),
     ))
 }
