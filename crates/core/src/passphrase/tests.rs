@@ -366,5 +366,9 @@ fn hostile_files_are_refused_before_any_work() {
         let r = unlock(&f.dir, &pass("pw"));
         assert!(matches!(r, Err(Error::PassphraseFileInvalid { .. })), "{field}: {r:?}");
         assert_eq!(r.unwrap_err().code(), "corrupt_metadata");
+        let v = f.vault();
+        assert_eq!(v.list().unwrap().len(), 1, "names still read");
+        let s = v.secret("shop", "token");
+        assert!(matches!(s, Err(Error::PassphraseFileInvalid { .. })), "{field}: {s:?}");
     }
 }
