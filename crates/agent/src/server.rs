@@ -132,7 +132,8 @@ pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
     // Open the vault before binding, so clients never reach an agent that cannot serve.
     let vault = Vault::open_default(Some(opts.data_dir.clone()))?;
     let metadata = Vault::metadata_path(vault.data_dir());
-    let engine = Engine::new(Arc::new(vault));
+    // A fresh token is answered first and cached after (the agent's runtime outlives it).
+    let engine = Engine::new(Arc::new(vault)).answer_first();
 
     // The lock is held: any socket file left there is a dead agent's.
     match std::fs::remove_file(&path) {
@@ -268,11 +269,13 @@ async fn token(state: &State, name: &str) -> Result<Token, tillkey_core::Error> 
     let Some(sig) = sig else {
         return Ok((t.value, t.expires_at));
     };
-    // When to stop using the copy: a static token at its stated expiry; a cached or
-    // fetched one at the renewal time the vault recorded for exactly this token.
+    // When to stop using the copy: a static token at its stated expiry; a cached one at
+    // the renewal time the vault recorded for exactly this token. A token just fetched is
+    // being cached in the background (the file will change): the next request reads it.
     let renew_at = match t.source {
         TokenSource::Static => Some(t.expires_at),
-        _ => {
+        TokenSource::Fetched | TokenSource::Refreshed => None,
+        TokenSource::Cached => {
             let vault = state.engine.vault().clone();
             let n = name.to_string();
             let info = tokio::task::spawn_blocking(move || vault.record(&n).ok().and_then(|r| r.token))

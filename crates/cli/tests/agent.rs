@@ -201,6 +201,17 @@ fn the_first_command_starts_the_agent_and_the_next_ones_reuse_it() {
     assert_eq!(w.token(&mut w.direct()), "changed-in-the-keyring\n");
     assert_eq!(w.ping(), Some(pid));
 
+    // A fresh token through the agent is answered first and cached after: the direct path
+    // then gets that same token from the cache (waiting on the token lock if the cache is
+    // still being written), and the provider saw exactly one request.
+    w.direct().args(["revoke", "shop"]).assert().success();
+    let before = w.token_requests();
+    let fresh = w.token(&mut w.tillkey());
+    assert_ne!(fresh, first);
+    assert_eq!(w.token(&mut w.direct()), fresh);
+    assert_eq!(w.token(&mut w.tillkey()), fresh);
+    assert_eq!(w.token_requests(), before + 1);
+
     // Errors are the direct path's, byte for byte, with the same exit code.
     let via = w.tillkey().args(["token", "nope"]).output().unwrap();
     let direct = w.direct().args(["token", "nope"]).output().unwrap();
@@ -218,7 +229,7 @@ fn the_first_command_starts_the_agent_and_the_next_ones_reuse_it() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(format!("{}\n", String::from_utf8(out.stdout).unwrap()), first);
+    assert_eq!(format!("{}\n", String::from_utf8(out.stdout).unwrap()), fresh);
 
     // test NAME and test --all through the agent: the same reports' shape and exit code.
     for args in [&["test", "shop", "--json"][..], &["test", "--all", "--json"][..]] {

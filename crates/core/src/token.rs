@@ -124,6 +124,8 @@ pub enum RevokeOutcome {
 pub struct Engine {
     pub(crate) vault: Arc<Vault>,
     pub(crate) http: Http,
+    /// Hand out a fetched token before caching it ([`Engine::answer_first`]).
+    answer_first: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -140,7 +142,18 @@ impl Engine {
         Self {
             vault,
             http: Http::new(),
+            answer_first: false,
         }
+    }
+
+    /// This engine, handing out a freshly fetched or refreshed token before it is cached
+    /// (keyring, then metadata): the cache is written in the background, still under the
+    /// credential's token lock, so single flight holds and another request waits for the
+    /// cache. For a long-lived process (the local agent), where the runtime outlives the
+    /// answer; a failed cache write only means the next request fetches again.
+    pub fn answer_first(mut self) -> Self {
+        self.answer_first = true;
+        self
     }
 
     /// The vault.
@@ -188,13 +201,13 @@ impl Engine {
         // then look at the cache again before asking the provider.
         let vault = self.vault.clone();
         let id = record.id.clone();
-        let _guard = blocking(move || vault.token_lock(&id)).await?;
+        let guard = blocking(move || vault.token_lock(&id)).await?;
         let snap = self.snapshot().await?;
         let (record, _) = find_in(&snap, name)?;
         if let Some(t) = self.cached_token(&snap, &record).await? {
             return Ok(t);
         }
-        self.renew(&snap, provider, &record).await
+        self.renew(&snap, provider, &record, guard).await
     }
 
     /// One read of the metadata, shared by the steps of a token request.
@@ -312,8 +325,15 @@ impl Engine {
 
     /// Renews with the refresh token where one is held (falling back to the full grant on
     /// `invalid_grant` or 401), else with the full grant; caches the result. Secrets are
-    /// read with the metadata snapshot `snap`.
-    async fn renew(&self, snap: &Arc<Batch>, provider: &dyn Provider, r: &CredentialRecord) -> Result<AccessToken> {
+    /// read with the metadata snapshot `snap`. `guard` is the credential's token lock, held
+    /// until the token is cached.
+    async fn renew(
+        &self,
+        snap: &Arc<Batch>,
+        provider: &dyn Provider,
+        r: &CredentialRecord,
+        guard: std::fs::File,
+    ) -> Result<AccessToken> {
         let (vault, s, rec) = (self.vault.clone(), snap.clone(), r.clone());
         let creds = blocking(move || vault.batch_creds(&s, &rec)).await?;
         // Only kinds with a refresh flow can hold a refresh token: skip the keyring call
@@ -327,7 +347,7 @@ impl Engine {
         if let Some(rt) = refresh {
             if let Some(req) = provider.refresh_request(&creds, &rt) {
                 match self.grant(provider, req?, &creds.scrubber().with(&rt)).await {
-                    Ok(g) => return self.keep(provider, r, g, Some(rt), TokenSource::Refreshed).await,
+                    Ok(g) => return self.keep(provider, r, g, Some(rt), TokenSource::Refreshed, guard).await,
                     Err(Error::Provider { status, code, .. }) if code == "invalid_grant" || status == 401 => {
                         let vault = self.vault.clone();
                         let (id, rev) = (r.id.clone(), r.secret_rev);
@@ -338,7 +358,7 @@ impl Engine {
             }
         }
         let (g, _) = self.fetch(provider, &creds).await?;
-        self.keep(provider, r, g, None, TokenSource::Fetched).await
+        self.keep(provider, r, g, None, TokenSource::Fetched, guard).await
     }
 
     /// One full token request (no cache), returning the grant and the raw response facts.
@@ -353,23 +373,49 @@ impl Engine {
         oauth::parse_grant(provider, &resp, scrub)
     }
 
-    /// Caches a grant (keyring first, then metadata) and hands out its token.
-    pub(crate) async fn keep(
+    /// Caches a grant (keyring first, then metadata) and hands out its token; with
+    /// [`Engine::answer_first`], hands it out first and caches it in the background. The
+    /// token lock `guard` is released once the token is cached.
+    async fn keep(
         &self,
         provider: &dyn Provider,
         r: &CredentialRecord,
         g: Grant,
         old_refresh: Option<SecretString>,
         source: TokenSource,
+        guard: std::fs::File,
     ) -> Result<AccessToken> {
-        self.keep_in(None, provider, r, g, old_refresh, source).await
+        if self.answer_first {
+            return self
+                .cache(CacheAt::Background(guard), provider, r, g, old_refresh, source)
+                .await;
+        }
+        let kept = self.cache(CacheAt::Now, provider, r, g, old_refresh, source).await;
+        drop(guard);
+        kept
     }
 
-    /// [`Engine::keep`]; within a `batch` the token goes to the keyring now and its
-    /// metadata waits for the batch's commit.
+    /// Caches a grant and hands out its token; within a `batch` the token goes to the
+    /// keyring now and its metadata waits for the batch's commit.
     pub(crate) async fn keep_in(
         &self,
         batch: Option<&Arc<Batch>>,
+        provider: &dyn Provider,
+        r: &CredentialRecord,
+        g: Grant,
+        old_refresh: Option<SecretString>,
+        source: TokenSource,
+    ) -> Result<AccessToken> {
+        let at = match batch {
+            Some(b) => CacheAt::Batch(b),
+            None => CacheAt::Now,
+        };
+        self.cache(at, provider, r, g, old_refresh, source).await
+    }
+
+    async fn cache(
+        &self,
+        at: CacheAt<'_>,
         provider: &dyn Provider,
         r: &CredentialRecord,
         g: Grant,
@@ -384,12 +430,20 @@ impl Engine {
         let (id, rev) = (r.id.clone(), r.secret_rev);
         let access = g.access_token.clone();
         let new_refresh = g.refresh_token.clone();
-        match batch {
-            Some(b) => {
+        match at {
+            CacheAt::Batch(b) => {
                 let b = b.clone();
                 blocking(move || vault.batch_store_token(&b, &id, rev, &access, new_refresh.as_ref(), info)).await?
             }
-            None => blocking(move || vault.store_token(&id, rev, &access, new_refresh.as_ref(), info)).await?,
+            CacheAt::Now => blocking(move || vault.store_token(&id, rev, &access, new_refresh.as_ref(), info)).await?,
+            CacheAt::Background(guard) => {
+                let caching = tokio::spawn(async move {
+                    // An error leaves the token uncached: the next request fetches again.
+                    let _ = blocking(move || vault.store_token(&id, rev, &access, new_refresh.as_ref(), info)).await;
+                    drop(guard);
+                });
+                drop(caching);
+            }
         }
         Ok(AccessToken {
             value: g.access_token,
@@ -397,6 +451,14 @@ impl Engine {
             source,
         })
     }
+}
+
+/// When [`Engine::cache`] writes a token: into a batch, now, or in the background while
+/// holding the credential's token lock.
+enum CacheAt<'a> {
+    Batch(&'a Arc<Batch>),
+    Now,
+    Background(std::fs::File),
 }
 
 /// The record called `name` in a snapshot, and its provider.
