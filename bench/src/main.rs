@@ -516,7 +516,7 @@ fn resident_rows(app: &Path, fx: &Fixture, reopens: usize, idle: Duration) -> Re
     let pid = child.id();
     let result = (|| {
         wait_report(&report, &mut child, Duration::from_secs(60))?;
-        let (name, path) = watcher.wait_for_item(|| ());
+        let (name, path) = watcher.wait_for_item(Some(pid), || ());
         let tray = sni::TrayItem::new(name, path);
         let open = tray.wait_for_entry(&["Open Tillkey"]);
         let mut left = close_to_tray(pid, Duration::from_secs(10))?;

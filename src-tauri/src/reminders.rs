@@ -19,9 +19,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tauri::{AppHandle, Manager, Runtime};
-use tillkey_core::reminders::{due_in, sort_by_urgency, DueCredential, ReminderLog};
-use tillkey_core::vault::team::{config::list_configs, LOCAL_VAULT};
-use tillkey_core::{Clock, CredentialSummary, KeyringStore, RotationStatus, Vault};
+use tillkey_core::reminders::{due_in, message, sort_by_urgency, DueCredential, ReminderLog};
+use tillkey_core::vault::team::config::list_configs;
+use tillkey_core::{Clock, KeyringStore, Vault};
 
 /// How often the resident app looks for credentials to remind of.
 pub const INTERVAL: Duration = Duration::from_secs(30 * 60);
@@ -41,59 +41,14 @@ pub fn interval() -> Duration {
     INTERVAL
 }
 
-/// Rotation status in words: "overdue by 5 days", "due in 5 days", "due today".
-pub fn status_words(c: &CredentialSummary) -> String {
-    let days = c.rotation.days_left.unsigned_abs();
-    let unit = if days == 1 { "day" } else { "days" };
-    match c.rotation.status {
-        RotationStatus::Overdue => format!("overdue by {days} {unit}"),
-        RotationStatus::DueSoon if days == 0 => "due today".into(),
-        RotationStatus::DueSoon => format!("due in {days} {unit}"),
-        RotationStatus::Ok => format!("ok, due in {days} {unit}"),
-    }
-}
-
-/// A credential's name with its vault when that is not the local one: "shop (team eu)".
-pub fn label(d: &DueCredential) -> String {
-    if d.vault == LOCAL_VAULT {
-        d.credential.name.clone()
-    } else {
-        format!("{} (team {})", d.credential.name, d.vault)
-    }
-}
-
-/// Title and body of the notification for `due` (not empty).
-pub fn message(due: &[DueCredential]) -> (String, String) {
-    if let [one] = due {
-        let c = &one.credential;
-        let title = format!("Rotate “{}”: {}", label(one), status_words(c));
-        let body = format!(
-            "{} ({}). Open Tillkey and choose Rotate to replace its secret, or Mark as rotated if you already did.",
-            c.provider_label, c.environment
-        );
-        return (title, body);
-    }
-    let title = format!("{} credentials need rotation", due.len());
-    let lines: Vec<String> = due
-        .iter()
-        .map(|d| format!("{}: {}", label(d), status_words(&d.credential)))
-        .collect();
-    (title, format!("{}\nOpen Tillkey to rotate them.", lines.join("\n")))
-}
-
 /// The window request for `due`: the vault of the most urgent credential and those of
 /// `due` in it.
 pub fn focus_for(due: &[DueCredential], reason: &str) -> Option<FocusRequest> {
-    let first = due.first()?;
-    Some(FocusRequest {
-        vault: first.vault.clone(),
-        names: due
-            .iter()
-            .filter(|d| d.vault == first.vault)
-            .map(|d| d.credential.name.clone())
-            .collect(),
-        reason: reason.into(),
-    })
+    let listed: Vec<(String, String)> = due
+        .iter()
+        .map(|d| (d.vault.clone(), d.credential.name.clone()))
+        .collect();
+    crate::tray::focus_on(&listed, None, reason)
 }
 
 /// Every vault this machine knows (local first, then each connected team vault), opened
@@ -224,66 +179,5 @@ pub struct Wake(Arc<tokio::sync::Notify>);
 pub fn wake<R: Runtime>(app: &AppHandle<R>) {
     if let Some(w) = app.try_state::<Wake>() {
         w.0.notify_one();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::BTreeMap;
-    use tillkey_core::{FixedClock, MemoryStore, NewCredential};
-
-    fn due_pair() -> (tempfile::TempDir, Vec<DueCredential>) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let start = chrono::Utc::now() - chrono::Duration::days(95);
-        let clock = Arc::new(FixedClock::new(start));
-        let vault = Vault::open(dir.path(), Arc::new(MemoryStore::new()), clock.clone()).expect("vault");
-        let add = |name: &str| {
-            vault
-                .add(NewCredential {
-                    name: name.into(),
-                    provider: "bearer".into(),
-                    environment: None,
-                    fields: BTreeMap::new(),
-                    secrets: [("token".to_string(), "t".to_string().into())].into(),
-                })
-                .expect("add");
-        };
-        add("old-shop");
-        clock.advance(chrono::Duration::days(10));
-        add("newer-shop");
-        clock.advance(chrono::Duration::days(85));
-        let due = due_in(&vault).expect("due");
-        (dir, due)
-    }
-
-    #[test]
-    fn words_for_each_status() {
-        let (_dir, due) = due_pair();
-        assert_eq!(status_words(&due[0].credential), "overdue by 5 days");
-        assert_eq!(status_words(&due[1].credential), "due in 5 days");
-    }
-
-    #[test]
-    fn one_or_many_credentials() {
-        let (_dir, mut due) = due_pair();
-        let (title, body) = message(&due[..1]);
-        assert_eq!(title, "Rotate “old-shop”: overdue by 5 days");
-        assert!(body.contains("Bearer token"), "{body}");
-        due[1].vault = "eu".into();
-        let (title, body) = message(&due);
-        assert_eq!(title, "2 credentials need rotation");
-        assert!(body.contains("old-shop: overdue by 5 days"), "{body}");
-        assert!(body.contains("newer-shop (team eu): due in 5 days"), "{body}");
-    }
-
-    #[test]
-    fn the_window_opens_on_the_most_urgent_vault() {
-        let (_dir, mut due) = due_pair();
-        due[0].vault = "eu".into();
-        let focus = focus_for(&due, "Rotation reminder").expect("a request");
-        assert_eq!(focus.vault, "eu");
-        assert_eq!(focus.names, ["old-shop"]);
-        assert!(focus_for(&[], "x").is_none());
     }
 }

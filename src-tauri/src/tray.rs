@@ -8,18 +8,20 @@
 //! is none, there is no tray and closing the window quits (see [`crate::desktop`]).
 
 use crate::desktop::{open_window, tray_host, Desktop, FocusRequest};
-use crate::reminders::{label, notify, status_words};
+use crate::reminders::notify;
 use crate::state::AppState;
 use std::sync::{Mutex, PoisonError};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
-use tillkey_core::reminders::DueCredential;
+use tillkey_core::reminders::{label, status_words, DueCredential};
 use tillkey_core::{Engine, RotationStatus};
 
 /// The tray icon's id.
 const TRAY: &str = "tillkey";
+/// Why the window opened, for a credential picked from the tray's list.
+const DUE: &str = "Due for rotation";
 /// At most this many credentials are listed in the menu (then "and N more").
 const MENU_ITEMS: usize = 12;
 
@@ -155,7 +157,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone();
-            open_window(app, focus_on(&listed, None));
+            open_window(app, focus_on(&listed, None, DUE));
         }
         "test-all" => {
             let app = app.clone();
@@ -171,14 +173,15 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .clone();
-                open_window(app, focus_on(&listed, Some(i)));
+                open_window(app, focus_on(&listed, Some(i), DUE));
             }
         }
     }
 }
 
-/// The window request for listed credential `i`, or for the first vault's credentials.
-fn focus_on(listed: &[(String, String)], i: Option<usize>) -> Option<FocusRequest> {
+/// The window request for listed `(vault, name)` number `i`, or for the credentials of
+/// the first one's vault, with `reason` in words.
+pub fn focus_on(listed: &[(String, String)], i: Option<usize>, reason: &str) -> Option<FocusRequest> {
     let (vault, names) = match i {
         Some(i) => {
             let (vault, name) = listed.get(i)?;
@@ -197,7 +200,7 @@ fn focus_on(listed: &[(String, String)], i: Option<usize>) -> Option<FocusReques
     Some(FocusRequest {
         vault,
         names,
-        reason: "Due for rotation".into(),
+        reason: reason.into(),
     })
 }
 
@@ -250,10 +253,7 @@ async fn test_all<R: Runtime>(app: &AppHandle<R>) {
         let names: Vec<String> = failed.iter().take(8).map(|(v, n)| format!("{n} ({v})")).collect();
         format!("Failed: {}. Open Tillkey for what went wrong.", names.join(", "))
     };
-    let focus = focus_on(&failed, None).map(|f| FocusRequest {
-        reason: "Failed in Test all".into(),
-        ..f
-    });
+    let focus = focus_on(&failed, None, "Failed in Test all");
     notify(app, &title, &body, focus);
     crate::reminders::wake(app);
 }
@@ -280,15 +280,16 @@ mod tests {
             ("eu".to_string(), "b".to_string()),
             ("local".to_string(), "c".to_string()),
         ];
-        let one = focus_on(&listed, Some(2)).expect("request");
+        let one = focus_on(&listed, Some(2), DUE).expect("request");
         assert_eq!(
             (one.vault.as_str(), one.names.as_slice()),
             ("local", &["c".to_string()][..])
         );
-        let first = focus_on(&listed, None).expect("request");
+        let first = focus_on(&listed, None, "why").expect("request");
         assert_eq!(first.vault, "eu");
         assert_eq!(first.names, ["a", "b"]);
-        assert!(focus_on(&listed, Some(3)).is_none());
-        assert!(focus_on(&[], None).is_none());
+        assert_eq!((one.reason.as_str(), first.reason.as_str()), (DUE, "why"));
+        assert!(focus_on(&listed, Some(3), DUE).is_none());
+        assert!(focus_on(&[], None, DUE).is_none());
     }
 }

@@ -75,12 +75,14 @@ impl Watcher {
         Watcher { items, _bus: bus }
     }
 
-    /// Waits until an item registered (calling `alive` meanwhile, which panics when the app
-    /// is gone); returns its (bus name, object path).
-    pub fn wait_for_item(&self, mut alive: impl FnMut()) -> (String, String) {
+    /// Waits until an item registered (of process `pid`, when given: tray-icon's items are
+    /// named `org.kde.StatusNotifierItem-PID-N`), calling `alive` meanwhile (which panics
+    /// when the app is gone); returns its (bus name, object path).
+    pub fn wait_for_item(&self, pid: Option<u32>, mut alive: impl FnMut()) -> (String, String) {
         let deadline = Instant::now() + WAIT;
+        let mine = |item: &String| pid.is_none_or(|p| item.contains(&format!("-{p}-")));
         loop {
-            if let Some(item) = self.items.lock().unwrap().first().cloned() {
+            if let Some(item) = self.items.lock().unwrap().iter().find(|i| mine(i)).cloned() {
                 let slash = item.find('/').expect("name/path");
                 return (item[..slash].to_string(), item[slash..].to_string());
             }
@@ -240,17 +242,21 @@ impl TrayItem {
         }
     }
 
-    /// Clicks a menu entry, as a panel does (`com.canonical.dbusmenu.Event`).
+    /// Clicks a menu entry, as a panel does (`com.canonical.dbusmenu.Event`). An item that
+    /// leaves the bus while handling it (Quit) is not an error.
     pub fn click(&self, entry: &Entry) {
         let menu = self.menu_path();
-        self.bus
-            .call_method(
-                Some(self.name.as_str()),
-                menu.as_str(),
-                Some("com.canonical.dbusmenu"),
-                "Event",
-                &(entry.id, "clicked", Value::I32(0), 0u32),
-            )
-            .unwrap_or_else(|e| panic!("Event clicked on {entry:?}: {e}"));
+        let sent = self.bus.call_method(
+            Some(self.name.as_str()),
+            menu.as_str(),
+            Some("com.canonical.dbusmenu"),
+            "Event",
+            &(entry.id, "clicked", Value::I32(0), 0u32),
+        );
+        match sent {
+            Ok(_) => {}
+            Err(zbus::Error::MethodError(name, _, _)) if name.as_str() == "org.freedesktop.DBus.Error.NoReply" => {}
+            Err(e) => panic!("Event clicked on {entry:?}: {e}"),
+        }
     }
 }

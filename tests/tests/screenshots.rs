@@ -328,14 +328,18 @@ fn tray_focus_and_desktop_settings_screenshots() {
     add_demo_credential(&vault, sims.credential("paysera-pos").expect("pos"), "pos-main-shop");
     let vault = vault_at(&data, Utc::now() - Days::days(20));
     add_demo_credential(&vault, sims.credential("mypos").expect("mypos"), "mypos-terminals");
-    add_demo_credential(&vault, sims.credential("ereceipt").expect("ereceipt"), "ereceipt-till-1");
+    add_demo_credential(
+        &vault,
+        sims.credential("ereceipt").expect("ereceipt"),
+        "ereceipt-till-1",
+    );
     let driver = Driver::start(&data);
 
     runtime().block_on(async {
         let client = driver.launch_app().await;
         client.set_window_size(1000, 720).await.expect("size");
         wait_for(&client, &row_selector("mypos-terminals")).await;
-        let (name, path) = watcher.wait_for_item(|| ());
+        let (name, path) = watcher.wait_for_item(None, || ());
         let item = sni::TrayItem::new(name, path);
         let entry = item.wait_for_entry(&["pos-main-shop"]);
         item.click(&entry);
@@ -347,7 +351,9 @@ fn tray_focus_and_desktop_settings_screenshots() {
         click(&client, &testid("open-settings")).await;
         wait_for(&client, &testid("settings-autostart")).await;
         display_shot(&client, "settings-desktop.png").await;
-        client.close().await.expect("close");
+        // With a tray the app outlives its window: Quit it from the tray.
+        item.click(&item.wait_for_entry(&["Quit Tillkey"]));
+        let _ = client.close().await;
     });
     clean_vault(&data);
 }

@@ -20,16 +20,6 @@ use std::sync::Arc;
 use tillkey_core::vault::team::{self, ConnectOptions};
 use tillkey_core::{KeyringStore, NewCredential, SystemClock, Vault};
 
-fn connect(dir: &std::path::Path, bao: &Bao, token: &str) {
-    team::connect(
-        dir,
-        ConnectOptions::token("shop", &bao.addr),
-        SecretString::from(token.to_string()),
-        Arc::new(KeyringStore),
-    )
-    .expect("connect to the team vault");
-}
-
 #[test]
 fn staff_switch_to_a_read_only_team_vault_test_a_credential_and_fall_back_to_local() {
     let _serial = serial();
@@ -44,7 +34,7 @@ fn staff_switch_to_a_read_only_team_vault_test_a_credential_and_fall_back_to_loc
 
     // An admin's machine puts a credential into the team vault.
     let admin = tempfile::tempdir().expect("admin data dir");
-    connect(admin.path(), &bao, &bao.token("tillkey-admin"));
+    common::connect_team_shop(admin.path(), &bao.addr, &bao.token("tillkey-admin"));
     let team_vault =
         Vault::open_team(admin.path(), "shop", Arc::new(KeyringStore), Arc::new(SystemClock)).expect("open team");
     common::add_demo_credential(&team_vault, mypos, "team-mypos");
@@ -61,7 +51,7 @@ fn staff_switch_to_a_read_only_team_vault_test_a_credential_and_fall_back_to_loc
             secrets: [("token".to_string(), SecretString::from("local-only-token".to_string()))].into(),
         })
         .expect("add a local credential");
-    connect(data.path(), &bao, &bao.token("tillkey-staff"));
+    common::connect_team_shop(data.path(), &bao.addr, &bao.token("tillkey-staff"));
 
     let driver = Driver::start(data.path());
     runtime().block_on(async {
@@ -195,7 +185,7 @@ fn connect_use_and_disconnect_a_team_vault_by_clicking() {
     let demo = tillkey_sim::demo_blocking(tillkey_sim::SimConfig::default()).expect("the simulators start");
     let mypos = demo.credential("mypos").expect("a myPOS demo credential");
     let admin = tempfile::tempdir().expect("admin data dir");
-    connect(admin.path(), &bao, &bao.token("tillkey-admin"));
+    common::connect_team_shop(admin.path(), &bao.addr, &bao.token("tillkey-admin"));
     let team_vault =
         Vault::open_team(admin.path(), "shop", Arc::new(KeyringStore), Arc::new(SystemClock)).expect("open team");
     common::add_demo_credential(&team_vault, mypos, "team-mypos");

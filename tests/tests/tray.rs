@@ -25,7 +25,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tillkey_core::vault::team::{self, ConnectOptions};
 use tillkey_core::{FixedClock, KeyringStore, NewCredential, Vault};
 use x11::{close_windows_of, has_window, window_titles};
 
@@ -181,16 +180,6 @@ fn team_at(dir: &Path) -> impl Fn(chrono::DateTime<chrono::Utc>) -> Vault + '_ {
     move |at| Vault::open_team(dir, "shop", Arc::new(KeyringStore), Arc::new(FixedClock::new(at))).expect("team vault")
 }
 
-fn connect(dir: &Path, bao: &Bao, token: &str) {
-    team::connect(
-        dir,
-        ConnectOptions::token("shop", &bao.addr),
-        SecretString::from(token.to_string()),
-        Arc::new(KeyringStore),
-    )
-    .expect("connect to the team vault");
-}
-
 /// Removes the local credentials the test made (their keyring entries).
 fn clean(dir: &Path) {
     common::clean_vault(dir);
@@ -209,12 +198,13 @@ fn the_clock_passing_the_due_day_reminds_with_the_window_closed() {
     let watcher = Watcher::start();
     let bao = Bao::start();
     let admin = tempfile::tempdir().expect("admin dir");
-    connect(admin.path(), &bao, &bao.token("tillkey-admin"));
+    common::connect_team_shop(admin.path(), &bao.addr, &bao.token("tillkey-admin"));
     add_old(team_at(admin.path()), "team-soon", 0);
     let data = tempfile::tempdir().expect("data dir");
     add_old(local_at(data.path()), "till-soon", 0);
-    connect(data.path(), &bao, &bao.token("tillkey-staff"));
+    common::connect_team_shop(data.path(), &bao.addr, &bao.token("tillkey-staff"));
     dunstctl(&["close-all"]);
+    dunstctl(&["history-clear"]);
 
     // Added now with a 90-day period and the default 14-day lead: due soon from day 76.
     // The clock starts 6 s before that and runs on.
@@ -225,7 +215,7 @@ fn the_clock_passing_the_due_day_reminds_with_the_window_closed() {
         ("TILLKEY_REMINDER_INTERVAL_SECS", "1"),
     ];
     let mut app = App::start(data.path(), &["--hidden"], &env);
-    let (name, path) = watcher.wait_for_item(|| app.assert_running());
+    let (name, path) = watcher.wait_for_item(Some(app.pid()), || app.assert_running());
     let item = TrayItem::new(name, path);
     item.wait_for_entry(&["Nothing due for rotation"]);
     assert_eq!(dunstctl(&["count", "displayed"]), "0", "reminded before the due day");
@@ -257,18 +247,19 @@ fn hidden_app_reminds_of_every_vault_and_opens_the_window_from_the_notification(
     let watcher = Watcher::start();
     let bao = Bao::start();
     let admin = tempfile::tempdir().expect("admin dir");
-    connect(admin.path(), &bao, &bao.token("tillkey-admin"));
+    common::connect_team_shop(admin.path(), &bao.addr, &bao.token("tillkey-admin"));
     add_old(team_at(admin.path()), "team-due", 95);
 
     let data = tempfile::tempdir().expect("data dir");
     add_old(local_at(data.path()), "till-due", 100);
     add_old(local_at(data.path()), "till-fine", 10);
-    connect(data.path(), &bao, &bao.token("tillkey-staff"));
+    common::connect_team_shop(data.path(), &bao.addr, &bao.token("tillkey-staff"));
     dunstctl(&["close-all"]);
+    dunstctl(&["history-clear"]);
 
     let env = [("TILLKEY_REMINDER_INTERVAL_SECS", "2")];
     let mut app = App::start(data.path(), &["--hidden"], &env);
-    let (name, path) = watcher.wait_for_item(|| app.assert_running());
+    let (name, path) = watcher.wait_for_item(Some(app.pid()), || app.assert_running());
     let item = TrayItem::new(name, path);
 
     // The reminder: one notification naming both vaults' credentials.
@@ -333,6 +324,7 @@ fn hidden_app_reminds_of_every_vault_and_opens_the_window_from_the_notification(
     let reminders: Vec<_> = history
         .iter()
         .filter(|n| n.summary.contains("need rotation") || n.summary.starts_with("Rotate "))
+        .filter(|n| n.body.contains("till-due") || n.summary.contains("till-due"))
         .collect();
     assert_eq!(
         reminders.len(),
@@ -364,7 +356,7 @@ fn hidden_app_reminds_of_every_vault_and_opens_the_window_from_the_notification(
     dunstctl(&["history-clear"]);
     let mut app = App::start(data.path(), &["--hidden"], &env);
     watcher.items.lock().unwrap().clear();
-    let (name, path) = watcher.wait_for_item(|| app.assert_running());
+    let (name, path) = watcher.wait_for_item(Some(app.pid()), || app.assert_running());
     let item = TrayItem::new(name, path);
     item.wait_for_entry(&["till-due"]);
     std::thread::sleep(Duration::from_secs(5));
@@ -410,8 +402,8 @@ fn clean_team(dir: &Path) {
 fn a_tray_click_opens_the_window_on_that_credential_and_no_tray_means_close_quits() {
     let _serial = serial();
     let data = tempfile::tempdir().expect("data dir");
-    add_old(local_at(data.path()), "till-due", 100);
-    add_old(local_at(data.path()), "till-fine", 1);
+    add_old(local_at(data.path()), "click-due", 100);
+    add_old(local_at(data.path()), "click-fine", 1);
     for i in 0..30 {
         add_old(local_at(data.path()), &format!("filler-{i:02}"), 1);
     }
@@ -422,21 +414,27 @@ fn a_tray_click_opens_the_window_on_that_credential_and_no_tray_means_close_quit
         rt.block_on(async {
             let client = driver.launch_app().await;
             common::wait_for_list(&client).await;
-            let (name, path) = watcher.wait_for_item(|| ());
+            let (name, path) = watcher.wait_for_item(None, || ());
             let item = TrayItem::new(name, path);
-            let entry = item.wait_for_entry(&["till-due", "overdue by 10 days"]);
+            let entry = item.wait_for_entry(&["click-due", "overdue by 10 days"]);
             item.click(&entry);
             let notice = wait_for_text(&client, &testid("focus-notice"), "the focus notice", |t| {
-                t.contains("till-due")
+                t.contains("click-due")
             })
             .await;
             assert!(notice.contains("Due for rotation"), "{notice}");
-            wait_for(&client, "li.cred-highlight[data-name=\"till-due\"]").await;
+            wait_for(&client, "li.cred-highlight[data-name=\"click-due\"]").await;
 
             // Settings: the tray exists, so "keep in the tray" can be chosen.
             common::click(&client, &testid("open-settings")).await;
+            wait_for_text(&client, &testid("settings-tray-reason"), "the tray line", |t| {
+                t.contains("Quit from the tray menu")
+            })
+            .await;
             let keep = wait_for(&client, &testid("settings-close-to-tray")).await;
             assert_eq!(keep.attr("disabled").await.expect("attr"), None);
+            // With a tray the app outlives its window: Quit it from the tray.
+            item.click(&item.wait_for_entry(&["Quit Tillkey"]));
             let _ = client.close().await;
         });
     }
@@ -531,6 +529,11 @@ fn autostart_is_turned_on_and_off_from_the_window() {
             let client = client.clone();
             async move {
                 common::click(&client, &testid("open-settings")).await;
+                // The desktop settings have loaded when the tray line says something.
+                wait_for_text(&client, &testid("settings-tray-reason"), "the tray line", |t| {
+                    !t.is_empty()
+                })
+                .await;
                 let boxed = wait_for(&client, &testid("settings-autostart")).await;
                 let checked = boxed.prop("checked").await.expect("prop") == Some("true".into());
                 assert_eq!(checked, !on, "the toggle shows the login item's state");

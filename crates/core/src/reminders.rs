@@ -67,6 +67,47 @@ pub fn sort_by_urgency(due: &mut [DueCredential]) {
     });
 }
 
+/// Rotation status in words: "overdue by 5 days", "due in 5 days", "due today".
+pub fn status_words(c: &CredentialSummary) -> String {
+    let days = c.rotation.days_left.unsigned_abs();
+    let unit = if days == 1 { "day" } else { "days" };
+    match c.rotation.status {
+        RotationStatus::Overdue => format!("overdue by {days} {unit}"),
+        RotationStatus::DueSoon if days == 0 => "due today".into(),
+        RotationStatus::DueSoon => format!("due in {days} {unit}"),
+        RotationStatus::Ok => format!("ok, due in {days} {unit}"),
+    }
+}
+
+/// A credential's name with its vault when that is not the local one: "shop (team eu)".
+pub fn label(d: &DueCredential) -> String {
+    if d.vault == crate::vault::team::LOCAL_VAULT {
+        d.credential.name.clone()
+    } else {
+        format!("{} (team {})", d.credential.name, d.vault)
+    }
+}
+
+/// Title and body of the reminder for `due` (not empty): one credential by name, several
+/// as one summary.
+pub fn message(due: &[DueCredential]) -> (String, String) {
+    if let [one] = due {
+        let c = &one.credential;
+        let title = format!("Rotate “{}”: {}", label(one), status_words(c));
+        let body = format!(
+            "{} ({}). Open Tillkey and choose Rotate to replace its secret, or Mark as rotated if you already did.",
+            c.provider_label, c.environment
+        );
+        return (title, body);
+    }
+    let title = format!("{} credentials need rotation", due.len());
+    let lines: Vec<String> = due
+        .iter()
+        .map(|d| format!("{}: {}", label(d), status_words(&d.credential)))
+        .collect();
+    (title, format!("{}\nOpen Tillkey to rotate them.", lines.join("\n")))
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Record {
@@ -221,6 +262,26 @@ mod tests {
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2030, 3, d).expect("date")
+    }
+
+    #[test]
+    fn words_for_each_status() {
+        let (_dir, due) = due_pair();
+        assert_eq!(status_words(&due[0].credential), "overdue by 5 days");
+        assert_eq!(status_words(&due[1].credential), "due in 5 days");
+    }
+
+    #[test]
+    fn one_or_many_credentials_and_their_vaults() {
+        let (_dir, mut due) = due_pair();
+        let (title, body) = message(&due[..1]);
+        assert_eq!(title, "Rotate “old”: overdue by 5 days");
+        assert!(body.contains("Bearer token"), "{body}");
+        due[1].vault = "eu".into();
+        let (title, body) = message(&due);
+        assert_eq!(title, "2 credentials need rotation");
+        assert!(body.contains("old: overdue by 5 days"), "{body}");
+        assert!(body.contains("newer (team eu): due in 5 days"), "{body}");
     }
 
     #[test]

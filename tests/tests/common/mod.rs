@@ -665,3 +665,15 @@ pub async fn open_wizard(client: &Client, name: &str) {
     click_in_row(client, name, "rotate-button").await;
     wait_for(client, &format!("dialog{}[open]", testid("rotation-wizard"))).await;
 }
+
+/// Connects this machine's `data_dir` to the team vault `shop` at `address` with an engine
+/// token (as `tillkey vault connect shop --address ADDRESS` with `token=` on stdin).
+pub fn connect_team_shop(data_dir: &Path, address: &str, token: &str) {
+    tillkey_core::vault::team::connect(
+        data_dir,
+        tillkey_core::vault::team::ConnectOptions::token("shop", address),
+        secrecy::SecretString::from(token.to_string()),
+        std::sync::Arc::new(tillkey_core::KeyringStore),
+    )
+    .expect("connect to the team vault");
+}
