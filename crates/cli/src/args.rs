@@ -193,7 +193,13 @@ pub enum Command {
 pub enum PassphraseCommand {
     /// Set a passphrase on a vault that has none: its secrets are encrypted (crash-safe:
     /// a kill at any point leaves them all plain or all encrypted).
-    Set,
+    Set {
+        /// Encrypt cached access tokens too, so a locked vault hands out no token at all
+        /// (default: they stay usable until they expire, so running scripts keep working).
+        /// Kept by `change`; to switch, remove the passphrase and set it again.
+        #[arg(long)]
+        lock_tokens: bool,
+    },
     /// Change the passphrase (current one first); the secrets are not rewritten.
     Change,
     /// Remove the passphrase: the secrets are stored unencrypted again.

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use tillkey_core::passphrase::{self, DataKey, KeySource};
+use tillkey_core::passphrase::{self, DataKey, KeySource, TokenPolicy};
 use tillkey_core::vault::team::LOCAL_VAULT;
 use tillkey_core::{Error, KeyringStore};
 
@@ -133,16 +133,26 @@ pub fn command(data_dir: Option<PathBuf>, vault: Option<&str>, action: Passphras
     let dir = tillkey_core::vault::resolve_data_dir(data_dir)?;
     let tty = std::io::stdin().is_terminal();
     match action {
-        PassphraseCommand::Set => {
+        PassphraseCommand::Set { lock_tokens } => {
             let p = if tty {
                 prompt_new("New vault passphrase")?
             } else {
                 stdin_lines(1)?.remove(0)
             };
-            passphrase::set(&dir, &KeyringStore, &p)?;
+            let tokens = if lock_tokens {
+                TokenPolicy::Locked
+            } else {
+                TokenPolicy::Usable
+            };
+            passphrase::set_with(&dir, &KeyringStore, &p, tokens)?;
             println!(
-                "The vault now has a passphrase: every stored secret is encrypted under it. Commands that \
-                 need a secret ask for it on a terminal; a forgotten passphrase cannot be recovered."
+                "The vault now has a passphrase: every stored secret is encrypted under it{}. Commands that \
+                 need a secret ask for it on a terminal; a forgotten passphrase cannot be recovered.",
+                if lock_tokens {
+                    ", cached access tokens included"
+                } else {
+                    " (cached access tokens stay usable until they expire)"
+                }
             );
         }
         PassphraseCommand::Change => {

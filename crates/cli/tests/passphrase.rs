@@ -296,3 +296,31 @@ fn team_vault_logins_are_sealed_with_the_local_vault() {
     run(&tk, &["vault", "disconnect", "team"], "").code(0);
     assert!(logins().is_empty());
 }
+
+#[test]
+fn with_lock_tokens_a_cached_token_needs_the_passphrase_too() {
+    let oauth = common::start(ProviderSim::Oauth2, SimConfig::default().with_rate_limit(None));
+    let pay = common::register(Kind::Oauth2Post, &oauth, "pay");
+    let tk = Tk::new();
+    tk.add(&pay);
+    let cached = run(&tk, &["token", "pay"], "").code(0).stdout.clone();
+    run(&tk, &["passphrase", "set", "--lock-tokens"], "tokens pass\n").code(0);
+    let items = vault_items(&tk);
+    assert!(items.iter().all(|i| i.account.ends_with(".sealed")), "{items:?}");
+    assert!(items.iter().all(|i| !i.secret.contains(cached.trim())));
+    assert_error(&run(&tk, &["token", "pay"], ""), 3, "locked");
+    let tty = run_on_tty(&tk, &["token", "pay"], "tokens pass\n");
+    assert_eq!(tty.code, 0, "{}", tty.both());
+    assert!(
+        vault_items(&tk)
+            .iter()
+            .any(|i| i.account.ends_with("/_access_token.sealed")),
+        "the new cached token is sealed"
+    );
+    assert_error(&run(&tk, &["token", "pay"], ""), 3, "locked");
+    run(&tk, &["passphrase", "change"], "tokens pass\nnew tokens pass\n").code(0);
+    assert_error(&run(&tk, &["token", "pay"], ""), 3, "locked");
+    run(&tk, &["passphrase", "remove"], "new tokens pass\n").code(0);
+    assert!(vault_items(&tk).iter().all(|i| !i.account.ends_with(".sealed")));
+    run(&tk, &["token", "pay"], "").code(0);
+}

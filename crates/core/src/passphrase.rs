@@ -8,10 +8,12 @@
 //! parameters, salt and wrapped key live in [`FILE_NAME`] beside `vault.json` (0600,
 //! replaced atomically). No key or plaintext is ever written to a file.
 //!
-//! Cached **access tokens** ([`SecretClass::Ephemeral`]) are not sealed: they stay usable
-//! while the vault is locked, until they expire, so running scripts keep working (and on
-//! Linux they live only in the Secret Service's in-memory session collection). Fetching a
-//! new one needs the key.
+//! Cached **access tokens** ([`SecretClass::Ephemeral`]) follow the file's [`TokenPolicy`]:
+//! by default (`usable`) they are not sealed and stay usable while the vault is locked,
+//! until they expire, so running scripts keep working (on Linux they live only in the
+//! Secret Service's in-memory session collection); fetching a new one needs the key. With
+//! `locked` they are sealed like the rest, and a cached token needs the key too (tokens
+//! cached before are dropped at `set`: they can be fetched again).
 //!
 //! Argon2id parameters ([`DEFAULT_PARAMS`]): 64 MiB of memory, 4 passes, 1 lane, 32-byte
 //! output, 16-byte random salt: 0.26–0.29 s on the project's build machine (2 cores,
@@ -113,6 +115,18 @@ impl State {
     }
 }
 
+/// Whether cached access tokens stay usable while the vault is locked (chosen at
+/// `passphrase set`, kept by `change`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenPolicy {
+    /// Not sealed: usable until they expire (the default).
+    #[default]
+    Usable,
+    /// Sealed like every other secret: a locked vault hands out no token at all.
+    Locked,
+}
+
 /// The passphrase file: no secret in it, only what opens the data key with the passphrase.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -133,6 +147,9 @@ pub struct PassphraseFile {
     pub nonce: String,
     /// The wrapped data key (base64: 32 bytes of key and a 16-byte tag).
     pub wrapped_key: String,
+    /// Whether cached access tokens are sealed too.
+    #[serde(default, rename = "tokensWhileLocked")]
+    pub tokens: TokenPolicy,
 }
 
 impl fmt::Debug for PassphraseFile {
@@ -335,6 +352,7 @@ impl PassphraseFile {
             salt: B64.encode(*salt),
             nonce: B64.encode(*nonce),
             wrapped_key: B64.encode(wrapped),
+            tokens: TokenPolicy::Usable,
         })
     }
 
@@ -450,12 +468,27 @@ pub fn backoff_secs(n: u32) -> u64 {
 
 /// Sets a passphrase on the plain vault of `data_dir` whose secrets are in `store` (the
 /// raw OS keyring, not a sealed layer): every durable secret is sealed under a new data
-/// key (see the module docs for the crash-safe order). Returns the data key.
+/// key (see the module docs for the crash-safe order), cached access tokens as the
+/// default [`TokenPolicy`] says. Returns the data key.
 ///
 /// # Errors
 /// [`Error::InvalidInput`] when a passphrase is already set or `passphrase` is empty;
 /// store and file errors (the vault stays plain: the next open rolls back).
 pub fn set(data_dir: &Path, store: &dyn SecretStore, passphrase: &SecretString) -> Result<DataKey> {
+    set_with(data_dir, store, passphrase, TokenPolicy::default())
+}
+
+/// [`set`] with the policy for cached access tokens: with [`TokenPolicy::Locked`] the ones
+/// cached now are dropped (they can be fetched again) and new ones are sealed.
+///
+/// # Errors
+/// As [`set`].
+pub fn set_with(
+    data_dir: &Path,
+    store: &dyn SecretStore,
+    passphrase: &SecretString,
+    tokens: TokenPolicy,
+) -> Result<DataKey> {
     check_new(passphrase)?;
     let meta = MetadataFile::open(data_dir)?;
     let lock = meta.lock()?;
@@ -470,7 +503,10 @@ pub fn set(data_dir: &Path, store: &dyn SecretStore, passphrase: &SecretString) 
         key: Arc::new(random::<KEY_LEN>()?),
         id: hex(&*random::<16>()?),
     };
-    let file = PassphraseFile::wrap(State::Sealing, &key, passphrase)?;
+    let file = PassphraseFile {
+        tokens,
+        ..PassphraseFile::wrap(State::Sealing, &key, passphrase)?
+    };
     file.save(data_dir)?;
     let m = lock.load()?;
     let keys = durable_keys(data_dir, &m)?;
@@ -483,8 +519,8 @@ pub fn set(data_dir: &Path, store: &dyn SecretStore, passphrase: &SecretString) 
         }
     }
     file.with_state(State::SealedCleanup).save(data_dir)?;
-    for k in &keys {
-        store.delete(k)?;
+    for k in plain_leftovers(&file, &m, keys) {
+        store.delete(&k)?;
     }
     file.with_state(State::Sealed).save(data_dir)?;
     drop(lock);
@@ -504,7 +540,11 @@ pub fn change(data_dir: &Path, store: &dyn SecretStore, old: &SecretString, new:
     recover_locked(data_dir, store)?;
     let file = read_file(data_dir)?.ok_or_else(not_set)?;
     let key = check_with_backoff(data_dir, &file, old)?;
-    PassphraseFile::wrap(State::Sealed, &key, new)?.save(data_dir)
+    PassphraseFile {
+        tokens: file.tokens,
+        ..PassphraseFile::wrap(State::Sealed, &key, new)?
+    }
+    .save(data_dir)
 }
 
 /// Removes the passphrase: every sealed secret is written back in plain form and the file
@@ -533,7 +573,7 @@ pub fn remove(data_dir: &Path, store: &dyn SecretStore, passphrase: &SecretStrin
         store.set(k, v)?;
     }
     file.with_state(State::PlainCleanup).save(data_dir)?;
-    for k in &keys {
+    for k in keys.iter().chain(&access_keys(&m)) {
         store.delete(&sealed_key(k))?;
     }
     remove_file(data_dir)?;
@@ -590,15 +630,15 @@ fn recover_locked(data_dir: &Path, store: &dyn SecretStore) -> Result<()> {
         State::Sealed => {}
         // Roll back: the plain entries are in force; drop the sealed copies.
         State::Sealing | State::PlainCleanup => {
-            for k in &keys {
+            for k in keys.iter().chain(&access_keys(&m)) {
                 store.delete(&sealed_key(k))?;
             }
             remove_file(data_dir)?;
         }
         // The sealed entries are in force; drop the plain copies.
         State::SealedCleanup | State::Unsealing => {
-            for k in &keys {
-                store.delete(k)?;
+            for k in plain_leftovers(&file, &m, keys) {
+                store.delete(&k)?;
             }
             file.with_state(State::Sealed).save(data_dir)?;
         }
@@ -647,6 +687,36 @@ fn durable_keys(data_dir: &Path, m: &Metadata) -> Result<Vec<SecretKey>> {
         }
     }
     Ok(keys)
+}
+
+/// The cached access tokens' addresses of every credential and pending entry.
+fn access_keys(m: &Metadata) -> Vec<SecretKey> {
+    let access = TokenField::Access;
+    let key = |id: &str, rev: u32| SecretKey {
+        vault_id: m.vault_id.clone(),
+        credential_id: id.into(),
+        rev,
+        field: access.name().into(),
+        class: access.class(),
+    };
+    let mut keys: Vec<SecretKey> = m.credentials.iter().map(|r| key(&r.id, r.secret_rev)).collect();
+    for p in m
+        .pending_cleanup
+        .iter()
+        .filter(|p| p.fields.iter().any(|f| f == access.name()))
+    {
+        keys.push(key(&p.credential_id, p.rev));
+    }
+    keys
+}
+
+/// The plain entries a sealed vault must not keep: its durable `keys`, and its cached
+/// access tokens when the file seals those too.
+fn plain_leftovers(file: &PassphraseFile, m: &Metadata, mut keys: Vec<SecretKey>) -> Vec<SecretKey> {
+    if file.tokens == TokenPolicy::Locked {
+        keys.extend(access_keys(m));
+    }
+    keys
 }
 
 fn record_fields(r: &CredentialRecord) -> Vec<String> {

@@ -372,3 +372,59 @@ fn hostile_files_are_refused_before_any_work() {
         assert!(matches!(s, Err(Error::PassphraseFileInvalid { .. })), "{field}: {s:?}");
     }
 }
+
+#[test]
+fn with_tokens_locked_a_cached_token_needs_the_key_too() {
+    let f = fx();
+    f.add("shop", "t");
+    let v = f.vault();
+    let r = v.record("shop").unwrap();
+    let now = chrono::Utc::now();
+    let info = crate::dto::TokenInfo {
+        obtained_at: now,
+        expires_at: now + chrono::Duration::hours(1),
+        renew_at: now + chrono::Duration::minutes(55),
+        refreshable: false,
+        scope: None,
+        taxpayer_tags: None,
+    };
+    v.store_token(&r.id, r.secret_rev, &pass("canary-access-1"), None, info.clone())
+        .unwrap();
+    let access = SecretKey {
+        field: TokenField::Access.name().into(),
+        class: SecretClass::Ephemeral,
+        ..f.token_key("shop")
+    };
+    assert_eq!(f.raw(&access).as_deref(), Some("canary-access-1"));
+
+    let key = set_with(&f.dir, &*f.store, &pass("pw"), TokenPolicy::Locked).unwrap();
+    assert_eq!(f.raw(&access), None, "the plain cached token is dropped");
+    f.lock();
+    let v = f.vault();
+    let r = v.record("shop").unwrap();
+    assert!(matches!(
+        v.store_token(&r.id, r.secret_rev, &pass("canary-access-2"), None, info.clone()),
+        Err(Error::Locked)
+    ));
+
+    f.unlock_for_source(key);
+    let v = f.vault();
+    v.store_token(&r.id, r.secret_rev, &pass("canary-access-2"), None, info)
+        .unwrap();
+    assert_eq!(f.raw(&access), None);
+    assert!(!f.raw(&sealed_key(&access)).unwrap().contains("canary"));
+    let r = v.record("shop").unwrap();
+    assert_eq!(
+        v.cached(&r, TokenField::Access).unwrap().unwrap().expose_secret(),
+        "canary-access-2"
+    );
+    f.lock();
+    assert!(matches!(f.vault().cached(&r, TokenField::Access), Err(Error::Locked)));
+
+    // change keeps the policy; remove drops the sealed token (it can be fetched again).
+    change(&f.dir, &*f.store, &pass("pw"), &pass("pw2")).unwrap();
+    assert_eq!(read_file(&f.dir).unwrap().unwrap().tokens, TokenPolicy::Locked);
+    remove(&f.dir, &*f.store, &pass("pw2")).unwrap();
+    assert_eq!(f.raw(&sealed_key(&access)), None);
+    assert_eq!(f.vault().secret("shop", "token").unwrap().expose_secret(), "t");
+}

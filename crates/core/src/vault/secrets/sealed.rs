@@ -4,11 +4,12 @@
 //! Which form is in force is read from the passphrase file on every durable call, so a
 //! process that opened the vault before a conversion still reads and writes the right
 //! entries after it. [`SecretClass::Ephemeral`] values (cached access tokens) pass through
-//! untouched: they stay usable while the vault is locked.
+//! untouched, so they stay usable while the vault is locked, unless the file's
+//! [`TokenPolicy`] is `locked`: then they are sealed too.
 
 use super::{SecretClass, SecretKey, SecretStore};
 use crate::error::{Error, Result};
-use crate::passphrase::{self, ad, sealed_key, DataKey};
+use crate::passphrase::{self, ad, sealed_key, DataKey, TokenPolicy};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -61,10 +62,11 @@ impl SealedStore {
         }
     }
 
-    /// Whether the vault's sealed form is in force now.
-    fn sealed_now(&self) -> Result<Option<String>> {
+    /// The data key's id when values of `class` are sealed now, else `None`.
+    fn sealed_now(&self, class: SecretClass) -> Result<Option<String>> {
         Ok(passphrase::read_file(&self.data_dir)?
             .filter(|f| f.state.sealed())
+            .filter(|f| class == SecretClass::Durable || f.tokens == TokenPolicy::Locked)
             .map(|f| f.key_id))
     }
 
@@ -101,10 +103,7 @@ impl SealedStore {
 
 impl SecretStore for SealedStore {
     fn set(&self, key: &SecretKey, value: &SecretString) -> Result<()> {
-        if key.class == SecretClass::Ephemeral {
-            return self.inner.set(key, value);
-        }
-        match self.sealed_now()? {
+        match self.sealed_now(key.class)? {
             None => self.inner.set(key, value),
             Some(id) => {
                 let k = self.key(&id)?;
@@ -115,12 +114,9 @@ impl SecretStore for SealedStore {
     }
 
     fn get(&self, key: &SecretKey) -> Result<Option<SecretString>> {
-        if key.class == SecretClass::Ephemeral {
-            return self.inner.get(key);
-        }
         // A conversion may flip the form between reading the file and the entry: a miss
         // after a flip is read once more in the new form.
-        let mut form = self.sealed_now()?;
+        let mut form = self.sealed_now(key.class)?;
         for _ in 0..2 {
             let found = match &form {
                 None => self.inner.get(key)?,
@@ -132,7 +128,7 @@ impl SecretStore for SealedStore {
             if found.is_some() {
                 return Ok(found);
             }
-            let now = self.sealed_now()?;
+            let now = self.sealed_now(key.class)?;
             if now == form {
                 break;
             }
@@ -142,7 +138,7 @@ impl SecretStore for SealedStore {
     }
 
     fn delete(&self, key: &SecretKey) -> Result<()> {
-        if key.class == SecretClass::Ephemeral || passphrase::read_file(&self.data_dir)?.is_none() {
+        if passphrase::read_file(&self.data_dir)?.is_none() {
             return self.inner.delete(key);
         }
         self.inner.delete(&sealed_key(key))?;
