@@ -68,11 +68,14 @@ impl Client {
     }
 
     fn ask(&mut self, req: &Request) -> Result<Reply, AgentError> {
-        let limit = (*req != Request::TestAll).then_some(ANSWER_TIMEOUT);
+        let limit = (!matches!(req, Request::TestAll)).then_some(ANSWER_TIMEOUT);
         self.stream
             .set_read_timeout(limit)
             .map_err(|e| AgentError::Gone(e.kind().to_string()))?;
-        proto::write_frame_blocking(&mut self.stream, &req.encode(), proto::MAX_REQUEST)?;
+        let mut request = req.encode();
+        let written = proto::write_frame_blocking(&mut self.stream, &request, proto::MAX_REQUEST);
+        request.zeroize();
+        written?;
         let mut bytes = proto::read_frame_blocking(&mut self.stream, proto::MAX_REPLY)?;
         let frame: Result<ReplyFrame, _> = serde_json::from_slice(&bytes);
         bytes.zeroize();
@@ -120,6 +123,32 @@ impl Client {
     pub fn test(&mut self, name: &str) -> Exchange<TestReport> {
         match self.ask(&Request::Test { name: name.into() })? {
             Reply::Report { report } => Ok(Ok(report)),
+            Reply::Error { error } => Ok(Err(error)),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Unlocks the vault in the agent with `passphrase`.
+    ///
+    /// # Errors
+    /// The exchange failed.
+    pub fn unlock(&mut self, passphrase: &SecretString) -> Exchange<()> {
+        match self.ask(&Request::Unlock {
+            passphrase: passphrase.clone(),
+        })? {
+            Reply::Unlocked => Ok(Ok(())),
+            Reply::Error { error } => Ok(Err(error)),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Locks the vault in the agent (it forgets the data key).
+    ///
+    /// # Errors
+    /// The exchange failed.
+    pub fn lock(&mut self) -> Exchange<()> {
+        match self.ask(&Request::Lock)? {
+            Reply::Locked => Ok(Ok(())),
             Reply::Error { error } => Ok(Err(error)),
             _ => Err(unexpected()),
         }

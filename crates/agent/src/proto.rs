@@ -27,7 +27,7 @@ pub const MAX_REPLY: u32 = 64 * 1024 * 1024;
 pub const MAX_NAME: usize = 256;
 
 /// What the client asks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Request {
     /// Is anyone there? Answered with [`Reply::Pong`].
     Ping,
@@ -43,7 +43,17 @@ pub enum Request {
     },
     /// The connectivity test of every credential.
     TestAll,
+    /// Unlock the vault for the session: the agent derives the data key and holds it.
+    Unlock {
+        /// The vault passphrase (wiped with the request).
+        passphrase: SecretString,
+    },
+    /// Forget the data key: the vault is locked again.
+    Lock,
 }
+
+/// Longest passphrase a request may carry, in bytes.
+pub const MAX_PASSPHRASE: usize = 1024;
 
 /// A request on the wire (strict: no other field).
 #[derive(Serialize, Deserialize)]
@@ -53,21 +63,38 @@ struct WireRequest {
     op: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    passphrase: Option<String>,
+}
+
+impl Drop for WireRequest {
+    fn drop(&mut self) {
+        if let Some(p) = self.passphrase.as_mut() {
+            p.zeroize();
+        }
+    }
 }
 
 impl Request {
-    /// The request as JSON bytes.
+    /// The request as JSON bytes (wipe them after use: an unlock carries the passphrase).
     pub fn encode(&self) -> Vec<u8> {
         let (op, name) = match self {
             Request::Ping => ("ping", None),
             Request::Token { name } => ("token", Some(name.clone())),
             Request::Test { name } => ("test", Some(name.clone())),
             Request::TestAll => ("test_all", None),
+            Request::Unlock { .. } => ("unlock", None),
+            Request::Lock => ("lock", None),
+        };
+        let passphrase = match self {
+            Request::Unlock { passphrase } => Some(passphrase.expose_secret().to_string()),
+            _ => None,
         };
         let wire = WireRequest {
             v: VERSION,
             op: op.into(),
             name,
+            passphrase,
         };
         serde_json::to_vec(&wire).unwrap_or_default()
     }
@@ -97,15 +124,29 @@ impl Request {
             Some(_) => Err(bad("this operation takes no name")),
             None => Ok(()),
         };
+        let mut wire = wire;
+        if wire.op != "unlock" && wire.passphrase.is_some() {
+            return Err(bad("only unlock takes a passphrase"));
+        }
         match wire.op.as_str() {
             "ping" => unnamed(&wire.name).map(|()| Request::Ping),
             "test_all" => unnamed(&wire.name).map(|()| Request::TestAll),
+            "lock" => unnamed(&wire.name).map(|()| Request::Lock),
             "token" => Ok(Request::Token {
-                name: named(wire.name)?,
+                name: named(wire.name.take())?,
             }),
             "test" => Ok(Request::Test {
-                name: named(wire.name)?,
+                name: named(wire.name.take())?,
             }),
+            "unlock" => {
+                unnamed(&wire.name)?;
+                match wire.passphrase.as_deref() {
+                    Some(p) if !p.is_empty() && p.len() <= MAX_PASSPHRASE => Ok(Request::Unlock {
+                        passphrase: SecretString::from(p),
+                    }),
+                    _ => Err(bad("unlock needs a passphrase of 1 to 1024 bytes")),
+                }
+            }
             _ => Err(bad("unknown operation")),
         }
     }
@@ -228,6 +269,10 @@ pub enum Reply {
         /// What failed.
         error: RemoteError,
     },
+    /// The vault is unlocked: the agent holds its data key.
+    Unlocked,
+    /// The vault is locked: the agent forgot its data key.
+    Locked,
     /// The request was not understood (it is not answered otherwise).
     BadRequest {
         /// What is wrong with it.
@@ -327,10 +372,19 @@ mod tests {
         for r in [
             Request::Ping,
             Request::TestAll,
+            Request::Lock,
             Request::Token { name: "shop".into() },
             Request::Test { name: "shop".into() },
         ] {
-            assert_eq!(Request::parse(&r.encode()).unwrap(), r);
+            assert_eq!(format!("{:?}", Request::parse(&r.encode()).unwrap()), format!("{r:?}"));
+        }
+        let unlock = Request::Unlock {
+            passphrase: SecretString::from("correct horse"),
+        };
+        assert!(!format!("{unlock:?}").contains("horse"));
+        match Request::parse(&unlock.encode()).unwrap() {
+            Request::Unlock { passphrase } => assert_eq!(passphrase.expose_secret(), "correct horse"),
+            r => panic!("{r:?}"),
         }
     }
 
@@ -351,6 +405,9 @@ mod tests {
             b"{\"v\":1,\"op\":\"token\",\"name\":7}",
             b"{\"v\":1,\"op\":\"reveal\",\"name\":\"x\"}",
             b"{\"v\":1,\"op\":\"token\",\"name\":\"x\"} trailing",
+            b"{\"v\":1,\"op\":\"unlock\"}",
+            b"{\"v\":1,\"op\":\"unlock\",\"passphrase\":\"\"}",
+            b"{\"v\":1,\"op\":\"token\",\"name\":\"x\",\"passphrase\":\"p\"}",
         ];
         for c in cases {
             assert!(Request::parse(c).is_err(), "accepted {:?}", String::from_utf8_lossy(c));

@@ -10,6 +10,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tillkey_core::passphrase::{self, DataKey, KeySource};
 use tillkey_core::{Engine, TokenSource, Vault};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{signal, SignalKind};
@@ -65,9 +66,38 @@ pub enum Served {
     AlreadyRunning,
 }
 
+/// The vault's data key while the agent holds it (`tillkey unlock`): the agent process's
+/// [`KeySource`], so the sealed store asks it when a sealed secret is needed. Forgotten on
+/// `tillkey lock` and when the agent exits; the key's bytes are wiped when the last copy
+/// is dropped (`DataKey` holds them in `Zeroizing`).
+#[derive(Default)]
+struct AgentKey {
+    key: Mutex<Option<DataKey>>,
+}
+
+impl AgentKey {
+    fn set(&self, key: Option<DataKey>) {
+        *self.key.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = key;
+    }
+}
+
+impl KeySource for AgentKey {
+    fn data_key(&self, _data_dir: &Path) -> tillkey_core::Result<DataKey> {
+        // One agent serves one data dir: the key it holds is that vault's.
+        self.key
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .ok_or(tillkey_core::Error::Locked)
+    }
+}
+
 /// What every connection shares.
 struct State {
-    engine: Engine,
+    /// The vault and its token engine; replaced by a fresh one on lock, so no copy of the
+    /// data key stays in the old vault's sealed store.
+    engine: std::sync::RwLock<Engine>,
+    key: Arc<AgentKey>,
     metadata: PathBuf,
     memo: Mutex<Memo>,
     peer_uid: u32,
@@ -86,6 +116,13 @@ impl State {
     fn idle_deadline(&self, idle: Duration) -> Option<Instant> {
         let a = self.activity.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         (a.0 == 0).then_some(a.1 + idle)
+    }
+
+    fn engine(&self) -> Engine {
+        self.engine
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn memo(&self) -> std::sync::MutexGuard<'_, Memo> {
@@ -129,6 +166,9 @@ pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
         Err(std::fs::TryLockError::WouldBlock) => return Ok(Served::AlreadyRunning),
         Err(std::fs::TryLockError::Error(e)) => return Err(AgentError::io("cannot lock", &lock_path, e)),
     }
+    // Sealed secrets are opened with the key this agent holds, never with a prompt.
+    let key = Arc::new(AgentKey::default());
+    passphrase::set_key_source(key.clone());
     // Open the vault before binding, so clients never reach an agent that cannot serve.
     let vault = Vault::open_default(Some(opts.data_dir.clone()))?;
     let metadata = Vault::metadata_path(vault.data_dir());
@@ -148,7 +188,8 @@ pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
     let ours = std::fs::metadata(&path).map(|m| m.ino()).ok();
 
     let state = Arc::new(State {
-        engine,
+        engine: std::sync::RwLock::new(engine),
+        key,
         metadata,
         memo: Mutex::new(Memo::default()),
         peer_uid: opts.peer_uid,
@@ -242,14 +283,42 @@ async fn answer(state: &State, req: Request) -> Reply {
             },
             Err(e) => failed(&e),
         },
-        Request::Test { name } => match state.engine.test(&name).await {
+        Request::Test { name } => match state.engine().test(&name).await {
             Ok(report) => Reply::Report { report },
             Err(e) => failed(&e),
         },
-        Request::TestAll => match state.engine.test_all().await {
+        Request::TestAll => match state.engine().test_all().await {
             Ok(reports) => Reply::Reports { reports },
             Err(e) => failed(&e),
         },
+        Request::Unlock { passphrase } => {
+            let dir = state.engine().vault().data_dir().to_path_buf();
+            // Argon2id: a quarter second of work, off the async threads.
+            match tokio::task::spawn_blocking(move || passphrase::unlock(&dir, &passphrase)).await {
+                Ok(Ok(key)) => {
+                    state.key.set(Some(key));
+                    Reply::Unlocked
+                }
+                Ok(Err(e)) => failed(&e),
+                Err(e) => failed(&tillkey_core::Error::Internal(format!("the unlock task failed ({e})"))),
+            }
+        }
+        Request::Lock => {
+            state.key.set(None);
+            // The vault's sealed store keeps the key it was given: a fresh vault has none.
+            let dir = state.engine().vault().data_dir().to_path_buf();
+            match Vault::open_default(Some(dir)) {
+                Ok(vault) => {
+                    *state.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Engine::new(Arc::new(vault)).answer_first();
+                }
+                Err(e) => return failed(&e),
+            }
+            // Tokens handed out while unlocked are read again, under the vault's policy for
+            // cached tokens while locked.
+            state.memo().prune(None);
+            Reply::Locked
+        }
     }
 }
 
@@ -258,14 +327,15 @@ type Token = (SecretString, Option<chrono::DateTime<chrono::Utc>>);
 /// A token from memory while the metadata file is unchanged, else from the engine (which
 /// reads the file, the keyring cache, or the provider), kept in memory for next time.
 async fn token(state: &State, name: &str) -> Result<Token, tillkey_core::Error> {
-    let now = || state.engine.vault().clock().now();
+    let engine = state.engine();
+    let now = || engine.vault().clock().now();
     let sig = FileSig::of(&state.metadata);
     if let Some(sig) = sig {
         if let Some(hit) = state.memo().get(name, sig, now()) {
             return Ok(hit);
         }
     }
-    let t = state.engine.token(name).await?;
+    let t = engine.token(name).await?;
     let Some(sig) = sig else {
         return Ok((t.value, t.expires_at));
     };
@@ -276,7 +346,7 @@ async fn token(state: &State, name: &str) -> Result<Token, tillkey_core::Error> 
         TokenSource::Static => Some(t.expires_at),
         TokenSource::Fetched | TokenSource::Refreshed => None,
         TokenSource::Cached => {
-            let vault = state.engine.vault().clone();
+            let vault = engine.vault().clone();
             let n = name.to_string();
             let info = tokio::task::spawn_blocking(move || vault.record(&n).ok().and_then(|r| r.token))
                 .await
@@ -303,7 +373,8 @@ mod tests {
     fn state(dir: &Path, peer_uid: u32) -> State {
         let vault = Vault::open(dir, Arc::new(MemoryStore::new()), Arc::new(SystemClock)).unwrap();
         State {
-            engine: Engine::new(Arc::new(vault)),
+            engine: std::sync::RwLock::new(Engine::new(Arc::new(vault))),
+            key: Arc::default(),
             metadata: Vault::metadata_path(dir),
             memo: Mutex::new(Memo::default()),
             peer_uid,

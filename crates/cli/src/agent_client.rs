@@ -165,3 +165,111 @@ pub async fn test(cli: &Cli, name: Option<&str>, wait: bool) -> Via<Vec<TestRepo
     }
     Via::Answer(reports)
 }
+
+/// An agent for this command, started and waited for (up to 5 s) when none answers:
+/// `unlock` has nowhere else to keep the key.
+fn started_client(cli: &Cli, dir: &Path) -> Option<Client> {
+    if let Some(c) = client(cli) {
+        return Some(c);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        if let Ok(Some(c)) = Client::connect(dir) {
+            return Some(c);
+        }
+    }
+    None
+}
+
+/// Whether the agent may hold this vault's key: the agent is on, the vault is the local
+/// one and it has a passphrase. Otherwise `lock` and `unlock` say what they say without an
+/// agent.
+fn lockable(cli: &Cli) -> Option<std::path::PathBuf> {
+    if tillkey_agent::disabled() || cli.vault.as_deref().is_some_and(|v| v != LOCAL_VAULT) {
+        return None;
+    }
+    let dir = tillkey_core::vault::resolve_data_dir(cli.data_dir.clone()).ok()?;
+    let set = tillkey_core::passphrase::is_set(&dir).ok()?;
+    (set && Vault::exists_in(&dir)).then_some(dir)
+}
+
+/// `tillkey unlock`: the passphrase (one line on stdin, or a hidden prompt on a terminal)
+/// goes to the agent, started if needed, which derives the data key and holds it until
+/// `tillkey lock` or its idle exit.
+pub fn unlock(cli: &Cli) -> Result<Via<()>, tillkey_core::Error> {
+    let Some(dir) = lockable(cli) else {
+        return Ok(Via::Direct);
+    };
+    let Some(mut c) = started_client(cli, &dir) else {
+        return Ok(Via::Direct);
+    };
+    let passphrase = read_passphrase()?;
+    Ok(match settle(c.unlock(&passphrase)) {
+        Via::Answer(()) => {
+            println!(
+                "Unlocked: the Tillkey agent holds the vault's key for this session, until `tillkey lock` or {} minutes without a request.",
+                tillkey_agent::DEFAULT_IDLE.as_secs() / 60
+            );
+            Via::Answer(())
+        }
+        other => other,
+    })
+}
+
+/// `tillkey lock`: the running agent forgets the data key. Without an agent nothing holds
+/// it, and the direct path says so.
+pub fn lock(cli: &Cli) -> Via<()> {
+    let Some(dir) = lockable(cli) else {
+        return Via::Direct;
+    };
+    let Ok(Some(mut c)) = Client::connect(&dir) else {
+        return Via::Direct;
+    };
+    match settle(c.lock()) {
+        Via::Answer(()) => {
+            println!(
+                "Locked: the Tillkey agent forgot the vault's key; every command that needs a secret asks for the passphrase again (`tillkey unlock`)."
+            );
+            Via::Answer(())
+        }
+        other => other,
+    }
+}
+
+/// The passphrase: a hidden prompt on a terminal, else exactly one non-empty line of stdin
+/// (at most 64 KiB), as `tillkey passphrase` reads it.
+fn read_passphrase() -> Result<secrecy::SecretString, tillkey_core::Error> {
+    use secrecy::ExposeSecret;
+    use std::io::{IsTerminal, Read};
+    let invalid = |reason: &str| tillkey_core::Error::InvalidInput {
+        field: "stdin".into(),
+        reason: reason.into(),
+    };
+    if std::io::stdin().is_terminal() {
+        let p = rpassword::prompt_password("Vault passphrase: ")
+            .map_err(|_| invalid("the passphrase could not be read"))?;
+        return Ok(secrecy::SecretString::from(p));
+    }
+    const MAX: u64 = 64 * 1024;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|_| invalid("cannot be read"))?;
+    if bytes.len() as u64 > MAX {
+        return Err(invalid("is longer than 64 KiB"));
+    }
+    let text = secrecy::SecretString::from(String::from_utf8(bytes).map_err(|_| invalid("is not UTF-8 text"))?);
+    let lines: Vec<&str> = text
+        .expose_secret()
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.as_slice() {
+        [one] => Ok(secrecy::SecretString::from(*one)),
+        _ => Err(invalid("expected the passphrase as one line; nothing was changed")),
+    }
+}

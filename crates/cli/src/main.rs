@@ -326,8 +326,16 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         }
         Command::Vault { action } => vault_command(cli.data_dir, action),
         Command::Passphrase { action } => passphrase::command(cli.data_dir, cli.vault.as_deref(), action),
-        Command::Lock => passphrase::lock(cli.data_dir, cli.vault.as_deref()),
-        Command::Unlock => passphrase::unlock(cli.data_dir, cli.vault.as_deref()),
+        Command::Lock => match agent_client::lock(&cli) {
+            agent_client::Via::Answer(()) => Ok(0),
+            agent_client::Via::Failed(code) => Ok(code),
+            agent_client::Via::Direct => passphrase::lock(cli.data_dir, cli.vault.as_deref()),
+        },
+        Command::Unlock => match agent_client::unlock(&cli)? {
+            agent_client::Via::Answer(()) => Ok(0),
+            agent_client::Via::Failed(code) => Ok(code),
+            agent_client::Via::Direct => passphrase::unlock(cli.data_dir, cli.vault.as_deref()),
+        },
         Command::Agent => agent::run(cli.data_dir, cli.vault.as_deref()).await,
     }
 }

@@ -112,7 +112,7 @@ impl World {
         Some(pid)
     }
 
-    /// Waits up to 10 s for an agent to answer.
+    /// Waits up to 20 s for an agent to answer (a loaded CI machine starts it slowly).
     fn wait_for_agent(&self) -> u32 {
         let started = Instant::now();
         loop {
@@ -120,8 +120,8 @@ impl World {
                 return pid;
             }
             assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "no agent answered within 10 s"
+                started.elapsed() < Duration::from_secs(20),
+                "no agent answered within 20 s"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -349,4 +349,71 @@ fn no_agent_env_starts_none() {
     w.direct().args(["test", "--all"]).assert().success();
     std::thread::sleep(Duration::from_millis(300));
     assert!(!w.socket_dir().exists(), "TILLKEY_NO_AGENT=1 made no socket directory");
+}
+
+/// `tillkey unlock` hands the key to the agent (starting it), which then serves tokens
+/// that need the sealed client secret; `tillkey lock` makes it forget the key, and the
+/// locked error through the agent is the direct path's, byte for byte.
+///
+/// (The rest of the passphrase's behaviour, direct, is tested in tests/passphrase.rs.)
+#[test]
+fn unlock_keeps_the_key_in_the_agent_and_lock_forgets_it() {
+    let w = World::new();
+    w.direct()
+        .args(["passphrase", "set"])
+        .write_stdin("correct horse\n")
+        .assert()
+        .success();
+    // No cached token: a token needs the sealed client secret.
+    w.direct().args(["revoke", "shop"]).assert().success();
+    let locked = w.direct().args(["token", "shop"]).output().unwrap();
+    assert_eq!(
+        locked.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&locked.stderr)
+    );
+    assert!(String::from_utf8_lossy(&locked.stderr).starts_with("error[locked]: "));
+
+    let wrong = w.tillkey().arg("unlock").write_stdin("wrong horse\n").output().unwrap();
+    assert_eq!(
+        wrong.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    assert!(String::from_utf8_lossy(&wrong.stderr).starts_with("error[wrong_passphrase]: "));
+    let pid = w.wait_for_agent();
+
+    let unlock = w
+        .tillkey()
+        .arg("unlock")
+        .write_stdin("correct horse\n")
+        .output()
+        .unwrap();
+    assert!(unlock.status.success(), "{}", String::from_utf8_lossy(&unlock.stderr));
+    assert!(String::from_utf8_lossy(&unlock.stdout).starts_with("Unlocked"));
+    let before = w.token_requests();
+    let t = w.token(&mut w.tillkey());
+    assert_eq!(
+        w.token_requests(),
+        before + 1,
+        "the agent fetched with the unsealed secret"
+    );
+    // The direct path still cannot open the secret, but finds the token the agent cached.
+    assert_eq!(w.token(&mut w.direct()), t);
+    assert_eq!(w.ping(), Some(pid));
+
+    let lock = w.tillkey().arg("lock").output().unwrap();
+    assert!(lock.status.success(), "{}", String::from_utf8_lossy(&lock.stderr));
+    assert!(String::from_utf8_lossy(&lock.stdout).starts_with("Locked"));
+    // A test needs the secret itself: refused through the agent as directly.
+    let via = w.tillkey().args(["test", "shop"]).output().unwrap();
+    let direct = w.direct().args(["test", "shop"]).output().unwrap();
+    assert_eq!(via.status.code(), Some(3));
+    assert_eq!(
+        (via.status.code(), &via.stdout, &via.stderr),
+        (direct.status.code(), &direct.stdout, &direct.stderr)
+    );
+    assert_eq!(w.ping(), Some(pid), "the same agent answered, locked");
 }
