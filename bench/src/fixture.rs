@@ -75,6 +75,13 @@ impl Fixture {
             .prefix("tillkey-bench.")
             .tempdir()
             .map_err(|e| format!("cannot make a temp dir: {e}"))?;
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(dir.path().join("run"))
+                .map_err(|e| format!("cannot make the agent's runtime dir: {e}"))?;
+        }
         let vault = Arc::new(
             Vault::open(dir.path().join("data"), Arc::new(KeyringStore), Arc::new(SystemClock))
                 .map_err(|e| format!("cannot open the vault: {e}"))?,
@@ -109,6 +116,12 @@ impl Fixture {
             fetch_client,
             prepare_secs: started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// The `XDG_RUNTIME_DIR` of the agent rows (its socket lives there, apart from any
+    /// agent of the desktop session).
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
     }
 
     /// The data dir the CLI and the app are pointed at.

@@ -12,6 +12,9 @@
 //!   vs `curl` making the same request;
 //! - `tillkey test --all` over the 500 credentials (each its own client) against the
 //!   rate-limited simulators: time, and 429s (must be none);
+//! - the same three rows through the local agent (`tillkey agent`, started by this runner
+//!   in a runtime dir of its own and stopped after them); the rows above run with
+//!   `TILLKEY_NO_AGENT=1`;
 //! - app cold start to the first painted dashboard, reported by the UI itself (the app
 //!   must be built with the cargo feature `bench`: only such builds have the report);
 //! - the app's memory (PSS of the app and every process it started), idle;
@@ -21,7 +24,8 @@
 //!   menu's "Open Tillkey" (a real dbusmenu click) to the painted dashboard;
 //! - binary and .deb sizes, read from the shipped .deb (built without that feature).
 //!
-//! `--quick` (the CI check) measures the ratio rows and test --all, and fails when a ratio
+//! `--quick` (the CI check) measures the ratio rows and test --all (direct and through the
+//! agent), and fails when a ratio
 //! is more than twice its value in the baseline file (`bench/baseline.json`).
 //!
 //! Run it inside `scripts/with-keyring.sh` (a D-Bus session with an unlocked keyring, and
@@ -172,14 +176,93 @@ fn check(what: &str, out: &std::process::Output) -> Result<(), String> {
     }
 }
 
+/// `tillkey --data-dir D` on the direct path (no agent).
 fn tillkey(opts: &Opts, fx: &Fixture) -> Command {
     let mut c = Command::new(&opts.cli);
-    c.arg("--data-dir").arg(fx.data_dir());
+    c.arg("--data-dir").arg(fx.data_dir()).env("TILLKEY_NO_AGENT", "1");
     c
 }
 
+/// `tillkey --data-dir D` through the fixture's agent (its own runtime dir).
+fn tillkey_via_agent(opts: &Opts, fx: &Fixture) -> Command {
+    let mut c = Command::new(&opts.cli);
+    c.arg("--data-dir")
+        .arg(fx.data_dir())
+        .env_remove("TILLKEY_NO_AGENT")
+        .env("XDG_RUNTIME_DIR", fx.runtime_dir());
+    c
+}
+
+/// The route a row measures: the CLI alone, or the CLI asking the agent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Direct,
+    Agent,
+}
+
+impl Route {
+    fn command(self, opts: &Opts, fx: &Fixture) -> Command {
+        match self {
+            Route::Direct => tillkey(opts, fx),
+            Route::Agent => tillkey_via_agent(opts, fx),
+        }
+    }
+
+    /// The row name's suffix.
+    fn label(self) -> &'static str {
+        match self {
+            Route::Direct => "",
+            Route::Agent => " through the agent",
+        }
+    }
+}
+
+/// The bench's own `tillkey agent` for the fixture's data dir, stopped on drop.
+struct Agent(std::process::Child);
+
+impl Agent {
+    /// Starts the agent and waits until its socket accepts connections.
+    fn start(opts: &Opts, fx: &Fixture) -> Result<Agent, String> {
+        let child = tillkey_via_agent(opts, fx)
+            .arg("agent")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start tillkey agent: {e}"))?;
+        let mut agent = Agent(child);
+        let dir = fx.runtime_dir().join("tillkey");
+        let started = Instant::now();
+        loop {
+            let answering = std::fs::read_dir(&dir).ok().into_iter().flatten().flatten().any(|e| {
+                e.path().extension().is_some_and(|x| x == "sock")
+                    && std::os::unix::net::UnixStream::connect(e.path()).is_ok()
+            });
+            if answering {
+                return Ok(agent);
+            }
+            if let Ok(Some(status)) = agent.0.try_wait() {
+                return Err(format!("tillkey agent exited at start ({status})"));
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                return Err("tillkey agent did not listen within 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child by its pid.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let _ = self.0.wait();
+    }
+}
+
 /// `tillkey token` on a cached token vs `cat` of the metadata file.
-fn token_cached_row(opts: &Opts, fx: &Fixture) -> Result<Row, String> {
+fn token_cached_row(opts: &Opts, fx: &Fixture, path: Route) -> Result<Row, String> {
+    let tillkey = |opts, fx| path.command(opts, fx);
     let file = fx.metadata_file();
     let size = std::fs::metadata(&file)
         .map_err(|e| format!("{}: {e}", file.display()))?
@@ -203,8 +286,11 @@ fn token_cached_row(opts: &Opts, fx: &Fixture) -> Result<Row, String> {
     }
     let (ratio, median) = (ours.median() / cat.median(), ours.median());
     Ok(Row {
-        key: Some("token-cached-vs-cat"),
-        name: format!("`tillkey token` (cached token), {} runs", ours.len()),
+        key: Some(match path {
+            Route::Direct => "token-cached-vs-cat",
+            Route::Agent => "token-cached-agent-vs-cat",
+        }),
+        name: format!("`tillkey token` (cached token){}, {} runs", path.label(), ours.len()),
         reference: format!("`cat` of the vault file ({:.0} kB)", size as f64 / 1024.0),
         ours,
         theirs: Some(cat),
@@ -217,7 +303,8 @@ fn token_cached_row(opts: &Opts, fx: &Fixture) -> Result<Row, String> {
 }
 
 /// `tillkey token` fetching a fresh token vs `curl` making the same request.
-fn token_fetch_row(opts: &Opts, fx: &Fixture) -> Result<Row, String> {
+fn token_fetch_row(opts: &Opts, fx: &Fixture, path: Route) -> Result<Row, String> {
+    let tillkey = |opts, fx| path.command(opts, fx);
     let url = fx.fetch_sim.token_url().ok_or("the fetch simulator has no token URL")?;
     let (client, secret) = &fx.fetch_client;
     let curl = || {
@@ -257,8 +344,15 @@ fn token_fetch_row(opts: &Opts, fx: &Fixture) -> Result<Row, String> {
     }
     let ratio = ours.median() / theirs.median();
     Ok(Row {
-        key: Some("token-fetch-vs-curl"),
-        name: format!("`tillkey token` (fresh client-credentials token), {} runs", ours.len()),
+        key: Some(match path {
+            Route::Direct => "token-fetch-vs-curl",
+            Route::Agent => "token-fetch-agent-vs-curl",
+        }),
+        name: format!(
+            "`tillkey token` (fresh client-credentials token){}, {} runs",
+            path.label(),
+            ours.len()
+        ),
         reference: "`curl` POSTing the same token request".into(),
         ours,
         theirs: Some(theirs),
@@ -271,7 +365,8 @@ fn token_fetch_row(opts: &Opts, fx: &Fixture) -> Result<Row, String> {
 }
 
 /// `tillkey test --all` over every credential.
-fn test_all_row(opts: &Opts, fx: &Fixture, runs: usize) -> Result<Row, String> {
+fn test_all_row(opts: &Opts, fx: &Fixture, runs: usize, path: Route) -> Result<Row, String> {
+    let tillkey = |opts, fx| path.command(opts, fx);
     let limited_before = fx.rate_limited();
     let mut ours = Samples::default();
     for _ in 0..runs {
@@ -291,7 +386,8 @@ fn test_all_row(opts: &Opts, fx: &Fixture, runs: usize) -> Result<Row, String> {
     Ok(Row {
         key: None,
         name: format!(
-            "`tillkey test --all`, {} credentials (each its own client, 4 simulators), {} runs",
+            "`tillkey test --all`{}, {} credentials (each its own client, 4 simulators), {} runs",
+            path.label(),
             fixture::CREDENTIALS,
             ours.len()
         ),
@@ -856,12 +952,22 @@ fn run(opts: &Opts) -> Result<bool, String> {
     eprintln!("  added in {:.1} s", fx.prepare_secs);
     let mut rows = Vec::new();
     let result = (|| {
+        let test_runs = if opts.quick { 3 } else { 5 };
         eprintln!("test --all…");
-        rows.push(test_all_row(opts, &fx, if opts.quick { 3 } else { 5 })?);
+        rows.push(test_all_row(opts, &fx, test_runs, Route::Direct)?);
         eprintln!("token (cached) vs cat…");
-        rows.push(token_cached_row(opts, &fx)?);
+        rows.push(token_cached_row(opts, &fx, Route::Direct)?);
         eprintln!("token (fetch) vs curl…");
-        rows.push(token_fetch_row(opts, &fx)?);
+        rows.push(token_fetch_row(opts, &fx, Route::Direct)?);
+        {
+            let _agent = Agent::start(opts, &fx)?;
+            eprintln!("through the agent: test --all…");
+            rows.push(test_all_row(opts, &fx, test_runs, Route::Agent)?);
+            eprintln!("through the agent: token (cached) vs cat…");
+            rows.push(token_cached_row(opts, &fx, Route::Agent)?);
+            eprintln!("through the agent: token (fetch) vs curl…");
+            rows.push(token_fetch_row(opts, &fx, Route::Agent)?);
+        }
         if let Some(app) = &opts.app {
             if !app.is_file() {
                 return Err(format!(
