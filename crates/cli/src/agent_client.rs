@@ -46,13 +46,16 @@ fn client(cli: &Cli) -> Option<Client> {
 /// Starts `tillkey --data-dir DIR agent` in its own session with stdio on /dev/null, and
 /// does not wait for it: this command goes direct, the next finds the agent.
 fn start(dir: &Path) {
-    let Ok(exe) = std::env::current_exe() else {
+    let (Ok(exe), Ok(dir)) = (std::env::current_exe(), std::fs::canonicalize(dir)) else {
         return;
     };
     let mut cmd = Command::new(exe);
+    // An absolute data dir, and `/` as the working directory: the agent outlives this
+    // command and must not keep its directory (or a mount) busy.
     cmd.arg("--data-dir")
         .arg(dir)
         .arg("agent")
+        .current_dir("/")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());

@@ -417,3 +417,30 @@ fn unlock_keeps_the_key_in_the_agent_and_lock_forgets_it() {
     );
     assert_eq!(w.ping(), Some(pid), "the same agent answered, locked");
 }
+
+/// A relative `--data-dir` names the same agent as the absolute path, and the agent it
+/// starts works from `/` with the absolute data dir.
+#[test]
+fn a_relative_data_dir_meets_the_same_agent() {
+    let w = World::new();
+    let parent = w.data.path().parent().unwrap();
+    let name = w.data.path().file_name().unwrap();
+    let relative = || {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("tillkey"));
+        c.current_dir(parent)
+            .arg("--data-dir")
+            .arg(name)
+            .env_remove("TILLKEY_DATA_DIR")
+            .env_remove("TILLKEY_NO_AGENT")
+            .env("XDG_RUNTIME_DIR", w.xdg.path())
+            .env("TILLKEY_AGENT_IDLE_SECS", "30");
+        Command::from_std(c)
+    };
+    let first = w.token(&mut relative());
+    let pid = w.wait_for_agent();
+    assert_eq!(w.token(&mut w.tillkey()), first);
+    assert_eq!(w.token(&mut relative()), first);
+    assert_eq!(w.ping(), Some(pid));
+    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap();
+    assert_eq!(cwd, Path::new("/"));
+}
