@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use std::io::ErrorKind;
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tillkey_core::TestReport;
 use zeroize::Zeroize;
@@ -21,10 +21,14 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// `test --all` has no limit (hundreds of credentials at the providers' rate limits).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// A connection to a running agent.
+/// A running agent. Each request has a connection of its own (the first is the one
+/// [`Client::connect`] opened), so a client that waits between requests (`--wait` on a
+/// rate limit) never holds a connection the agent would time out, nor keeps it from its
+/// idle exit.
 #[derive(Debug)]
 pub struct Client {
-    stream: UnixStream,
+    path: PathBuf,
+    stream: Option<UnixStream>,
 }
 
 /// A token from the agent.
@@ -55,28 +59,29 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        let stream = match UnixStream::connect(&path) {
-            Ok(s) => s,
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused) => return Ok(None),
-            Err(e) => return Err(AgentError::io("cannot connect to", &path, e)),
-        };
-        crate::peer::check_same_user(&stream)?;
-        stream
-            .set_write_timeout(Some(WRITE_TIMEOUT))
-            .map_err(|e| AgentError::io("cannot configure", &path, e))?;
-        Ok(Some(Client { stream }))
+        match open(&path)? {
+            Some(stream) => Ok(Some(Client {
+                path,
+                stream: Some(stream),
+            })),
+            None => Ok(None),
+        }
     }
 
     fn ask(&mut self, req: &Request) -> Result<Reply, AgentError> {
+        let mut stream = match self.stream.take() {
+            Some(s) => s,
+            None => open(&self.path)?.ok_or_else(|| AgentError::Gone("the agent's socket is gone".into()))?,
+        };
         let limit = (!matches!(req, Request::TestAll)).then_some(ANSWER_TIMEOUT);
-        self.stream
+        stream
             .set_read_timeout(limit)
             .map_err(|e| AgentError::Gone(e.kind().to_string()))?;
         let mut request = req.encode();
-        let written = proto::write_frame_blocking(&mut self.stream, &request, proto::MAX_REQUEST);
+        let written = proto::write_frame_blocking(&mut stream, &request, proto::MAX_REQUEST);
         request.zeroize();
         written?;
-        let mut bytes = proto::read_frame_blocking(&mut self.stream, proto::MAX_REPLY)?;
+        let mut bytes = proto::read_frame_blocking(&mut stream, proto::MAX_REPLY)?;
         let frame: Result<ReplyFrame, _> = serde_json::from_slice(&bytes);
         bytes.zeroize();
         let frame =
@@ -165,6 +170,20 @@ impl Client {
             _ => Err(unexpected()),
         }
     }
+}
+
+/// A connection to the socket at `path`, its peer checked; `None` when no agent listens.
+fn open(path: &Path) -> Result<Option<UnixStream>, AgentError> {
+    let stream = match UnixStream::connect(path) {
+        Ok(s) => s,
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused) => return Ok(None),
+        Err(e) => return Err(AgentError::io("cannot connect to", path, e)),
+    };
+    crate::peer::check_same_user(&stream)?;
+    stream
+        .set_write_timeout(Some(WRITE_TIMEOUT))
+        .map_err(|e| AgentError::io("cannot configure", path, e))?;
+    Ok(Some(stream))
 }
 
 fn unexpected() -> AgentError {
