@@ -768,7 +768,7 @@ fn case09_broken_pipe_ends_quietly() {
     let script = r#"{ sleep 0.3; "$0" --data-dir "$1" token x; echo "rc=$?" >&2; } | true"#;
     let o = std::process::Command::new("sh")
         .args(["-c", script])
-        .arg(&bin)
+        .arg(bin)
         .arg(tk.path())
         .env_remove("TILLKEY_DATA_DIR")
         .env("TILLKEY_NO_AGENT", "1")

@@ -429,7 +429,7 @@ fn killed_writes_leave_a_valid_vault_and_no_orphan_secrets() {
 /// can fall between them) on odd ones.
 fn add_args(name: &str, i: usize) -> (Vec<String>, String) {
     let mut args: Vec<String> = vec!["add".into(), name.into(), "--provider".into()];
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         args.push("bearer".into());
     } else {
         args.extend(
@@ -457,7 +457,7 @@ fn add_args(name: &str, i: usize) -> (Vec<String>, String) {
 
 fn add_secrets(name: &str, i: usize) -> BTreeMap<String, String> {
     let mut s = BTreeMap::new();
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         s.insert("token".into(), format!("tok-{name}"));
     } else {
         s.insert("client_secret".into(), format!("cs-{name}"));
