@@ -77,10 +77,7 @@ fn start(dir: &Path) {
 
 /// Prints an agent's error as `output::error` prints a core error.
 fn print_error(e: &RemoteError) {
-    eprintln!("error[{}]: {}", e.code, e.message);
-    if let Some(h) = &e.hint {
-        eprintln!("  hint: {h}");
-    }
+    crate::output::error_parts(&e.code, &e.message, e.hint.as_deref());
 }
 
 /// The exchange's outcome as a [`Via`]: an error is printed here.
@@ -207,7 +204,7 @@ pub fn unlock(cli: &Cli) -> Result<Via<()>, tillkey_core::Error> {
     let Some(mut c) = started_client(cli, &dir) else {
         return Ok(Via::Direct);
     };
-    let passphrase = read_passphrase()?;
+    let passphrase = crate::passphrase::read_one()?;
     Ok(match settle(c.unlock(&passphrase)) {
         Via::Answer(()) => {
             println!(
@@ -237,42 +234,5 @@ pub fn lock(cli: &Cli) -> Via<()> {
             Via::Answer(())
         }
         other => other,
-    }
-}
-
-/// The passphrase: a hidden prompt on a terminal, else exactly one non-empty line of stdin
-/// (at most 64 KiB), as `tillkey passphrase` reads it.
-fn read_passphrase() -> Result<secrecy::SecretString, tillkey_core::Error> {
-    use secrecy::ExposeSecret;
-    use std::io::{IsTerminal, Read};
-    let invalid = |reason: &str| tillkey_core::Error::InvalidInput {
-        field: "stdin".into(),
-        reason: reason.into(),
-    };
-    if std::io::stdin().is_terminal() {
-        let p = rpassword::prompt_password("Vault passphrase: ")
-            .map_err(|_| invalid("the passphrase could not be read"))?;
-        return Ok(secrecy::SecretString::from(p));
-    }
-    const MAX: u64 = 64 * 1024;
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(MAX + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|_| invalid("cannot be read"))?;
-    if bytes.len() as u64 > MAX {
-        return Err(invalid("is longer than 64 KiB"));
-    }
-    let text = secrecy::SecretString::from(String::from_utf8(bytes).map_err(|_| invalid("is not UTF-8 text"))?);
-    let lines: Vec<&str> = text
-        .expose_secret()
-        .lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| !l.is_empty())
-        .collect();
-    match lines.as_slice() {
-        [one] => Ok(secrecy::SecretString::from(*one)),
-        _ => Err(invalid("expected the passphrase as one line; nothing was changed")),
     }
 }

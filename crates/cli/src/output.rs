@@ -56,8 +56,14 @@ pub fn vaults(all: &[tillkey_core::vault::team::VaultStatus]) {
 
 /// Prints an error and its hint on stderr.
 pub fn error(e: &Error) {
-    eprintln!("error[{}]: {e}", e.code());
-    if let Some(h) = e.hint() {
+    error_parts(e.code(), &e.to_string(), e.hint().as_deref());
+}
+
+/// The error format of every command: `error[CODE]: MESSAGE`, then `  hint: HINT` (also
+/// for an error the local agent answered with, so both paths print the same bytes).
+pub fn error_parts(code: &str, message: &str, hint: Option<&str>) {
+    eprintln!("error[{code}]: {message}");
+    if let Some(h) = hint {
         eprintln!("  hint: {h}");
     }
 }

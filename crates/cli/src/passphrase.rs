@@ -111,6 +111,18 @@ fn stdin_lines(n: usize) -> Result<Vec<SecretString>, Error> {
     Ok(lines.into_iter().map(SecretString::from).collect())
 }
 
+/// The passphrase for one command (`unlock`, a locked vault): a hidden prompt on a
+/// terminal, else exactly one non-empty line of stdin (at most [`MAX_STDIN`]).
+///
+/// # Errors
+/// [`Error::InvalidInput`] for unreadable or malformed input.
+pub(crate) fn read_one() -> Result<SecretString, Error> {
+    if std::io::stdin().is_terminal() {
+        return prompt("Vault passphrase: ");
+    }
+    Ok(stdin_lines(1)?.remove(0))
+}
+
 /// Refuses `--vault NAME` for a team vault: the passphrase and the lock are this machine's.
 fn local_only(vault: Option<&str>, what: &str) -> Result<(), Error> {
     match vault {
