@@ -5,6 +5,7 @@
 //! as the direct path, so output and exit codes are the same byte for byte.
 
 use crate::args::Cli;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use tillkey_agent::proto::RemoteError;
@@ -84,6 +85,9 @@ fn print_error(e: &RemoteError) {
 fn settle<T>(x: Exchange<T>) -> Via<T> {
     match x {
         Ok(Ok(t)) => Via::Answer(t),
+        // A locked vault on a terminal: the direct path asks for the passphrase for this
+        // one command, as it does without an agent.
+        Ok(Err(e)) if e.code == "locked" && std::io::stdin().is_terminal() => Via::Direct,
         Ok(Err(e)) => {
             print_error(&e);
             Via::Failed(e.exit)

@@ -416,6 +416,33 @@ fn unlock_keeps_the_key_in_the_agent_and_lock_forgets_it() {
         (direct.status.code(), &direct.stdout, &direct.stderr)
     );
     assert_eq!(w.ping(), Some(pid), "the same agent answered, locked");
+
+    // On a terminal, the locked agent's answer gives way to the one-call prompt.
+    let line = format!(
+        "{} --data-dir {} test shop",
+        assert_cmd::cargo::cargo_bin("tillkey").display(),
+        w.data.path().display()
+    );
+    let mut on_tty = std::process::Command::new("script");
+    on_tty
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("TILLKEY_DATA_DIR")
+        .env_remove("TILLKEY_NO_AGENT")
+        .env("XDG_RUNTIME_DIR", w.xdg.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = on_tty.spawn().expect("script (util-linux) is installed");
+    {
+        use std::io::Write;
+        let _ = child.stdin.take().expect("stdin").write_all(b"correct horse\n");
+    }
+    let o = child.wait_with_output().expect("wait for script");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("passphrase"), "the prompt was shown: {out}");
+    assert!(!out.contains("error[locked]"), "{out}");
+    assert_eq!(w.ping(), Some(pid), "the agent is still there");
 }
 
 /// A relative `--data-dir` names the same agent as the absolute path, and the agent it
