@@ -31,6 +31,7 @@ pub fn vault_state(v: &tillkey_core::vault::team::VaultStatus) -> String {
         S::Unreachable => "unreachable",
         S::Denied => "denied",
         S::Sealed => "sealed",
+        S::Locked => "locked",
     };
     let mut parts = vec![state.to_string()];
     match v.writable {

@@ -284,6 +284,9 @@ fn team_vault_logins_are_sealed_with_the_local_vault() {
         );
     }
     assert_error(&run(&tk, &["--vault", "team", "token", "t1"], ""), 3, "locked");
+    let list = run(&tk, &["vault", "list"], "");
+    let team_line = list.stdout.lines().find(|l| l.starts_with("team ")).unwrap_or_default();
+    assert!(team_line.contains("locked"), "{}", list.both());
     let tty = run_on_tty(&tk, &["--vault", "team", "token", "t1"], "team pass\n");
     assert!(tty.code == 0 && tty.stdout.contains(team_secret), "{}", tty.both());
 

@@ -4,4 +4,4 @@
  * A team vault's connection state, as `tillkey vault list` and the app's vault switcher
  * show it.
  */
-export type ConnectionState = "connected" | "unreachable" | "denied" | "sealed";
+export type ConnectionState = "connected" | "unreachable" | "denied" | "sealed" | "locked";

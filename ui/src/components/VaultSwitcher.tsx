@@ -242,7 +242,13 @@ export function VaultNotice({ info, onAccess, onDisconnected, onError }: NoticeP
         )}
         {status && status.state !== 'connected' && (
           <p class="team-problem" data-testid="team-problem" data-code={status.errorCode ?? ''}>
-            <strong>{status.state === 'sealed' ? 'The engine is sealed.' : 'Cannot reach this vault.'}</strong>{' '}
+            <strong>
+              {status.state === 'sealed'
+                ? 'The engine is sealed.'
+                : status.state === 'locked'
+                  ? 'Locked with the vault passphrase.'
+                  : 'Cannot reach this vault.'}
+            </strong>{' '}
             {status.detail}
           </p>
         )}

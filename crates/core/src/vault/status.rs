@@ -23,6 +23,9 @@ pub enum ConnectionState {
     Denied,
     /// The engine is sealed.
     Sealed,
+    /// This computer's login to the engine is sealed with the local vault's passphrase and
+    /// no key is at hand (`tillkey unlock`).
+    Locked,
 }
 
 /// What a vault switcher shows for one vault (the local one included).
@@ -54,6 +57,7 @@ impl VaultStatus {
     pub fn failed(name: &str, address: &str, err: &Error) -> Self {
         let state = match err {
             Error::VaultSealed { .. } => ConnectionState::Sealed,
+            Error::Locked => ConnectionState::Locked,
             Error::VaultAuth { .. } | Error::VaultDenied { .. } => ConnectionState::Denied,
             _ => ConnectionState::Unreachable,
         };
