@@ -281,6 +281,12 @@ mod tests {
     }
 
     /// A myPOS credential with a cached access token.
+    /// Stages a rotation of `shop` to client id `id` with client secret `secret`.
+    fn stage(f: &Fixture, id: &str, secret: &str) -> Result<StagedRotation> {
+        f.vault
+            .stage_rotation_with("shop", map(&[("client_id", id)]), secrets(&[("client_secret", secret)]))
+    }
+
     fn mypos(f: &Fixture) {
         f.vault
             .add(NewCredential {
@@ -329,14 +335,7 @@ mod tests {
         let f = fixture();
         mypos(&f);
         f.clock.advance(Duration::days(80));
-        let staged = f
-            .vault
-            .stage_rotation_with(
-                "shop",
-                map(&[("client_id", " new-id ")]),
-                secrets(&[("client_secret", "new-secret\n")]),
-            )
-            .unwrap();
+        let staged = stage(&f, " new-id ", "new-secret\n").unwrap();
         assert_eq!(
             staged.creds.field("client_id"),
             Some("new-id"),
@@ -383,14 +382,7 @@ mod tests {
     fn the_same_client_id_is_a_secret_only_rotation() {
         let f = fixture();
         mypos(&f);
-        let staged = f
-            .vault
-            .stage_rotation_with(
-                "shop",
-                map(&[("client_id", "old-id")]),
-                secrets(&[("client_secret", "new-secret")]),
-            )
-            .unwrap();
+        let staged = stage(&f, "old-id", "new-secret").unwrap();
         let (_, retired) = f.vault.commit_rotation_retiring(staged).unwrap();
         assert!(retired.identity.is_empty());
         assert_eq!(set(&f), ("old-id".into(), "new-secret".into()));
@@ -445,28 +437,14 @@ mod tests {
     fn an_aborted_or_crashed_stage_leaves_the_old_set_complete() {
         let f = fixture();
         mypos(&f);
-        let staged = f
-            .vault
-            .stage_rotation_with(
-                "shop",
-                map(&[("client_id", "new-id")]),
-                secrets(&[("client_secret", "s2")]),
-            )
-            .unwrap();
+        let staged = stage(&f, "new-id", "s2").unwrap();
         f.vault.abort_rotation(staged);
         assert_eq!(set(&f), old_set());
         assert_eq!(f.store.len(), 2, "the old secret and token: {:?}", f.store.accounts());
 
         // A process killed after staging (no abort, no commit): the old set is in force,
         // the staged entries are listed and swept by the next write.
-        let staged = f
-            .vault
-            .stage_rotation_with(
-                "shop",
-                map(&[("client_id", "new-id")]),
-                secrets(&[("client_secret", "s3")]),
-            )
-            .unwrap();
+        let staged = stage(&f, "new-id", "s3").unwrap();
         std::mem::forget(staged);
         let reopened = Vault::open(f.vault.data_dir(), f.store.clone(), f.clock.clone()).unwrap();
         let r = reopened.record("shop").unwrap();
@@ -492,15 +470,7 @@ mod tests {
         mypos(&f);
         let before = f.vault.record("shop").unwrap();
         f.store.fail_writes_after(0);
-        let e = f
-            .vault
-            .stage_rotation_with(
-                "shop",
-                map(&[("client_id", "new-id")]),
-                secrets(&[("client_secret", "s2")]),
-            )
-            .err()
-            .expect("refused");
+        let e = stage(&f, "new-id", "s2").err().expect("refused");
         assert_eq!(e.code(), "keyring_unavailable");
         f.store.fail_writes_after(usize::MAX);
         let after = f.vault.record("shop").unwrap();
@@ -512,14 +482,7 @@ mod tests {
     fn an_edit_between_test_and_swap_makes_the_swap_refuse() {
         let f = fixture();
         mypos(&f);
-        let staged = f
-            .vault
-            .stage_rotation_with(
-                "shop",
-                map(&[("client_id", "new-id")]),
-                secrets(&[("client_secret", "s2")]),
-            )
-            .unwrap();
+        let staged = stage(&f, "new-id", "s2").unwrap();
         f.vault
             .edit(
                 "shop",
