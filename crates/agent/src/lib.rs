@@ -13,6 +13,10 @@
 //!   with `SO_PEERCRED` on every connection ([`peer`]).
 //! - [`proto`] is the wire format: versioned, length-prefixed JSON, parsed as hostile.
 //!
+//! After `tillkey unlock` the agent holds the vault's data key until `tillkey lock`, the
+//! vault's auto-lock time without a request (`autoLockMinutes` in `passphrase.json`), the
+//! desktop session locking or the computer suspending, or its own exit.
+//!
 //! Only the local vault is served; team vaults stay on the direct path. Nothing here logs,
 //! and no error or `Debug` output holds a token.
 
@@ -25,11 +29,12 @@ mod paths;
 pub mod peer;
 pub mod proto;
 mod server;
+mod session;
 
 pub use client::{Client, Exchange, TokenAnswer};
 pub use error::AgentError;
 pub use paths::{socket_dir, socket_path, RUNTIME_SUBDIR};
-pub use server::{serve, ServeOptions, Served, DEFAULT_IDLE, IDLE_ENV};
+pub use server::{serve, ServeOptions, Served, AUTO_LOCK_ENV, DEFAULT_IDLE, IDLE_ENV};
 
 /// Set to `1` to turn the agent off: the CLI neither asks nor starts one.
 pub const NO_AGENT_ENV: &str = "TILLKEY_NO_AGENT";

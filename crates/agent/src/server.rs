@@ -1,5 +1,7 @@
 //! The agent itself: binds the socket, serves requests with one open vault and token
 //! engine, and exits after [`DEFAULT_IDLE`] without a request (or on SIGTERM/SIGINT).
+//! A data key it holds is forgotten on `tillkey lock`, after the vault's auto-lock time
+//! without a request, and when the session locks or the computer suspends.
 
 use crate::error::AgentError;
 use crate::memo::{FileSig, Memo};
@@ -23,6 +25,13 @@ pub const DEFAULT_IDLE: Duration = Duration::from_secs(15 * 60);
 /// Debug builds only (tests): the idle time in seconds instead of [`DEFAULT_IDLE`].
 pub const IDLE_ENV: &str = "TILLKEY_AGENT_IDLE_SECS";
 
+/// Debug builds only (tests): the auto-lock time in seconds instead of the vault's
+/// `autoLockMinutes`.
+pub const AUTO_LOCK_ENV: &str = "TILLKEY_AGENT_AUTO_LOCK_SECS";
+
+/// How often the agent checks whether a key it holds is due to be forgotten.
+const AUTO_LOCK_TICK: Duration = Duration::from_secs(1);
+
 /// How long a connected client may take to send a whole request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -35,6 +44,8 @@ pub struct ServeOptions {
     pub idle: Duration,
     /// The uid a client must have (this process's effective uid; tests inject another).
     pub peer_uid: u32,
+    /// Debug builds only: the auto-lock time instead of the vault's setting.
+    pub auto_lock: Option<Duration>,
 }
 
 impl ServeOptions {
@@ -47,10 +58,16 @@ impl ServeOptions {
                 idle = Duration::from_secs(s.max(1));
             }
         }
+        let auto_lock = std::env::var(AUTO_LOCK_ENV)
+            .ok()
+            .filter(|_| cfg!(debug_assertions))
+            .and_then(|s| s.parse::<u64>().ok())
+            .map(Duration::from_secs);
         ServeOptions {
             data_dir,
             idle,
             peer_uid: euid(),
+            auto_lock,
         }
     }
 }
@@ -78,6 +95,13 @@ struct AgentKey {
 impl AgentKey {
     fn set(&self, key: Option<DataKey>) {
         *self.key.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = key;
+    }
+
+    fn held(&self) -> bool {
+        self.key
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
     }
 }
 
@@ -127,6 +151,50 @@ impl State {
 
     fn memo(&self) -> std::sync::MutexGuard<'_, Memo> {
         self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Forgets the data key (its bytes are wiped with the last copy): `tillkey lock`, the
+    /// auto-lock timer and the session's lock all come here.
+    ///
+    /// # Errors
+    /// The vault's own errors when it cannot be opened again (the key is forgotten anyway).
+    fn lock(&self) -> tillkey_core::Result<()> {
+        self.key.set(None);
+        // The vault's sealed store keeps the key it was given: a fresh vault has none.
+        let dir = self.engine().vault().data_dir().to_path_buf();
+        let vault = Vault::open_default(Some(dir))?;
+        *self.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Engine::new(Arc::new(vault)).answer_first();
+        // Tokens handed out while unlocked are read again, under the vault's policy for
+        // cached tokens while locked.
+        self.memo().prune(None);
+        Ok(())
+    }
+
+    /// Locks when a key is held and no request came for the auto-lock time (`forced`, else
+    /// the vault's `autoLockMinutes`; 0 is never).
+    fn auto_lock(&self, forced: Option<Duration>) {
+        if !self.key.held() {
+            return;
+        }
+        let minutes = |m: u32| Duration::from_secs(u64::from(m) * 60);
+        let after = match forced {
+            Some(d) => d,
+            None => match passphrase::auto_lock_minutes(self.engine().vault().data_dir()) {
+                Ok(Some(0)) => return,
+                Ok(Some(m)) => minutes(m),
+                // No passphrase any more: the key held opens nothing, forget it now.
+                Ok(None) => Duration::ZERO,
+                // An unreadable file: the default time.
+                Err(_) => minutes(passphrase::DEFAULT_AUTO_LOCK_MINUTES),
+            },
+        };
+        if forced.is_some_and(|d| d.is_zero()) {
+            return;
+        }
+        if self.idle_deadline(after).is_some_and(|d| d <= Instant::now()) {
+            let _ = self.lock();
+        }
     }
 }
 
@@ -195,6 +263,11 @@ pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
         peer_uid: opts.peer_uid,
         activity: Mutex::new((0, Instant::now())),
     });
+    let (session_tx, mut session_events) = tokio::sync::mpsc::unbounded_channel();
+    crate::session::watch(&session_tx);
+    drop(session_tx);
+    let mut tick = tokio::time::interval(AUTO_LOCK_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut term = signal(SignalKind::terminate()).map_err(|e| AgentError::io("cannot handle SIGTERM in", &path, e))?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| AgentError::io("cannot handle SIGINT in", &path, e))?;
     let ended = loop {
@@ -219,6 +292,12 @@ pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
             () = idle => {
                 if deadline.is_some_and(|d| d <= Instant::now()) && state.idle_deadline(opts.idle).is_some_and(|d| d <= Instant::now()) {
                     break Served::Idle;
+                }
+            }
+            _ = tick.tick() => state.auto_lock(opts.auto_lock),
+            Some(_) = session_events.recv() => {
+                if state.key.held() {
+                    let _ = state.lock();
                 }
             }
             _ = term.recv() => break Served::Signalled,
@@ -303,22 +382,10 @@ async fn answer(state: &State, req: Request) -> Reply {
                 Err(e) => failed(&tillkey_core::Error::Internal(format!("the unlock task failed ({e})"))),
             }
         }
-        Request::Lock => {
-            state.key.set(None);
-            // The vault's sealed store keeps the key it was given: a fresh vault has none.
-            let dir = state.engine().vault().data_dir().to_path_buf();
-            match Vault::open_default(Some(dir)) {
-                Ok(vault) => {
-                    *state.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        Engine::new(Arc::new(vault)).answer_first();
-                }
-                Err(e) => return failed(&e),
-            }
-            // Tokens handed out while unlocked are read again, under the vault's policy for
-            // cached tokens while locked.
-            state.memo().prune(None);
-            Reply::Locked
-        }
+        Request::Lock => match state.lock() {
+            Ok(()) => Reply::Locked,
+            Err(e) => failed(&e),
+        },
     }
 }
 

@@ -204,6 +204,14 @@ pub enum PassphraseCommand {
     Change,
     /// Remove the passphrase: the secrets are stored unencrypted again.
     Remove,
+    /// How many minutes without a Tillkey request before the local agent forgets the
+    /// vault's key after `tillkey unlock` (default 15; 0 = never). The agent also forgets
+    /// it when the desktop session locks or the computer suspends. A running agent uses
+    /// the new time at once; cached tokens stay as the token policy says.
+    AutoLock {
+        /// Minutes (0 to 10080); 0 turns the timer off.
+        minutes: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -190,6 +190,21 @@ pub fn command(data_dir: Option<PathBuf>, vault: Option<&str>, action: Passphras
             passphrase::remove(&dir, &KeyringStore, &p)?;
             println!("The vault passphrase was removed: secrets are stored in the keyring unencrypted again.");
         }
+        PassphraseCommand::AutoLock { minutes } => {
+            passphrase::set_auto_lock(&dir, &KeyringStore, minutes)?;
+            if minutes == 0 {
+                println!(
+                    "Auto-lock is off: after `tillkey unlock` the agent keeps the key until `tillkey lock`, the \
+                     session locks or the computer suspends."
+                );
+            } else {
+                println!(
+                    "After `tillkey unlock` the agent forgets the key after {minutes} minute{} without a Tillkey \
+                     request.",
+                    if minutes == 1 { "" } else { "s" }
+                );
+            }
+        }
     }
     Ok(0)
 }

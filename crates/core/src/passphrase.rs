@@ -150,6 +150,20 @@ pub struct PassphraseFile {
     /// Whether cached access tokens are sealed too.
     #[serde(default, rename = "tokensWhileLocked")]
     pub tokens: TokenPolicy,
+    /// Minutes without a Tillkey request after which the local agent forgets the data key
+    /// (0: never). Kept by `change`.
+    #[serde(default = "default_auto_lock")]
+    pub auto_lock_minutes: u32,
+}
+
+/// The auto-lock time of a vault whose file does not say: 15 minutes.
+pub const DEFAULT_AUTO_LOCK_MINUTES: u32 = 15;
+
+/// The longest auto-lock time accepted: a week.
+pub const MAX_AUTO_LOCK_MINUTES: u32 = 7 * 24 * 60;
+
+fn default_auto_lock() -> u32 {
+    DEFAULT_AUTO_LOCK_MINUTES
 }
 
 impl fmt::Debug for PassphraseFile {
@@ -353,6 +367,7 @@ impl PassphraseFile {
             nonce: B64.encode(*nonce),
             wrapped_key: B64.encode(wrapped),
             tokens: TokenPolicy::Usable,
+            auto_lock_minutes: DEFAULT_AUTO_LOCK_MINUTES,
         })
     }
 
@@ -542,7 +557,43 @@ pub fn change(data_dir: &Path, store: &dyn SecretStore, old: &SecretString, new:
     let key = check_with_backoff(data_dir, &file, old)?;
     PassphraseFile {
         tokens: file.tokens,
+        auto_lock_minutes: file.auto_lock_minutes,
         ..PassphraseFile::wrap(State::Sealed, &key, new)?
+    }
+    .save(data_dir)
+}
+
+/// The agent's auto-lock time of the vault in `data_dir`, or `None` when it has no
+/// passphrase (nothing to lock). `Some(0)` means never.
+///
+/// # Errors
+/// As [`read_file`].
+pub fn auto_lock_minutes(data_dir: &Path) -> Result<Option<u32>> {
+    Ok(read_file(data_dir)?
+        .filter(|f| f.state.sealed())
+        .map(|f| f.auto_lock_minutes))
+}
+
+/// Sets the agent's auto-lock time (`0`: never) in one atomic write of the file. Needs no
+/// passphrase: the file holds no secret, and a running agent reads the new time at once.
+///
+/// # Errors
+/// [`Error::InvalidInput`] (no passphrase set, more than [`MAX_AUTO_LOCK_MINUTES`]), file
+/// errors.
+pub fn set_auto_lock(data_dir: &Path, store: &dyn SecretStore, minutes: u32) -> Result<()> {
+    if minutes > MAX_AUTO_LOCK_MINUTES {
+        return Err(Error::invalid(
+            "minutes",
+            format!("at most {MAX_AUTO_LOCK_MINUTES} (a week); 0 turns auto-lock off"),
+        ));
+    }
+    let meta = MetadataFile::open(data_dir)?;
+    let _lock = meta.lock()?;
+    recover_locked(data_dir, store)?;
+    let file = read_file(data_dir)?.filter(|f| f.state.sealed()).ok_or_else(not_set)?;
+    PassphraseFile {
+        auto_lock_minutes: minutes,
+        ..file
     }
     .save(data_dir)
 }
