@@ -1,5 +1,6 @@
 //! The agent itself: binds the socket, serves requests with one open vault and token
-//! engine, and exits after [`DEFAULT_IDLE`] without a request (or on SIGTERM/SIGINT).
+//! engine, and exits after [`DEFAULT_IDLE`] without a request while it holds no key (or
+//! on SIGTERM/SIGINT).
 //! A data key it holds is forgotten on `tillkey lock`, after the vault's auto-lock time
 //! without a request, and when the session locks or the computer suspends.
 
@@ -271,7 +272,14 @@ pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
     let mut term = signal(SignalKind::terminate()).map_err(|e| AgentError::io("cannot handle SIGTERM in", &path, e))?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| AgentError::io("cannot handle SIGINT in", &path, e))?;
     let ended = loop {
-        let deadline = state.idle_deadline(opts.idle);
+        // While it holds a key the agent does not exit idle: the auto-lock time decides
+        // when the key goes (it may be longer than the idle time, or never), and the idle
+        // time counts on from the last request after that.
+        let deadline = if state.key.held() {
+            None
+        } else {
+            state.idle_deadline(opts.idle)
+        };
         let idle = async {
             match deadline {
                 Some(d) => tokio::time::sleep_until(d).await,
@@ -290,7 +298,7 @@ pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
                 }
             }
             () = idle => {
-                if deadline.is_some_and(|d| d <= Instant::now()) && state.idle_deadline(opts.idle).is_some_and(|d| d <= Instant::now()) {
+                if deadline.is_some_and(|d| d <= Instant::now()) && !state.key.held() && state.idle_deadline(opts.idle).is_some_and(|d| d <= Instant::now()) {
                     break Served::Idle;
                 }
             }

@@ -200,7 +200,7 @@ fn lockable(cli: &Cli) -> Option<std::path::PathBuf> {
 
 /// `tillkey unlock`: the passphrase (one line on stdin, or a hidden prompt on a terminal)
 /// goes to the agent, started if needed, which derives the data key and holds it until
-/// `tillkey lock` or its idle exit.
+/// `tillkey lock`, the vault's auto-lock time without a request, or the session locking.
 pub fn unlock(cli: &Cli) -> Result<Via<()>, tillkey_core::Error> {
     let Some(dir) = lockable(cli) else {
         return Ok(Via::Direct);
@@ -211,9 +211,17 @@ pub fn unlock(cli: &Cli) -> Result<Via<()>, tillkey_core::Error> {
     let passphrase = crate::passphrase::read_one()?;
     Ok(match settle(c.unlock(&passphrase)) {
         Via::Answer(()) => {
+            let after = match tillkey_core::passphrase::auto_lock_minutes(&dir) {
+                Ok(Some(0)) => String::new(),
+                Ok(Some(1)) => " or 1 minute without a request".into(),
+                Ok(Some(m)) => format!(" or {m} minutes without a request"),
+                _ => format!(
+                    " or {} minutes without a request",
+                    tillkey_core::passphrase::DEFAULT_AUTO_LOCK_MINUTES
+                ),
+            };
             println!(
-                "Unlocked: the Tillkey agent holds the vault's key for this session, until `tillkey lock` or {} minutes without a request.",
-                tillkey_agent::DEFAULT_IDLE.as_secs() / 60
+                "Unlocked: the Tillkey agent holds the vault's key for this session, until `tillkey lock`{after}, the screen locking or the computer suspending."
             );
             Via::Answer(())
         }

@@ -183,7 +183,8 @@ pub enum Command {
     /// Run the local agent of this data dir in the foreground: it keeps the vault open and
     /// answers `token`, `exec` and `test` over a Unix socket, so a cached token takes a
     /// few milliseconds. Those commands start it on their own when none answers; it exits
-    /// after 15 minutes without a request. TILLKEY_NO_AGENT=1 keeps the CLI from using or
+    /// after 15 minutes without a request while it holds no vault key (`passphrase
+    /// auto-lock` decides when a key goes). TILLKEY_NO_AGENT=1 keeps the CLI from using or
     /// starting it. The socket is in $XDG_RUNTIME_DIR/tillkey (else /tmp/tillkey-<uid>),
     /// directory 0700, socket 0600, and only this user's processes are answered.
     Agent,

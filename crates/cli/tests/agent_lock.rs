@@ -23,10 +23,11 @@ struct World {
     xdg: tempfile::TempDir,
     _sim: Simulator,
     auto_lock_secs: &'static str,
+    idle_secs: &'static str,
 }
 
 impl World {
-    fn new(auto_lock_secs: &'static str) -> World {
+    fn new(auto_lock_secs: &'static str, idle_secs: &'static str) -> World {
         let sim = Simulator::spawn_blocking_runtime(ProviderSim::Oauth2, SimConfig::default().with_rate_limit(None))
             .expect("start the simulator");
         sim.add_client(CLIENT, "lock-secret");
@@ -34,6 +35,7 @@ impl World {
             data: tempfile::tempdir().unwrap(),
             xdg: tempfile::tempdir().unwrap(),
             auto_lock_secs,
+            idle_secs,
             _sim: sim,
         };
         w.direct()
@@ -63,7 +65,7 @@ impl World {
             .env_remove("TILLKEY_DATA_DIR")
             .env_remove("TILLKEY_NO_AGENT")
             .env("XDG_RUNTIME_DIR", self.xdg.path())
-            .env("TILLKEY_AGENT_IDLE_SECS", "30")
+            .env("TILLKEY_AGENT_IDLE_SECS", self.idle_secs)
             .env("TILLKEY_AGENT_AUTO_LOCK_SECS", self.auto_lock_secs);
         c
     }
@@ -111,7 +113,7 @@ impl Drop for World {
 #[test]
 fn the_agent_forgets_the_key_after_the_auto_lock_time_and_cached_tokens_stay_usable() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let w = World::new("3");
+    let w = World::new("3", "30");
     // The setting: default 15, set and kept by change; bad input changes nothing.
     assert_eq!(w.passphrase_file()["autoLockMinutes"], 15);
     w.direct().args(["passphrase", "auto-lock", "5"]).assert().success();
@@ -164,7 +166,8 @@ fn the_agent_forgets_the_key_after_the_auto_lock_time_and_cached_tokens_stay_usa
 fn the_screen_saver_coming_on_locks_the_agent() {
     // The timer off, so only the session bus can lock it.
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let w = World::new("0");
+    // An idle time of 2 s: an agent that holds a key does not exit idle.
+    let w = World::new("0", "2");
     let bus = zbus::blocking::Connection::session().expect("a session bus (run under scripts/with-keyring.sh)");
     bus.request_name("org.freedesktop.ScreenSaver")
         .expect("own org.freedesktop.ScreenSaver on the test's private bus");
@@ -179,7 +182,8 @@ fn the_screen_saver_coming_on_locks_the_agent() {
         .unwrap();
     };
     w.unlock();
-    assert_eq!(w.test_code(), Some(0), "unlocked");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(w.test_code(), Some(0), "still there and unlocked after the idle time");
     active(false);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(w.test_code(), Some(0), "the screen saver going off locks nothing");
