@@ -402,6 +402,19 @@ fn test_all_row(opts: &Opts, fx: &Fixture, runs: usize, path: Route) -> Result<R
     })
 }
 
+/// Starts the app on the fixture's vault, its first-paint reports going to `report`.
+fn spawn_app(app: &Path, fx: &Fixture, report: &Path) -> Result<std::process::Child, String> {
+    Command::new(app)
+        .arg("--data-dir")
+        .arg(fx.data_dir())
+        .env("TILLKEY_BENCH_PAINT_FILE", report)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", app.display()))
+}
+
 /// What one app launch measured.
 struct Launch {
     cold_ms: f64,
@@ -414,35 +427,10 @@ struct Launch {
 fn launch_app(app: &Path, fx: &Fixture, report: &Path, idle: Option<Duration>) -> Result<Launch, String> {
     let _ = std::fs::remove_file(report);
     let started_unix = unix_ms();
-    let started = Instant::now();
-    let mut child = Command::new(app)
-        .arg("--data-dir")
-        .arg(fx.data_dir())
-        .env("TILLKEY_BENCH_PAINT_FILE", report)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", app.display()))?;
+    let mut child = spawn_app(app, fx, report)?;
     let pid = child.id();
     let result = (|| {
-        let text = loop {
-            if let Ok(t) = std::fs::read_to_string(report) {
-                break t;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(format!("the app exited ({status}) before reporting its first paint"));
-            }
-            if started.elapsed() > Duration::from_secs(60) {
-                return Err("no first-paint report from the app within 60 s".into());
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        };
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("first-paint report: {e}"))?;
-        let painted = v["paintedUnixMs"]
-            .as_f64()
-            .ok_or("first-paint report without paintedUnixMs")?;
-        let rows = v["rows"].as_u64().unwrap_or(0);
+        let (painted, rows) = wait_report(report, &mut child, Duration::from_secs(60))?;
         let memory = idle.map(|d| {
             std::thread::sleep(d);
             procs::tree_memory(pid)
@@ -542,8 +530,8 @@ fn app_rows(app: &Path, fx: &Fixture, runs: usize, idle: Duration) -> Result<Vec
     ])
 }
 
-/// Waits for a first-paint report in `report` (removed first by the caller) written after
-/// `since_unix_ms`; returns the painted time and the rows.
+/// Waits up to `limit` for a first-paint report in `report` (removed first by the caller);
+/// returns the painted time (Unix ms) and the rows painted.
 fn wait_report(report: &Path, child: &mut std::process::Child, limit: Duration) -> Result<(f64, u64), String> {
     let started = Instant::now();
     let text = loop {
@@ -600,15 +588,7 @@ fn resident_rows(app: &Path, fx: &Fixture, reopens: usize, idle: Duration) -> Re
     let watcher = sni::Watcher::start();
     let report = fx.dir.path().join("first-paint.json");
     let _ = std::fs::remove_file(&report);
-    let mut child = Command::new(app)
-        .arg("--data-dir")
-        .arg(fx.data_dir())
-        .env("TILLKEY_BENCH_PAINT_FILE", &report)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", app.display()))?;
+    let mut child = spawn_app(app, fx, &report)?;
     let pid = child.id();
     let result = (|| {
         wait_report(&report, &mut child, Duration::from_secs(60))?;

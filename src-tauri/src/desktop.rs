@@ -10,7 +10,6 @@
 use crate::error::{IpcError, IpcResult};
 use crate::prefs::{PreferencesUpdate, PrefsFile};
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use tauri::{AppHandle, Manager, Runtime, WebviewWindowBuilder};
 use tauri_plugin_autostart::ManagerExt;
@@ -79,27 +78,31 @@ pub struct DesktopSettingsUpdate {
 /// The resident app's state.
 #[derive(Debug, Default)]
 pub struct Desktop {
-    tray: Mutex<Option<String>>,
-    tray_shown: AtomicBool,
+    /// `None` until the tray was tried; then shown, or why not.
+    tray: Mutex<Option<Result<(), String>>>,
     focus: Mutex<Option<FocusRequest>>,
 }
 
 impl Desktop {
     /// Records whether the tray icon is shown (`Err(reason)` when it is not).
     pub fn set_tray(&self, state: Result<(), String>) {
-        self.tray_shown.store(state.is_ok(), Ordering::SeqCst);
-        *self.tray.lock().unwrap_or_else(PoisonError::into_inner) = state.err();
+        *self.tray.lock().unwrap_or_else(PoisonError::into_inner) = Some(state);
     }
 
     /// The tray's state for the settings dialog.
     pub fn tray_state(&self) -> TrayState {
-        let reason = self.tray.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        TrayState {
-            available: self.tray_shown.load(Ordering::SeqCst),
-            reason: if self.tray_shown.load(Ordering::SeqCst) {
-                None
-            } else {
-                Some(reason.unwrap_or_else(|| "The tray has not started yet.".into()))
+        match self.tray.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+            Some(Ok(())) => TrayState {
+                available: true,
+                reason: None,
+            },
+            Some(Err(reason)) => TrayState {
+                available: false,
+                reason: Some(reason),
+            },
+            None => TrayState {
+                available: false,
+                reason: Some("The tray has not started yet.".into()),
             },
         }
     }
@@ -107,7 +110,7 @@ impl Desktop {
     /// Whether closing the window leaves the process running: a tray icon is shown and the
     /// merchant did not turn "keep running in the tray" off.
     pub fn keeps_running<R: Runtime>(&self, app: &AppHandle<R>) -> bool {
-        self.tray_shown.load(Ordering::SeqCst) && prefs(app).load().close_to_tray
+        self.tray_state().available && prefs(app).load().close_to_tray
     }
 
     fn take_focus(&self) -> Option<FocusRequest> {

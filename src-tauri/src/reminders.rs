@@ -136,7 +136,7 @@ pub async fn check<R: Runtime>(app: &AppHandle<R>) -> usize {
         let clock = clock.clone();
         tauri::async_runtime::spawn_blocking(move || {
             let due = due_everywhere(&data_dir, &clock);
-            let today = clock.now().with_timezone(&chrono::Local).date_naive();
+            let today = tillkey_core::reminders::today(clock.as_ref());
             let log = ReminderLog::new(&data_dir);
             let fresh = log.pending(&due, today);
             (due, fresh, log, today)

@@ -207,7 +207,7 @@ pub fn focus_on(listed: &[(String, String)], i: Option<usize>, reason: &str) -> 
 fn pause<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
     let Ok(dir) = state.real_data_dir() else { return };
-    let today = state.clock().now().with_timezone(&chrono::Local).date_naive();
+    let today = tillkey_core::reminders::today(state.clock().as_ref());
     match tillkey_core::reminders::ReminderLog::new(&dir).pause(today) {
         Ok(()) => notify(
             app,

@@ -55,6 +55,11 @@ pub fn due_in(vault: &Vault) -> Result<Vec<DueCredential>> {
     Ok(due)
 }
 
+/// Today on `clock`, in the local time zone: the day the reminder record counts in.
+pub fn today(clock: &dyn crate::Clock) -> NaiveDate {
+    clock.now().with_timezone(&chrono::Local).date_naive()
+}
+
 /// Sorts most urgent first (fewest days left), then by vault and name.
 pub fn sort_by_urgency(due: &mut [DueCredential]) {
     due.sort_by(|a, b| {
