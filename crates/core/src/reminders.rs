@@ -220,7 +220,9 @@ fn sanitized(mut r: Record) -> Record {
 /// Drops entries older than [`KEEP_DAYS`] and any beyond [`MAX_ENTRIES`] (oldest first),
 /// and a pause from another day.
 fn prune(r: &mut Record, today: NaiveDate) {
-    let oldest = today - chrono::Duration::days(KEEP_DAYS);
+    let oldest = today
+        .checked_sub_signed(chrono::Duration::days(KEEP_DAYS))
+        .unwrap_or(NaiveDate::MIN);
     r.reminded.retain(|_, day| *day >= oldest && *day <= today);
     if r.paused_on.is_some_and(|d| d != today) {
         r.paused_on = None;

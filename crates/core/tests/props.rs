@@ -9,7 +9,9 @@
 //!   never panics; a document it accepts loads again after being written;
 //! - `token_info` never panics, whatever `expires_in` or JWT `exp`;
 //! - `rotation::status` never panics, whatever the period, lead time and dates;
-//! - `validate_url` never echoes user info (or the query).
+//! - `validate_url` never echoes user info (or the query);
+//! - this machine's reminder record (`reminders.json`) of any bytes, or with dates at the
+//!   ends of the calendar, never panics, and a write leaves a record that reads again.
 
 use base64::Engine as _;
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -17,6 +19,7 @@ use proptest::prelude::*;
 use secrecy::SecretString;
 use tillkey_core::http::{Captured, RateLimit};
 use tillkey_core::oauth::{self, Grant};
+use tillkey_core::reminders::ReminderLog;
 use tillkey_core::scrub::{Scrubber, MAX_TEXT, REDACTED};
 use tillkey_core::vault::check::parse_document;
 use tillkey_core::vault::{MAX_LEAD_DAYS, MAX_PERIOD_DAYS};
@@ -308,6 +311,36 @@ proptest! {
             }
         }
     }
+    #[test]
+    fn the_reminder_record_never_panics(
+        bytes in prop::collection::vec(any::<u8>(), 0..512),
+        year in -262_000i32..262_000,
+        day in 1u32..365,
+        today_year in -262_000i32..262_000,
+        edge in 0u8..4,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let log = ReminderLog::new(dir.path());
+        let date = chrono::NaiveDate::from_yo_opt(year, day).unwrap_or(chrono::NaiveDate::MIN);
+        let today = match edge {
+            0 => chrono::NaiveDate::MIN,
+            1 => chrono::NaiveDate::MAX,
+            _ => chrono::NaiveDate::from_yo_opt(today_year, day).unwrap_or(chrono::NaiveDate::MAX),
+        };
+        for text in [
+            bytes.clone(),
+            format!(r#"{{"pausedOn":"{date}","reminded":{{"7d8e9f10-1112-4314-9516-171819202122":"{date}"}}}}"#)
+                .into_bytes(),
+        ] {
+            std::fs::write(log.path(), &text).unwrap();
+            let _ = log.paused(today);
+            prop_assert!(log.pending(&[], today).is_empty());
+            log.mark(&[], today).unwrap();
+            log.pause(today).unwrap();
+            prop_assert!(log.paused(today), "a written record reads again");
+        }
+    }
+
 }
 
 /// The realistic documents of the fuzz corpus load; the hostile ones are refused.
