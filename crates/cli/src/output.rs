@@ -135,17 +135,57 @@ fn token_words(c: &CredentialSummary) -> String {
         };
     }
     if c.secret_fields.iter().any(|f| f == "token") {
+        // A stated expiry, else the token's own (a PAT in JWT form).
+        let own = c
+            .secret_ages
+            .iter()
+            .find(|a| a.field == "token")
+            .and_then(|a| a.expires_at);
         return match c
             .fields
             .get("expires_at")
             .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
+            .map(|e| e.with_timezone(&chrono::Utc))
+            .or(own)
         {
-            Some(e) if e > now => format!("static, valid {}", span(e.with_timezone(&chrono::Utc) - now)),
+            Some(e) if e > now => format!("static, valid {}", span(e - now)),
             Some(_) => "static, expired".into(),
             None => "static".into(),
         };
     }
     "no token yet".into()
+}
+
+/// Secret age column: the oldest long-lived secret's age, "100 days (presharedkey)" when
+/// the credential has more than one.
+fn age_words(c: &CredentialSummary) -> String {
+    let rotating: Vec<_> = c.secret_ages.iter().filter(|a| a.rotates).collect();
+    match rotating.iter().find(|a| a.oldest).or(rotating.first()) {
+        None => "-".into(),
+        Some(a) if rotating.len() == 1 => plural(a.age_days.unsigned_abs() as usize, "day"),
+        Some(a) => format!("{} ({})", plural(a.age_days.unsigned_abs() as usize, "day"), a.field),
+    }
+}
+
+/// One secret's age for `show`: "50 days (set 2026-02-20; expires 2027-01-01)".
+fn age_line(a: &tillkey_core::vault::age::SecretAge) -> String {
+    let mut notes = vec![format!("set {}", a.set_at.date_naive())];
+    if let Some(e) = a.expires_at {
+        let verb = if e > chrono::Utc::now() { "expires" } else { "expired" };
+        notes.push(format!("{verb} {}", e.date_naive()));
+    }
+    if a.oldest {
+        notes.push("the rotation status follows it".into());
+    }
+    if !a.rotates {
+        notes.push("renewed by the provider".into());
+    }
+    format!(
+        "{} {} ({})",
+        a.field,
+        plural(a.age_days.unsigned_abs() as usize, "day"),
+        notes.join("; ")
+    )
 }
 
 /// Prints test reports, one block per credential.
@@ -253,16 +293,17 @@ pub fn list(items: &[CredentialSummary], json: bool) -> Result<(), Error> {
     }
     let w = items.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
     println!(
-        "{:<w$}  {:<16}  {:<10}  {:<24}  ROTATION",
-        "NAME", "PROVIDER", "ENV", "TOKEN"
+        "{:<w$}  {:<16}  {:<10}  {:<24}  {:<24}  ROTATION",
+        "NAME", "PROVIDER", "ENV", "TOKEN", "SECRET AGE"
     );
     for c in items {
         println!(
-            "{:<w$}  {:<16}  {:<10}  {:<24}  {}",
+            "{:<w$}  {:<16}  {:<10}  {:<24}  {:<24}  {}",
             c.name,
             c.provider,
             c.environment.as_str(),
             token_words(c),
+            age_words(c),
             rotation_words(c)
         );
     }
@@ -293,6 +334,10 @@ pub fn show(c: &CredentialSummary, json: bool) -> Result<(), Error> {
         c.rotation.due_at.date_naive()
     );
     println!("token:         {}", token_words(c));
+    for (i, a) in c.secret_ages.iter().enumerate() {
+        let key = if i == 0 { "secret age:" } else { "" };
+        println!("{key:<14} {}", age_line(a));
+    }
     if let Some(tags) = c.token.as_ref().and_then(|t| t.taxpayer_tags.as_ref()) {
         println!("taxpayer tags: {}", tags.join(", "));
     }

@@ -212,12 +212,15 @@ pub struct CredentialSummary {
     pub secret_fields: Vec<String>,
     /// When it was added.
     pub created_at: DateTime<Utc>,
-    /// When its secret was last rotated (the add date until the first rotation).
+    /// When its oldest long-lived secret field was set (the add date until the first
+    /// rotation; with one secret field, when it was last rotated).
     pub rotated_at: DateTime<Utc>,
     /// Rotation period in days (default 90).
     pub rotation_period_days: u32,
-    /// Rotation status now.
+    /// Rotation status now (it follows the oldest long-lived secret field).
     pub rotation: RotationInfo,
+    /// The age of each secret field and of the refresh token, where one is held.
+    pub secret_ages: Vec<crate::vault::age::SecretAge>,
     /// The cached access token, if any (expiry only; the token stays in the keyring).
     pub token: Option<TokenInfo>,
     /// The last connectivity test.

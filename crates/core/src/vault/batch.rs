@@ -192,6 +192,9 @@ impl Vault {
                 {
                     Some(c) => {
                         if c.token.as_ref().is_none_or(|cur| cur.obtained_at <= t.info.obtained_at) {
+                            if t.refresh {
+                                c.refresh_token_set_at = Some(t.info.obtained_at);
+                            }
                             c.token = Some(t.info.clone());
                             out.tokens += 1;
                         }

@@ -113,6 +113,7 @@ fn check_record(c: &mut CredentialRecord, schemas: &BTreeMap<String, ProviderSch
     in_range("rotation_period_days", c.rotation_period_days, 1, MAX_PERIOD_DAYS)?;
     date("created_at", &c.created_at)?;
     date("rotated_at", &c.rotated_at)?;
+    super::age::check(c)?;
     if let Some(t) = &mut c.token {
         date("token.obtained_at", &t.obtained_at)?;
         date("token.expires_at", &t.expires_at)?;

@@ -67,6 +67,16 @@ pub struct CredentialRecord {
     /// The last connectivity test's result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_test: Option<crate::dto::TestReport>,
+    /// Long-lived secret fields set later than `rotated_at`, which is the oldest one's
+    /// date; a field not listed was set at `rotated_at` (see [`super::age`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secret_set_at: BTreeMap<String, DateTime<Utc>>,
+    /// The own expiry of secret fields in JWT form (a Paysera POS PAT), read when set.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secret_expires_at: BTreeMap<String, DateTime<Utc>>,
+    /// When the provider last issued the refresh token held (local vault only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_set_at: Option<DateTime<Utc>>,
     /// Fields written by newer builds, kept as they are.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,

@@ -10,6 +10,7 @@
 //! A crash leaves at worst orphan keyring entries that the next write sweeps away, never
 //! a credential without its secret. All writes hold the vault lock shared with the CLI.
 
+pub mod age;
 pub mod batch;
 pub mod check;
 pub mod metadata;
@@ -376,9 +377,11 @@ impl Vault {
     fn summary(&self, settings: &Settings, r: &CredentialRecord) -> CredentialSummary {
         // If the cache cannot be read now (a team engine), the summary shows no token.
         let token = self.tokens.info(r).ok().flatten();
-        let provider_label = providers::schema(&r.provider)
-            .map(|s| s.label)
-            .unwrap_or_else(|_| r.provider.clone());
+        let schema = providers::schema(&r.provider).ok();
+        let provider_label = schema
+            .as_ref()
+            .map(|s| s.label.clone())
+            .unwrap_or_else(|| r.provider.clone());
         CredentialSummary {
             id: r.id.clone(),
             name: r.name.clone(),
@@ -396,6 +399,7 @@ impl Vault {
                 settings.reminder_lead_days,
                 self.clock.now(),
             ),
+            secret_ages: age::ages(r, schema.as_ref(), self.clock.now()),
             token,
             last_test: r.last_test.clone(),
         }

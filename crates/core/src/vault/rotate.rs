@@ -33,6 +33,8 @@ pub struct StagedRotation {
     pub(super) base: (crate::dto::Environment, BTreeMap<String, String>),
     /// Old values of the identity fields this rotation changes.
     pub(super) retired_identity: BTreeMap<String, String>,
+    /// The secret fields whose value this rotation changes (renewed at the swap).
+    pub(super) renewed: Vec<String>,
 }
 
 /// What a committed rotation retired, held in memory only so that the old token can be
@@ -103,6 +105,7 @@ impl Vault {
             return Err(Error::invalid("secrets", reason));
         }
         let old = self.creds(&current)?;
+        let renewed = changed_secrets(&old.secrets, &fresh);
         let mut all = old.secrets.clone();
         all.extend(fresh);
         let mut fields = current.fields.clone();
@@ -151,6 +154,7 @@ impl Vault {
             old,
             base: (current.environment, current.fields),
             retired_identity,
+            renewed,
         })
     }
 
@@ -179,6 +183,7 @@ impl Vault {
             old,
             base,
             retired_identity,
+            renewed,
         } = staged;
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
@@ -195,9 +200,21 @@ impl Vault {
         };
         let previous = m.credentials[live(&m)?].clone();
         let access_token = self.tokens.get(&m, &previous, TokenField::Access);
-        record.rotated_at = self.clock.now();
+        // The fields whose value changed are renewed; the others keep their dates as the
+        // live record has them.
+        let mut dated = previous.clone();
+        dated.secret_fields.clone_from(&record.secret_fields);
+        super::age::renew(
+            &mut dated,
+            &renewed,
+            &super::age::expiries(&new.secrets),
+            self.clock.now(),
+        );
+        (record.rotated_at, record.secret_set_at) = (dated.rotated_at, dated.secret_set_at);
+        record.secret_expires_at = dated.secret_expires_at;
         // The new secrets start with no cached token (tokens from the old ones are deleted).
         record.token = None;
+        record.refresh_token_set_at = None;
         let retiring = PendingCleanup {
             credential_id: previous.id.clone(),
             rev: previous.secret_rev,
@@ -231,6 +248,21 @@ impl Vault {
             }
         }
     }
+}
+
+/// The fields of `fresh` whose value differs from (or is missing in) `old`, compared in
+/// constant time.
+fn changed_secrets(old: &BTreeMap<String, SecretString>, fresh: &BTreeMap<String, SecretString>) -> Vec<String> {
+    use secrecy::ExposeSecret;
+    use subtle::ConstantTimeEq;
+    fresh
+        .iter()
+        .filter(|(f, v)| {
+            old.get(*f)
+                .is_none_or(|o| !bool::from(o.expose_secret().as_bytes().ct_eq(v.expose_secret().as_bytes())))
+        })
+        .map(|(f, _)| f.clone())
+        .collect()
 }
 
 /// Takes the staged revision of `record` off the pending-cleanup list of `doc` (its

@@ -195,6 +195,9 @@ impl Vault {
         };
         match self.tokens.put(&m, id, rev, token)? {
             InfoHome::Document => {
+                if refresh.is_some() {
+                    m.credentials[idx].refresh_token_set_at = Some(info.obtained_at);
+                }
                 m.credentials[idx].token = Some(info);
                 lock.save(&m)
             }

@@ -121,7 +121,8 @@ impl Vault {
     }
 
     /// Marks a credential as rotated today without changing its secret (for secrets
-    /// rotated outside Tillkey).
+    /// rotated outside Tillkey): every long-lived secret field counts as renewed (see
+    /// [`super::age`]).
     ///
     /// # Errors
     /// [`Error::NotFound`]; file errors.
@@ -135,7 +136,7 @@ impl Vault {
             .ok_or_else(|| Error::NotFound(name.into()))?;
         let idx = lock.commit(&mut m, &[], |doc| {
             let idx = position_of(doc, &id, name)?;
-            doc.credentials[idx].rotated_at = now;
+            super::age::renew_all(&mut doc.credentials[idx], now);
             Ok(idx)
         })?;
         Ok(self.summary(&m.settings, &m.credentials[idx]))
@@ -346,6 +347,9 @@ impl Vault {
             rotation_period_days: 0,
             token: None,
             last_test: None,
+            secret_set_at: BTreeMap::new(),
+            secret_expires_at: super::age::expiries(&secrets),
+            refresh_token_set_at: None,
             extra: Default::default(),
         };
         Ok((record, secrets))
