@@ -180,6 +180,44 @@ pub enum Command {
     /// does, this explains it (exit 2): run the command you need in a terminal instead, which
     /// asks for the passphrase for that one call.
     Unlock,
+    /// Import credentials from a file: a .env file (KEY=VALUE), a Postman environment or
+    /// collection (auth settings), a Bruno environment .bru file (with the collection's
+    /// .env), an Insomnia v4 export, or a backup from `tillkey export` (its passphrase from
+    /// stdin or a hidden prompt). Known variable names (MYPOS_CLIENT_SECRET, …; see the
+    /// README) map by themselves; --map and --mapping map the rest. Every credential is
+    /// checked as `add` checks it; a name the vault has is skipped, never overwritten. The
+    /// report lists what was imported, what was skipped and why, and which lines of the
+    /// file hold secrets (delete them there yourself; Tillkey never edits the file).
+    /// Exit 0 all imported, 1 some skipped (or none found), 2 unreadable file (nothing
+    /// imported).
+    Import {
+        /// The file to import.
+        file: PathBuf,
+        /// Check everything and print the report, but change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Map a variable to a field: VAR=KIND.FIELD, or VAR=NAME:KIND.FIELD to name the
+        /// credential (FIELD may be `env`); repeatable.
+        #[arg(long = "map", value_name = "VAR=[NAME:]KIND.FIELD")]
+        map: Vec<String>,
+        /// A file of such mappings, one a line (`#` comments).
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Machine-readable report.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an encrypted backup of every credential of the vault (metadata and secrets)
+    /// to FILE: the age format under a passphrase (stdin line or a hidden prompt, typed
+    /// twice; at least 8 characters). There is no plaintext export. The file is created
+    /// 0600; an existing file is refused unless --force. `tillkey import FILE` restores it.
+    Export {
+        /// The backup file to write.
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Run the local agent of this data dir in the foreground: it keeps the vault open and
     /// answers `token`, `exec` and `test` over a Unix socket, so a cached token takes a
     /// few milliseconds. Those commands start it on their own when none answers; it exits

@@ -8,6 +8,7 @@
 mod agent;
 mod agent_client;
 mod args;
+mod import;
 mod input;
 mod output;
 mod passphrase;
@@ -337,6 +338,14 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             agent_client::Via::Direct => passphrase::unlock(cli.data_dir, cli.vault.as_deref()),
         },
         Command::Agent => agent::run(cli.data_dir, cli.vault.as_deref()).await,
+        Command::Import {
+            ref file,
+            dry_run,
+            ref map,
+            ref mapping,
+            json,
+        } => import::import(&cli, file, dry_run, map, mapping.as_deref(), json),
+        Command::Export { ref file, force } => import::export(&cli, file, force),
     }
 }
 

@@ -18,10 +18,12 @@
 //! # Ok::<(), tillkey_core::Error>(())
 //! ```
 
+pub mod backup;
 pub mod clock;
 pub mod dto;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod jwt;
 pub mod oauth;
 pub mod passphrase;
