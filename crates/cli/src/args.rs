@@ -74,6 +74,10 @@ pub enum Command {
         /// When rate limited, wait for the reset and try again instead of failing.
         #[arg(long)]
         wait: bool,
+        /// After the report, show exactly what each request sent and received, secrets
+        /// masked (with --json: a `trace` field in each report).
+        #[arg(long)]
+        trace: bool,
     },
     /// Print a valid access token on stdout, and nothing else.
     Token {
@@ -82,6 +86,10 @@ pub enum Command {
         /// When rate limited, wait for the reset instead of failing (exit 5).
         #[arg(long)]
         wait: bool,
+        /// Show the token request this command made (secrets masked) on stderr; stdout
+        /// still holds the token only.
+        #[arg(long)]
+        trace: bool,
     },
     /// Run CMD with a valid access token in an environment variable.
     Exec {

@@ -161,6 +161,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             all,
             json,
             wait,
+            trace,
         } => {
             let name = name.clone();
             let reports = match agent_client::test(&cli, name.as_deref(), wait).await {
@@ -183,7 +184,9 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     reports
                 }
             };
-            if json {
+            if trace {
+                output::traced_reports(&open(&cli)?, &reports, json, name.is_some())?;
+            } else if json {
                 match name {
                     Some(_) => output::print_json(&reports[0])?,
                     None => output::print_json(&reports)?,
@@ -193,13 +196,30 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             }
             Ok(output::test_exit_code(&reports))
         }
-        Command::Token { ref name, wait } => {
+        Command::Token { ref name, wait, trace } => {
+            let asked_at = chrono::Utc::now();
+            // With --trace, a failed request is shown too (before its error).
+            let shown = |failed: bool| {
+                if trace && failed {
+                    let _ = open(&cli).and_then(|v| output::token_trace(&v, name, asked_at));
+                }
+            };
             let token = match agent_client::token(&cli, name, wait).await {
                 agent_client::Via::Answer(token) => token,
-                agent_client::Via::Failed(code) => return Ok(code),
-                agent_client::Via::Direct => token_for(&engine(&cli)?, name, wait).await?.value,
+                agent_client::Via::Failed(code) => {
+                    shown(true);
+                    return Ok(code);
+                }
+                agent_client::Via::Direct => {
+                    let got = token_for(&engine(&cli)?, name, wait).await;
+                    shown(got.is_err());
+                    got?.value
+                }
             };
             println!("{}", token.expose_secret());
+            if trace {
+                output::token_trace(&open(&cli)?, name, asked_at)?;
+            }
             Ok(0)
         }
         Command::Exec {

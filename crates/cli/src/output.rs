@@ -376,3 +376,128 @@ pub fn settings(s: &tillkey_core::dto::VaultSettings, json: bool) -> Result<(), 
     println!("default rotation period:   {} days", s.default_rotation_days);
     Ok(())
 }
+
+/// `test --trace`: the reports, then what each test sent and received (secrets masked,
+/// see `tillkey_core::inspect`); with `json`, each report gains a `trace` field (the
+/// recorded test, or null).
+pub fn traced_reports(
+    vault: &tillkey_core::Vault,
+    reports: &[TestReport],
+    json: bool,
+    single: bool,
+) -> Result<(), Error> {
+    let traces: Vec<Option<tillkey_core::inspect::Trace>> = reports
+        .iter()
+        .map(|r| {
+            tillkey_core::inspect::load(vault, &r.credential)
+                .ok()
+                .and_then(|i| i.test)
+        })
+        .collect();
+    if json {
+        let mut items = Vec::with_capacity(reports.len());
+        for (r, t) in reports.iter().zip(&traces) {
+            let mut v = serde_json::to_value(r).map_err(|e| Error::InvalidInput {
+                field: "json".into(),
+                reason: e.to_string(),
+            })?;
+            if let serde_json::Value::Object(m) = &mut v {
+                m.insert("trace".into(), serde_json::to_value(t).unwrap_or_default());
+            }
+            items.push(v);
+        }
+        return match single {
+            true => print_json(&items[0]),
+            false => print_json(&items),
+        };
+    }
+    self::reports(reports);
+    for (r, t) in reports.iter().zip(&traces) {
+        match t {
+            Some(t) => print!("\n{}", trace_text(&r.credential, t)),
+            None => println!("\nNo request details were recorded for {}.", r.credential),
+        }
+    }
+    Ok(())
+}
+
+/// `token --trace`: on stderr, the token request this command made (recorded at or after
+/// `asked_at`), or why there was none.
+pub fn token_trace(
+    vault: &tillkey_core::Vault,
+    name: &str,
+    asked_at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let recorded = tillkey_core::inspect::load(vault, name)?.token;
+    // Timestamps have whole-second precision in some clocks: allow a second.
+    match recorded.filter(|t| t.recorded_at >= asked_at - chrono::Duration::seconds(1)) {
+        Some(t) => eprint!("{}", trace_text(name, &t)),
+        None => eprintln!(
+            "No token request was sent: the token came from the cache, or is the credential's own (`tillkey test {name} --trace` shows a full exchange)."
+        ),
+    }
+    Ok(())
+}
+
+/// A recorded trace for a terminal, in the manner of `curl -v`: `>` lines were sent, `<`
+/// lines received. Every value was masked when it was recorded and cleaned when read back.
+pub fn trace_text(credential: &str, t: &tillkey_core::inspect::Trace) -> String {
+    use std::fmt::Write as _;
+    let what = match t.kind {
+        tillkey_core::inspect::TraceKind::Token => "token request",
+        tillkey_core::inspect::TraceKind::Test => "test",
+    };
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Request details of the last {what} of {credential} ({}, secrets masked):",
+        t.recorded_at.format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    let _ = writeln!(s, "  outcome: {}", t.outcome);
+    for st in &t.stages {
+        let _ = writeln!(
+            s,
+            "  stage {:<8} {:<4} {:>6} ms  {}",
+            format!("{:?}", st.stage).to_lowercase(),
+            if st.ok { "ok" } else { "FAIL" },
+            st.latency_ms,
+            st.message
+        );
+    }
+    for (i, x) in t.exchanges.iter().enumerate() {
+        let _ = writeln!(s, "\n  #{} {}", i + 1, x.purpose);
+        let _ = writeln!(s, "  > {} {}", x.method, x.url);
+        for h in &x.request_headers {
+            let _ = writeln!(s, "  > {}: {}", h.name, h.value);
+        }
+        if let Some(b) = &x.request_body {
+            body_lines(&mut s, '>', b);
+        }
+        match (&x.status, &x.error) {
+            (Some(status), _) => {
+                let headers = x.headers_ms.map(|m| format!("headers {m} ms, ")).unwrap_or_default();
+                let _ = writeln!(s, "  < HTTP {status} ({headers}total {} ms)", x.total_ms);
+            }
+            (None, Some(e)) => {
+                let _ = writeln!(s, "  ! no answer after {} ms: {e}", x.total_ms);
+            }
+            (None, None) => {}
+        }
+        for h in &x.response_headers {
+            let _ = writeln!(s, "  < {}: {}", h.name, h.value);
+        }
+        if let Some(b) = &x.response_body {
+            body_lines(&mut s, '<', b);
+        }
+    }
+    s
+}
+
+fn body_lines(s: &mut String, dir: char, b: &tillkey_core::inspect::BodyShown) {
+    use std::fmt::Write as _;
+    let cut = if b.truncated { ", cut" } else { "" };
+    let _ = writeln!(s, "  {dir} [body, {} bytes{cut}]", b.bytes);
+    for line in b.text.lines() {
+        let _ = writeln!(s, "  {dir}   {line}");
+    }
+}

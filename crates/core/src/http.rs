@@ -23,6 +23,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest rate-limit wait believed from a server.
 pub const MAX_WAIT_SECS: u64 = 24 * 3600;
+/// The `User-Agent` of provider calls.
+pub const USER_AGENT: &str = concat!("tillkey/", env!("CARGO_PKG_VERSION"));
 
 impl RateLimit {
     /// The rate-limit headers of `h`, if it has any.
@@ -73,6 +75,24 @@ pub enum Body {
     Form(Vec<(String, SecretString)>),
     /// `application/json` (the serialized document may hold secrets).
     Json(SecretString),
+}
+
+impl Body {
+    /// Its content type and encoded form, if it is not empty (the encoded form may hold
+    /// secrets).
+    pub(crate) fn encoded(&self) -> Option<(&'static str, String)> {
+        match self {
+            Body::Empty => None,
+            Body::Form(pairs) => {
+                let mut ser = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in pairs {
+                    ser.append_pair(k, v.expose_secret());
+                }
+                Some(("application/x-www-form-urlencoded", ser.finish()))
+            }
+            Body::Json(doc) => Some(("application/json", doc.expose_secret().to_string())),
+        }
+    }
 }
 
 /// A request to a provider. It has no `Debug`: its headers and body hold secrets.
@@ -219,7 +239,7 @@ impl Http {
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(CONNECT_TIMEOUT)
             .https_only(false) // enforced per request by check_url (loopback may be http)
-            .user_agent(concat!("tillkey/", env!("CARGO_PKG_VERSION")));
+            .user_agent(USER_AGENT);
         if loopback {
             b = b.no_proxy();
         }
@@ -236,6 +256,16 @@ impl Http {
     /// [`Error::InvalidInput`] for a URL that may not receive credentials; [`Error::Network`]
     /// for DNS, connect, TLS and timeout failures (with the host, never the full URL).
     pub async fn send(&self, req: Request) -> Result<Captured> {
+        // The request inspector records the exchange when a trace is in scope.
+        let mut tap = crate::inspect::Pending::start(&req);
+        let out = self.exchange(req, tap.as_mut()).await;
+        if let Some(t) = tap {
+            t.finish(&out);
+        }
+        out
+    }
+
+    async fn exchange(&self, req: Request, tap: Option<&mut crate::inspect::Pending>) -> Result<Captured> {
         check_url("url", &req.url)?;
         let host = req.url.host_str().unwrap_or_default().to_string();
         let net = |e: reqwest::Error| Error::Network {
@@ -250,22 +280,14 @@ impl Http {
             v.set_sensitive(true);
             rb = rb.header(name, v);
         }
-        rb = match req.body {
-            Body::Empty => rb,
-            Body::Form(pairs) => {
-                let mut ser = url::form_urlencoded::Serializer::new(String::new());
-                for (k, v) in &pairs {
-                    ser.append_pair(k, v.expose_secret());
-                }
-                rb.header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(ser.finish())
-            }
-            Body::Json(doc) => rb
-                .header(CONTENT_TYPE, "application/json")
-                .body(doc.expose_secret().to_string()),
-        };
+        if let Some((content_type, body)) = req.body.encoded() {
+            rb = rb.header(CONTENT_TYPE, content_type).body(body);
+        }
         let started = Instant::now();
         let mut resp = rb.send().await.map_err(net)?;
+        if let Some(t) = tap {
+            t.headers(resp.headers());
+        }
         let status = resp.status().as_u16();
         let rate_limit = RateLimit::from_headers(resp.headers());
         let redirect_host = resp

@@ -23,6 +23,7 @@ pub mod clock;
 pub mod dto;
 pub mod error;
 pub mod http;
+pub mod inspect;
 pub mod import;
 pub mod jwt;
 pub mod oauth;

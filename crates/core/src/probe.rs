@@ -192,7 +192,8 @@ impl Engine {
     pub async fn test(&self, name: &str) -> Result<TestReport> {
         let (record, provider) = self.load(name).await?;
         let creds = self.creds_of(&record).await?;
-        let report = self.run_test(provider, &creds, Some(&record)).await;
+        let run = self.run_test(provider, &creds, Some(&record));
+        let report = crate::inspect::test(&self.vault, &record, creds.scrubber(), run).await;
         let vault = self.vault.clone();
         let saved = report.clone();
         blocking(move || vault.record_test(&saved)).await?;
@@ -246,6 +247,7 @@ impl Engine {
         let vault = self.vault.clone();
         let committed = batch.clone();
         blocking(move || vault.commit_batch(&committed)).await?;
+        crate::inspect::prune(&self.vault, batch.records().iter().map(|r| r.id.as_str()));
         Ok(out)
     }
 
@@ -256,7 +258,8 @@ impl Engine {
             let provider = crate::providers::find(&record.provider)?;
             let (vault, b, r) = (self.vault.clone(), batch.clone(), record.clone());
             let creds = blocking(move || vault.batch_creds(&b, &r)).await?;
-            Ok::<_, Error>(self.run_test_in(Some(batch), provider, &creds, Some(record)).await)
+            let run = self.run_test_in(Some(batch), provider, &creds, Some(record));
+            Ok::<_, Error>(crate::inspect::test(&self.vault, record, creds.scrubber(), run).await)
         };
         let report = run.await.unwrap_or_else(|e| self.local_failure(record, &e));
         self.vault.batch_record_test(batch, &record.id, report.clone());

@@ -87,15 +87,23 @@ impl Scrubber {
     ///
     /// Control characters go first, so a secret split by them cannot reassemble after.
     pub fn clean(&self, text: &str) -> String {
+        let mut out = self.mask(text);
+        if out.chars().count() > MAX_TEXT {
+            out = out.chars().take(MAX_TEXT).collect::<String>() + "…";
+        }
+        out
+    }
+
+    /// `text` with control characters removed and every known secret replaced by
+    /// [`REDACTED`], at any length (the request inspector's bodies; [`Scrubber::clean`]
+    /// also bounds the length).
+    pub fn mask(&self, text: &str) -> String {
         let mut out: String = text.chars().filter(|c| !hidden(*c)).collect();
         for n in &self.needles {
             let n = n.expose_secret();
             if out.contains(n) {
                 out = out.replace(n, REDACTED);
             }
-        }
-        if out.chars().count() > MAX_TEXT {
-            out = out.chars().take(MAX_TEXT).collect::<String>() + "…";
         }
         out
     }

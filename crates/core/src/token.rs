@@ -207,7 +207,8 @@ impl Engine {
         if let Some(t) = self.cached_token(&snap, &record).await? {
             return Ok(t);
         }
-        self.renew(&snap, provider, &record, guard).await
+        // A fresh request: the request inspector keeps its redacted exchange.
+        crate::inspect::token(&self.vault, &record, self.renew(&snap, provider, &record, guard)).await
     }
 
     /// One read of the metadata, shared by the steps of a token request.
@@ -336,6 +337,7 @@ impl Engine {
     ) -> Result<AccessToken> {
         let (vault, s, rec) = (self.vault.clone(), snap.clone(), r.clone());
         let creds = blocking(move || vault.batch_creds(&s, &rec)).await?;
+        crate::inspect::knows(|| creds.scrubber());
         // Only kinds with a refresh flow can hold a refresh token: skip the keyring call
         // for the others.
         let refresh = if provider.refreshes() {
