@@ -1,5 +1,18 @@
 //! Copy a token to the clipboard from Rust, and clear it after a delay if it still holds
 //! that token. The token never enters the webview.
+//!
+//! The copy carries each platform's "keep this out of clipboard history" hint, through the
+//! clipboard plugin's `write_secret` (arboard's `exclude_from_history` /
+//! `exclude_from_monitoring`): on Linux (X11 and Wayland) an `x-kde-passwordManagerHint`
+//! target holding `secret` beside the text; on macOS the `org.nspasteboard.ConcealedType`
+//! type; on Windows the `ExcludeClipboardContentFromMonitorProcessing` format, which keeps
+//! it out of clipboard history and cloud sync. What each desktop does with them is in the
+//! README ("Clipboard history").
+//!
+//! The clear overwrites the token with empty text instead of leaving the clipboard without
+//! an owner: GNOME's compositor (mutter's clipboard manager) keeps a copy of the last text
+//! and republishes it as soon as the clipboard has no owner, which would bring the token
+//! back right after a plain clear.
 
 use crate::error::{IpcError, IpcResult};
 use crate::state::AppState;
@@ -57,7 +70,8 @@ fn clear_if_unchanged<R: Runtime>(app: &AppHandle<R>, token: &SecretString, gene
         return; // Empty, or not text: nothing of ours to clear.
     };
     let current = SecretString::from(current);
-    if current.expose_secret() == token.expose_secret() && clipboard.clear().is_err() {
+    // Empty text, not "no owner": see the module doc (GNOME would restore the token).
+    if current.expose_secret() == token.expose_secret() && clipboard.write_text(String::new()).is_err() {
         eprintln!("tillkey: could not clear the clipboard");
     }
 }

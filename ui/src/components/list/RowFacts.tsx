@@ -1,5 +1,6 @@
 import type { CredentialSummary } from '../../bindings/CredentialSummary';
 import { ago, rotationText, tokenStatus } from '../../format';
+import { SecretAgeFact } from '../age/SecretAgeFact';
 
 interface Props {
   credential: CredentialSummary;
@@ -37,6 +38,7 @@ export function RowFacts({ credential: c, now, testing, vaultLabel, readOnly }: 
           </span>
         </dd>
       </div>
+      <SecretAgeFact credential={c} now={now} />
       <div class="fact" data-testid="cell-test" data-ok={last ? String(last.ok) : ''}>
         <dt>Last test</dt>
         <dd>
