@@ -18,6 +18,7 @@
 //! # Ok::<(), tillkey_core::Error>(())
 //! ```
 
+pub mod audit;
 pub mod backup;
 pub mod clock;
 pub mod dto;

@@ -197,6 +197,7 @@ impl Engine {
         let vault = self.vault.clone();
         let saved = report.clone();
         blocking(move || vault.record_test(&saved)).await?;
+        self.audit_test(&record, &report, true);
         Ok(report)
     }
 
@@ -242,11 +243,15 @@ impl Engine {
                     report
                 }
             };
+            self.audit_test(&record, &report, false);
             out.push(report);
         }
         let vault = self.vault.clone();
         let committed = batch.clone();
         blocking(move || vault.commit_batch(&committed)).await?;
+        // One keyring write for the whole run, not one per credential.
+        let log = self.vault.audit_log().clone();
+        let _ = blocking(move || log.anchor()).await;
         crate::inspect::prune(&self.vault, batch.records().iter().map(|r| r.id.as_str()));
         Ok(out)
     }

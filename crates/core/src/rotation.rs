@@ -66,6 +66,18 @@ impl Engine {
         identity: BTreeMap<String, String>,
         new_secrets: BTreeMap<String, SecretString>,
     ) -> Result<RotateOutcome> {
+        let rotated = self.rotate_unrecorded(name, identity, new_secrets).await;
+        self.audit_rotate(name, &rotated);
+        rotated
+    }
+
+    /// [`Engine::rotate_with`] without its audit log entry.
+    async fn rotate_unrecorded(
+        &self,
+        name: &str,
+        identity: BTreeMap<String, String>,
+        new_secrets: BTreeMap<String, SecretString>,
+    ) -> Result<RotateOutcome> {
         let vault = self.vault.clone();
         let n = name.to_string();
         let staged = blocking(move || vault.stage_rotation_with(&n, identity, new_secrets)).await?;

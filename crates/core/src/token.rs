@@ -53,6 +53,8 @@ pub struct AccessToken {
     pub expires_at: Option<DateTime<Utc>>,
     /// Where it came from.
     pub source: TokenSource,
+    /// The credential's id (for the audit log).
+    pub credential_id: String,
 }
 
 /// The buffer for a token of `lifetime`: 300 s, or a tenth of lifetimes under 50 min.
@@ -126,6 +128,9 @@ pub struct Engine {
     pub(crate) http: Http,
     /// Hand out a fetched token before caching it ([`Engine::answer_first`]).
     answer_first: bool,
+    /// Where the actions recorded in the audit log come from, when not the process's
+    /// ([`Engine::with_origin`]).
+    pub(crate) origin: Option<crate::audit::Origin>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -143,6 +148,7 @@ impl Engine {
             vault,
             http: Http::new(),
             answer_first: false,
+            origin: None,
         }
     }
 
@@ -233,7 +239,12 @@ impl Engine {
     /// # Errors
     /// [`Error::Provider`] if the provider refuses; network and keyring errors.
     pub async fn revoke(&self, name: &str) -> Result<RevokeOutcome> {
-        self.revoke_as(name, None).await
+        let revoked = self.revoke_as(name, None).await;
+        let vault = self.vault.clone();
+        let n = name.to_string();
+        let id = blocking(move || Ok(vault.audit_id(&n))).await.ok().flatten();
+        self.audit_revoke(name, id, &revoked);
+        revoked
     }
 
     /// [`Engine::revoke`], authenticating with `creds` instead of the stored secrets when
@@ -308,6 +319,7 @@ impl Engine {
             value,
             expires_at,
             source: TokenSource::Static,
+            credential_id: r.id.clone(),
         })
     }
 
@@ -321,6 +333,7 @@ impl Engine {
             value,
             expires_at: Some(info.expires_at),
             source: TokenSource::Cached,
+            credential_id: r.id.clone(),
         }))
     }
 
@@ -348,7 +361,9 @@ impl Engine {
         };
         if let Some(rt) = refresh {
             if let Some(req) = provider.refresh_request(&creds, &rt) {
-                match self.grant(provider, req?, &creds.scrubber().with(&rt)).await {
+                let granted = self.grant(provider, req?, &creds.scrubber().with(&rt)).await;
+                self.audit_refresh(r, &granted);
+                match granted {
                     Ok(g) => return self.keep(provider, r, g, Some(rt), TokenSource::Refreshed, guard).await,
                     Err(Error::Provider { status, code, .. }) if code == "invalid_grant" || status == 401 => {
                         let vault = self.vault.clone();
@@ -451,6 +466,7 @@ impl Engine {
             value: g.access_token,
             expires_at,
             source,
+            credential_id: r.id.clone(),
         })
     }
 }

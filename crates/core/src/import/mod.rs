@@ -863,9 +863,15 @@ pub fn import(vault: &Vault, file: &str, format: Format, plan: Plan, options: Op
                     sources: p.sources,
                 });
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                let names = ready.iter().map(|p| (None, p.new.name.clone()));
+                vault.record_many(crate::audit::Action::Import, names, e.code());
+                return Err(e);
+            }
         }
     };
+    let names = added.iter().map(|a| (Some(a.id.clone()), a.name.clone()));
+    vault.record_many(crate::audit::Action::Import, names, "ok");
     for p in &ready {
         if let (false, Some(days)) = (options.dry_run, p.rotation_period_days) {
             // The backup's own period; best effort (the credential is in already).

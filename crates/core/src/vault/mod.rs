@@ -67,6 +67,8 @@ pub struct Vault {
     home: Box<dyn Home>,
     clock: Arc<dyn Clock>,
     data_dir: PathBuf,
+    /// The data dir's audit log (see [`crate::audit`]).
+    audit: Arc<crate::audit::AuditLog>,
 }
 
 /// What a backend supplies to a [`Vault`]: where its document, secrets and cached tokens
@@ -153,9 +155,16 @@ impl Vault {
         Ok(Self::with_backend(dir, backend, clock))
     }
 
+    /// The data dir's audit log, where this vault's actions are recorded.
+    pub fn audit_log(&self) -> &Arc<crate::audit::AuditLog> {
+        &self.audit
+    }
+
     /// A vault over any backend; `data_dir` is this machine's (lock files live there).
     pub fn with_backend(data_dir: impl AsRef<Path>, backend: Backend, clock: Arc<dyn Clock>) -> Self {
+        let audit = Arc::new(crate::audit::AuditLog::new(data_dir.as_ref(), None, clock.clone()));
         Self {
+            audit,
             meta: backend.meta,
             secrets: backend.secrets,
             tokens: backend.tokens,

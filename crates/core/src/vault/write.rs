@@ -73,6 +73,23 @@ impl Vault {
     /// # Errors
     /// [`Error::NotFound`]; keyring errors (checked before anything changes); file errors.
     pub fn remove(&self, name: &str) -> Result<()> {
+        let id = self.meta.load().ok().and_then(|m| m.find(name).map(|r| r.id.clone()));
+        let removed = self.remove_unrecorded(name);
+        let outcome = crate::audit::outcome_of(&removed);
+        let origin = crate::audit::process_origin();
+        self.record_action(
+            crate::audit::Action::Remove,
+            id.as_deref(),
+            name,
+            origin,
+            &outcome,
+            None,
+        );
+        removed
+    }
+
+    /// [`Vault::remove`] without its audit log entry.
+    fn remove_unrecorded(&self, name: &str) -> Result<()> {
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
         let r = m.find(name).cloned().ok_or_else(|| Error::NotFound(name.into()))?;
