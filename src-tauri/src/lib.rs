@@ -43,6 +43,7 @@ pub mod demo;
 pub mod desktop;
 pub mod dto;
 pub mod error;
+pub mod inspector;
 pub mod lock;
 pub mod prefs;
 pub mod reminders;
@@ -188,6 +189,7 @@ pub fn run() {
             team::connect_team_vault,
             team::disconnect_team_vault,
             revoke::revoke_token,
+            inspector::inspect_credential,
             lock::lock_status,
             lock::unlock_vault,
             lock::lock_vault,
