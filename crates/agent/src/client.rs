@@ -111,7 +111,19 @@ impl Client {
     /// # Errors
     /// The exchange failed.
     pub fn token(&mut self, name: &str) -> Exchange<TokenAnswer> {
-        match self.ask(&Request::Token { name: name.into() })? {
+        self.token_with(Request::Token { name: name.into() })
+    }
+
+    /// A valid access token of `name` for `tillkey exec` (recorded as `exec`).
+    ///
+    /// # Errors
+    /// The exchange failed (an older agent refuses the operation).
+    pub fn exec_token(&mut self, name: &str) -> Exchange<TokenAnswer> {
+        self.token_with(Request::Exec { name: name.into() })
+    }
+
+    fn token_with(&mut self, req: Request) -> Exchange<TokenAnswer> {
+        match self.ask(&req)? {
             Reply::Token { token, expires_at } => Ok(Ok(TokenAnswer {
                 value: token.0,
                 expires_at,
@@ -155,17 +167,6 @@ impl Client {
         match self.ask(&Request::Lock)? {
             Reply::Locked => Ok(Ok(())),
             Reply::Error { error } => Ok(Err(error)),
-            _ => Err(unexpected()),
-        }
-    }
-
-    /// Asks the agent to forget the key and exit, so that this process serves instead.
-    ///
-    /// # Errors
-    /// The exchange failed (an agent of a version without `quit` answers a bad request).
-    pub fn quit(&mut self) -> Result<(), AgentError> {
-        match self.ask(&Request::Quit)? {
-            Reply::Bye => Ok(()),
             _ => Err(unexpected()),
         }
     }

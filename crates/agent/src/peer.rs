@@ -30,6 +30,30 @@ pub fn peer_uid(sock: &impl AsRawFd) -> std::io::Result<u32> {
     Ok(cred.uid)
 }
 
+/// The process id of the peer of the Unix socket `sock` when it connected (`SO_PEERCRED`,
+/// set by the kernel): the audit log names the CLI process the agent answered.
+///
+/// # Errors
+/// The OS error of `getsockopt`.
+pub fn peer_pid(sock: &impl AsRawFd) -> std::io::Result<u32> {
+    let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: as in `peer_uid`: a valid, writable ucred of the stated size.
+    let rc = unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    u32::try_from(cred.pid).map_err(|_| std::io::Error::other("no peer pid"))
+}
+
 /// Accepts the peer of `sock` only if its uid is `expected` (this process's effective uid
 /// in production; tests inject another to see the refusal, since CI runs as root).
 ///
@@ -64,6 +88,8 @@ mod tests {
         assert_eq!(peer_uid(&a).unwrap(), crate::paths::euid());
         check_same_user(&a).unwrap();
         check_same_user(&b).unwrap();
+        // Both ends are this process.
+        assert_eq!(peer_pid(&a).unwrap(), std::process::id());
     }
 
     #[test]

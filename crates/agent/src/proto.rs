@@ -36,6 +36,13 @@ pub enum Request {
         /// Credential name.
         name: String,
     },
+    /// A valid access token for `tillkey exec` (answered as [`Request::Token`]; the audit
+    /// log records it as `exec`). Older agents refuse the operation, and the CLI then goes
+    /// direct.
+    Exec {
+        /// Credential name.
+        name: String,
+    },
     /// The connectivity test of one credential.
     Test {
         /// Credential name.
@@ -50,9 +57,6 @@ pub enum Request {
     },
     /// Forget the data key: the vault is locked again.
     Lock,
-    /// Forget the data key and exit, so that another process serves this data dir: the
-    /// app takes over from a stand-alone agent when it starts. Answered with [`Reply::Bye`].
-    Quit,
 }
 
 /// Longest passphrase a request may carry, in bytes.
@@ -84,11 +88,11 @@ impl Request {
         let (op, name) = match self {
             Request::Ping => ("ping", None),
             Request::Token { name } => ("token", Some(name.clone())),
+            Request::Exec { name } => ("exec", Some(name.clone())),
             Request::Test { name } => ("test", Some(name.clone())),
             Request::TestAll => ("test_all", None),
             Request::Unlock { .. } => ("unlock", None),
             Request::Lock => ("lock", None),
-            Request::Quit => ("quit", None),
         };
         let passphrase = match self {
             Request::Unlock { passphrase } => Some(passphrase.expose_secret().to_string()),
@@ -136,8 +140,10 @@ impl Request {
             "ping" => unnamed(&wire.name).map(|()| Request::Ping),
             "test_all" => unnamed(&wire.name).map(|()| Request::TestAll),
             "lock" => unnamed(&wire.name).map(|()| Request::Lock),
-            "quit" => unnamed(&wire.name).map(|()| Request::Quit),
             "token" => Ok(Request::Token {
+                name: named(wire.name.take())?,
+            }),
+            "exec" => Ok(Request::Exec {
                 name: named(wire.name.take())?,
             }),
             "test" => Ok(Request::Test {
@@ -278,8 +284,6 @@ pub enum Reply {
     Unlocked,
     /// The vault is locked: the agent forgot its data key.
     Locked,
-    /// The agent is exiting (after [`Request::Quit`]).
-    Bye,
     /// The request was not understood (it is not answered otherwise).
     BadRequest {
         /// What is wrong with it.
@@ -381,6 +385,7 @@ mod tests {
             Request::TestAll,
             Request::Lock,
             Request::Token { name: "shop".into() },
+            Request::Exec { name: "shop".into() },
             Request::Test { name: "shop".into() },
         ] {
             assert_eq!(format!("{:?}", Request::parse(&r.encode()).unwrap()), format!("{r:?}"));
@@ -407,6 +412,7 @@ mod tests {
             b"{\"v\":1,\"op\":\"ping\",\"extra\":true}",
             b"{\"v\":1,\"op\":\"ping\",\"name\":\"x\"}",
             b"{\"v\":1,\"op\":\"token\"}",
+            b"{\"v\":1,\"op\":\"exec\"}",
             b"{\"v\":1,\"op\":\"token\",\"name\":\"\"}",
             b"{\"v\":1,\"op\":\"token\",\"name\":\"a\\nb\"}",
             b"{\"v\":1,\"op\":\"token\",\"name\":7}",

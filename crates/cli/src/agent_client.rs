@@ -109,15 +109,21 @@ fn limited<T>(x: &Exchange<T>) -> Option<(String, u64)> {
 /// `tillkey token` / `exec`: a token of `name` through the agent, waiting out rate
 /// limits with `--wait`.
 pub async fn token(cli: &Cli, name: &str, wait: bool) -> Via<secrecy::SecretString> {
+    token_as(cli, name, wait, false).await
+}
+
+/// [`token`], for `exec` when `exec` is set (the agent's audit log entry says which).
+pub async fn token_as(cli: &Cli, name: &str, wait: bool, exec: bool) -> Via<secrecy::SecretString> {
     let Some(mut c) = client(cli) else {
         return Via::Direct;
     };
-    let first = c.token(name);
+    let ask = |c: &mut tillkey_agent::Client| if exec { c.exec_token(name) } else { c.token(name) };
+    let first = ask(&mut c);
     let x = crate::waiting(
         wait,
         first,
         || {
-            let again = c.token(name);
+            let again = ask(&mut c);
             async move { again }
         },
         limited,

@@ -226,6 +226,29 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// The audit log of this data dir: every reveal, copy, token, exec, test, refresh,
+    /// rotate, revoke, import and remove, with its time, credential, origin (the window,
+    /// or a command and its pid, directly or through the agent) and outcome; never a
+    /// secret. Oldest first; a table, or JSON lines with --json. `--verify` checks the hash
+    /// chain and its anchor in the keyring: exit 0 with the count when intact, exit 1
+    /// naming the first broken entry.
+    Log {
+        /// Only this credential (name or id).
+        name: Option<String>,
+        /// Only entries at or after DATE (YYYY-MM-DD, UTC midnight, or RFC 3339).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Only this action (reveal, copy, token, exec, test, refresh, rotate, revoke,
+        /// import, remove).
+        #[arg(long, value_name = "ACTION")]
+        action: Option<String>,
+        /// JSON lines, one entry each, as stored.
+        #[arg(long)]
+        json: bool,
+        /// Check the chain instead of listing.
+        #[arg(long, conflicts_with_all = ["name", "since", "action", "json"])]
+        verify: bool,
+    },
     /// Run the local agent of this data dir in the foreground: it keeps the vault open and
     /// answers `token`, `exec` and `test` over a Unix socket, so a cached token takes a
     /// few milliseconds. Those commands start it on their own when none answers; it exits

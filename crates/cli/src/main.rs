@@ -10,6 +10,7 @@ mod agent_client;
 mod args;
 mod import;
 mod input;
+mod log;
 mod output;
 mod passphrase;
 
@@ -105,12 +106,25 @@ fn token_limited<T>(r: &Result<T, Error>) -> Option<(String, u64)> {
 }
 
 /// A valid token for `name`, waiting out rate limits with `--wait`.
-async fn token_for(engine: &Engine, name: &str, wait: bool) -> Result<tillkey_core::AccessToken, Error> {
-    waiting(wait, engine.token(name).await, || engine.token(name), token_limited).await
+/// `action` (token or exec) is recorded in the audit log, each try once.
+async fn token_for(
+    engine: &Engine,
+    name: &str,
+    wait: bool,
+    action: tillkey_core::audit::Action,
+) -> Result<tillkey_core::AccessToken, Error> {
+    waiting(
+        wait,
+        engine.token_as(name, action).await,
+        || engine.token_as(name, action),
+        token_limited,
+    )
+    .await
 }
 
 async fn run(cli: Cli) -> Result<u8, Error> {
     passphrase::register_prompt();
+    log::set_origin(&cli.command);
     match &cli.command {
         Command::Vault { .. } | Command::Providers { .. } => {}
         _ => {
@@ -211,7 +225,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     return Ok(code);
                 }
                 agent_client::Via::Direct => {
-                    let got = token_for(&engine(&cli)?, name, wait).await;
+                    let got = token_for(&engine(&cli)?, name, wait, tillkey_core::audit::Action::Token).await;
                     shown(got.is_err());
                     got?.value
                 }
@@ -229,10 +243,14 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             ref cmd,
         } => {
             input::check_var_name(var)?;
-            let token = match agent_client::token(&cli, name, wait).await {
+            let token = match agent_client::token_as(&cli, name, wait, true).await {
                 agent_client::Via::Answer(token) => token,
                 agent_client::Via::Failed(code) => return Ok(code),
-                agent_client::Via::Direct => token_for(&engine(&cli)?, name, wait).await?.value,
+                agent_client::Via::Direct => {
+                    token_for(&engine(&cli)?, name, wait, tillkey_core::audit::Action::Exec)
+                        .await?
+                        .value
+                }
             };
             let (program, args) = cmd.split_first().ok_or_else(|| Error::InvalidInput {
                 field: "CMD".into(),
@@ -358,6 +376,13 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             agent_client::Via::Direct => passphrase::unlock(cli.data_dir, cli.vault.as_deref()),
         },
         Command::Agent => agent::run(cli.data_dir, cli.vault.as_deref()).await,
+        Command::Log {
+            ref name,
+            ref since,
+            ref action,
+            json,
+            verify,
+        } => log::command(&cli, name.as_deref(), since.as_deref(), action.as_deref(), json, verify),
         Command::Import {
             ref file,
             dry_run,
