@@ -37,14 +37,9 @@ const COMMANDS: &[&str] = &[
     "connect_team_vault",
     "disconnect_team_vault",
     "revoke_token",
-    "inspect_credential",
-    "lock_status",
-    "unlock_vault",
-    "lock_vault",
-    "set_passphrase",
-    "change_passphrase",
-    "remove_passphrase",
-    "set_auto_lock",
+    "audit_log",
+    "verify_audit_log",
+    "export_audit_log",
 ];
 
 /// Commands of `bench` builds only (`bench.rs`).

@@ -11,8 +11,6 @@
 //! - [`reminders`]: rotation reminders for every vault of this machine, as desktop
 //!   notifications (notify-rust, with an action that opens the window on the credentials),
 //!   at most once a day per credential, from the resident process;
-//! - [`lock`]: the vault passphrase in the window (lock screen, unlock, set, change,
-//!   remove, auto-lock) and the local agent served from the resident process;
 //! - [`tray`]: the tray icon and its menu (what is due, Test all, Pause, Quit);
 //! - [`desktop`]: the window built on demand and destroyed on close, close-to-tray,
 //!   autostart, and "open on these credentials" requests;
@@ -35,6 +33,7 @@
 //! which grants it; every other build (the .deb, `run-app.sh`, the E2E tests) has neither
 //! (see `build.rs`).
 
+pub mod audit;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod clipboard;
@@ -43,8 +42,6 @@ pub mod demo;
 pub mod desktop;
 pub mod dto;
 pub mod error;
-pub mod inspector;
-pub mod lock;
 pub mod prefs;
 pub mod reminders;
 pub mod revoke;
@@ -116,6 +113,7 @@ fn second_launch<R: tauri::Runtime>(app: &tauri::AppHandle<R>, argv: Vec<String>
 /// Exits the process with status 1 if Tauri cannot start (no display, webview missing).
 pub fn run() {
     let args = state::parse_args(std::env::args_os().skip(1));
+    audit::set_origin();
     let hidden = args.hidden;
     let autostart_args: Vec<String> = std::iter::once("--hidden".to_string())
         .chain(args.data_dir.as_ref().and_then(|d| {
@@ -145,14 +143,12 @@ pub fn run() {
         .manage(AppState::new(args))
         .manage(desktop::Desktop::default())
         .manage(tray::Listed::default())
-        .manage(reminders::Wake::default())
-        .manage(lock::Lock::default());
+        .manage(reminders::Wake::default());
     #[cfg(feature = "bench")]
     let builder = builder.manage(bench::FirstPaint::from_env());
     let result = builder
         .setup(move |app| {
             let handle = app.handle().clone();
-            lock::start(&handle);
             tray::ensure(&handle);
             if !hidden {
                 desktop::open_window(&handle, None);
@@ -189,14 +185,9 @@ pub fn run() {
             team::connect_team_vault,
             team::disconnect_team_vault,
             revoke::revoke_token,
-            inspector::inspect_credential,
-            lock::lock_status,
-            lock::unlock_vault,
-            lock::lock_vault,
-            lock::set_passphrase,
-            lock::change_passphrase,
-            lock::remove_passphrase,
-            lock::set_auto_lock,
+            audit::audit_log,
+            audit::verify_audit_log,
+            audit::export_audit_log,
             #[cfg(feature = "bench")]
             bench::report_first_paint,
         ])

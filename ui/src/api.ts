@@ -8,6 +8,10 @@
 
 import { invoke } from '@tauri-apps/api/core';
 import type { AppInfo } from './bindings/AppInfo';
+import type { AuditCheck } from './bindings/AuditCheck';
+import type { AuditExport } from './bindings/AuditExport';
+import type { AuditPage } from './bindings/AuditPage';
+import type { AuditQuery } from './bindings/AuditQuery';
 import type { ConnectOptions } from './bindings/ConnectOptions';
 import type { CopyResult } from './bindings/CopyResult';
 import type { CredentialEdit } from './bindings/CredentialEdit';
@@ -16,9 +20,7 @@ import type { DesktopSettings } from './bindings/DesktopSettings';
 import type { DesktopSettingsUpdate } from './bindings/DesktopSettingsUpdate';
 import type { FocusRequest } from './bindings/FocusRequest';
 import type { DemoSecret } from './bindings/DemoSecret';
-import type { Inspection } from './bindings/Inspection';
 import type { IpcError } from './bindings/IpcError';
-import type { LockStatus } from './bindings/LockStatus';
 import type { NewCredential } from './bindings/NewCredential';
 import type { Preferences } from './bindings/Preferences';
 import type { PreferencesUpdate } from './bindings/PreferencesUpdate';
@@ -68,32 +70,11 @@ export function toApiError(err: unknown): ApiError {
   });
 }
 
-/**
- * Asks the merchant for the vault passphrase (the unlock dialog); resolves true once the
- * vault is unlocked, false if they cancelled. Registered by the window (`useLock`).
- */
-export type UnlockPrompt = (command: string) => Promise<boolean>;
-let unlockPrompt: UnlockPrompt | null = null;
-
-/** Registers the window's unlock dialog; `null` removes it. */
-export function setUnlockPrompt(prompt: UnlockPrompt | null) {
-  unlockPrompt = prompt;
-}
-
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (err) {
-    const e = toApiError(err);
-    // A locked vault: every action asks for the passphrase, then runs once more.
-    if (e.info.code === 'locked' && unlockPrompt && (await unlockPrompt(command))) {
-      try {
-        return await invoke<T>(command, args);
-      } catch (again) {
-        throw toApiError(again);
-      }
-    }
-    throw e;
+    throw toApiError(err);
   }
 }
 
@@ -145,11 +126,17 @@ export const testAll = () => call<TestReport[]>('test_all');
 export const copyToken = (name: string) => call<CopyResult>('copy_token', { name });
 /** Returns a valid token for display: only on the merchant's explicit "Reveal". */
 export const revealToken = (name: string) => call<RevealedToken>('reveal_token', { name });
+/** The audit log's entries `query` passes, newest first (`tillkey log`). */
+export const auditLog = (query: AuditQuery) => call<AuditPage>('audit_log', { query });
+
+/** Checks the audit log's chain and anchor (`tillkey log --verify`). */
+export const verifyAuditLog = () => call<AuditCheck>('verify_audit_log');
+
+/** Writes the entries `query` passes as JSON lines to a new file in Downloads. */
+export const exportAuditLog = (query: AuditQuery) => call<AuditExport>('export_audit_log', { query });
+
 /** Revokes the cached token at the provider where it can, and forgets it (`tillkey revoke`). */
 export const revokeToken = (name: string) => call<RevokeResult>('revoke_token', { name });
-
-/** What the last test and token request of `name` sent and received, secrets masked. */
-export const inspectCredential = (name: string) => call<Inspection>('inspect_credential', { name });
 
 /**
  * Rotation: the new secret values are tested before they replace the old ones. `identity`
@@ -192,20 +179,3 @@ export const takeFocus = () => call<FocusRequest | null>('take_focus');
  */
 export const reportFirstPaint = (rows: number, credentials: number) =>
   invoke<void>('report_first_paint', { rows, credentials }).catch(() => undefined);
-
-/** Whether this computer's vault has a passphrase, is locked, and serves scripts' agent. */
-export const lockStatus = () => call<LockStatus>('lock_status');
-/** Unlocks the vault for the window and for scripts (the passphrase goes into Rust only). */
-export const unlockVault = (passphrase: string) => call<LockStatus>('unlock_vault', { passphrase });
-/** Locks the vault now, for the window and for scripts. */
-export const lockVault = () => call<LockStatus>('lock_vault');
-/** Sets a passphrase: every long-lived secret is encrypted under it. Stays unlocked. */
-export const setPassphrase = (passphrase: string, confirm: string, lockTokens: boolean) =>
-  call<LockStatus>('set_passphrase', { passphrase, confirm, lockTokens });
-/** Changes the passphrase (the current one is checked first). */
-export const changePassphrase = (current: string, passphrase: string, confirm: string) =>
-  call<LockStatus>('change_passphrase', { current, passphrase, confirm });
-/** Removes the passphrase: secrets are stored in the keyring in the clear again. */
-export const removePassphrase = (current: string) => call<LockStatus>('remove_passphrase', { current });
-/** Minutes without a Tillkey request before the vault locks itself (0: never). */
-export const setAutoLock = (minutes: number) => call<LockStatus>('set_auto_lock', { minutes });

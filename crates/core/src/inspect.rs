@@ -676,7 +676,7 @@ impl Redactor {
         if lower == "authorization" || lower == "proxy-authorization" {
             return match value.trim().split_once(char::is_whitespace) {
                 Some((scheme, _)) if scheme.len() <= 20 && scheme.bytes().all(|b| b.is_ascii_alphanumeric()) => {
-                    format!("{} {MASK}", self.value(scheme))
+                    format!("{scheme} {MASK}")
                 }
                 _ => MASK.into(),
             };

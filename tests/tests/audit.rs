@@ -1,0 +1,129 @@
+//! The audit log in the window (issue 14, item 1): a reveal, a copy and a test done by
+//! clicking appear in the log view with origin `window` and outcome `ok`; the view filters
+//! by action, its chain check says intact, and its export writes JSON lines of what it
+//! shows into the Downloads folder. No secret or token is in the log.
+//!
+//! Run inside `scripts/with-keyring.sh` (Xvfb, D-Bus, gnome-keyring).
+
+mod common;
+
+use chrono::Utc;
+use common::*;
+use std::time::{Duration, Instant};
+use tillkey_sim::SimConfig;
+
+/// The entries of the log file in `data` with action `action`.
+fn file_entries(data: &std::path::Path, action: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(data.join("audit.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["action"] == action)
+        .collect()
+}
+
+#[test]
+fn reveal_copy_and_test_in_the_window_appear_in_the_log_view() {
+    let _serial = serial();
+    let sims = tillkey_sim::demo_blocking(SimConfig::default()).expect("the provider simulators start");
+    let root = tempfile::tempdir().expect("a temp dir");
+    let data = root.path().join("data");
+    let vault = vault_at(&data, Utc::now());
+    let cred = sims.credential("oauth2").expect("oauth2");
+    add_demo_credential(&vault, cred, "shop-api");
+    // Exports go to this Downloads folder (XDG user dirs), not the real one.
+    let config = root.path().join("config");
+    let downloads = root.path().join("downloads");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::create_dir_all(&downloads).unwrap();
+    std::fs::write(
+        config.join("user-dirs.dirs"),
+        format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
+    )
+    .unwrap();
+    let driver = Driver::start_with(&data, &[("XDG_CONFIG_HOME", config.to_str().unwrap())]);
+
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        wait_for_list(&client).await;
+        wait_for(&client, &row_selector("shop-api")).await;
+
+        click_in_row(&client, "shop-api", "reveal-button").await;
+        let revealed = format!("{} {}", row_selector("shop-api"), testid("revealed-token"));
+        let field = wait_for(&client, &revealed).await;
+        let started = Instant::now();
+        let token = loop {
+            let v = field.prop("value").await.expect("value").unwrap_or_default();
+            if !v.trim().is_empty() {
+                break v;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "no token revealed");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        click_in_row(&client, "shop-api", "copy-button").await;
+        wait_for(&client, &format!("{} {}", row_selector("shop-api"), testid("copy-status"))).await;
+        click_in_row(&client, "shop-api", "test-button").await;
+        let started = Instant::now();
+        while file_entries(&data, "test").is_empty() {
+            assert!(started.elapsed() < Duration::from_secs(30), "no test entry in the log");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        click(&client, &testid("open-audit-log")).await;
+        wait_for(&client, &testid("audit-table")).await;
+        let rows = |action: &'static str| {
+            format!(
+                "{} [data-action=\"{action}\"][data-credential=\"shop-api\"][data-origin=\"window\"][data-outcome=\"ok\"]",
+                testid("audit-table")
+            )
+        };
+        for action in ["reveal", "copy", "test"] {
+            let found = client
+                .find_all(fantoccini::Locator::Css(&rows(action)))
+                .await
+                .expect("find rows");
+            assert_eq!(found.len(), 1, "one {action} row from the window");
+        }
+
+        // Filter by action: only the copy is left.
+        let select = wait_for(&client, &testid("audit-filter-action")).await;
+        select.select_by_value("copy").await.expect("choose copy");
+        wait_for_text(&client, &testid("audit-count"), "one entry", |t| t.starts_with("1 entries")).await;
+        assert!(client
+            .find(fantoccini::Locator::Css(&rows("reveal")))
+            .await
+            .is_err());
+
+        // The chain check, then the export of what is shown.
+        click(&client, &testid("audit-verify")).await;
+        let check = wait_for(&client, &testid("audit-check")).await;
+        assert_eq!(
+            check.attr("data-intact").await.expect("attr").as_deref(),
+            Some("true"),
+            "{}",
+            check.text().await.unwrap_or_default()
+        );
+        click(&client, &testid("audit-export")).await;
+        let said = wait_for_text(&client, &testid("audit-exported"), "the export", |t| t.contains("Exported")).await;
+        let files: Vec<_> = std::fs::read_dir(&downloads).unwrap().flatten().map(|e| e.path()).collect();
+        assert_eq!(files.len(), 1, "{said}");
+        assert!(said.contains(&files[0].display().to_string()), "{said}");
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(&files[0])
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0]["action"], "copy");
+        assert_eq!(lines[0]["origin"]["kind"], "window");
+
+        // Canary scan: the token shown and the credential's secrets are nowhere in the log.
+        let log = std::fs::read_to_string(data.join("audit.log")).unwrap();
+        assert!(!token.trim().is_empty() && !log.contains(token.trim()), "the log holds the token");
+        for v in cred.secrets.values() {
+            assert!(!log.contains(v.as_str()), "the log holds a secret");
+        }
+        client.close().await.expect("the session closes");
+    });
+    clean_vault(&data);
+}
