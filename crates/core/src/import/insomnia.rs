@@ -34,6 +34,7 @@ fn shape(file: &str, detail: String) -> ImportError {
 /// [`ImportError::Shape`] naming the field at fault (an export of another format version
 /// too).
 pub fn parse(file: &str, text: &str, doc: &Value) -> Result<Parsed, ImportError> {
+    let text = &super::JsonText::new(text);
     match doc.get("__export_format").and_then(Value::as_u64) {
         Some(4) => {}
         _ => {
@@ -132,7 +133,7 @@ pub fn parse(file: &str, text: &str, doc: &Value) -> Result<Parsed, ImportError>
 #[allow(clippy::too_many_arguments)]
 fn flatten(
     file: &str,
-    text: &str,
+    text: &super::JsonText<'_>,
     v: &Value,
     prefix: &str,
     path: &str,
@@ -176,7 +177,7 @@ fn flatten(
 #[allow(clippy::too_many_arguments)]
 fn auth_group(
     file: &str,
-    text: &str,
+    text: &super::JsonText<'_>,
     auth: &Value,
     at: &str,
     label: Option<&str>,

@@ -459,25 +459,93 @@ fn depth(v: &serde_json::Value, d: usize) -> usize {
     }
 }
 
+/// A JSON source's text with an index of its string literals, to tell the user which
+/// lines hold a value (a secret to delete there). Built once per file: one pass over the
+/// text, then each look-up is a hash-map hit.
+pub(crate) struct JsonText<'a> {
+    text: &'a str,
+    literals: std::collections::HashMap<&'a str, Vec<usize>>,
+    /// Substring searches left (for values that are only part of a literal: a filled-in
+    /// template); bounded so a hostile file cannot make every look-up scan it.
+    searches: std::cell::Cell<u32>,
+}
+
+impl<'a> JsonText<'a> {
+    /// Indexes every string literal of `text` (as written, escapes and all) by its line.
+    pub(crate) fn new(text: &'a str) -> Self {
+        let mut literals: std::collections::HashMap<&'a str, Vec<usize>> = std::collections::HashMap::new();
+        let bytes = text.as_bytes();
+        let (mut i, mut line) = (0, 1);
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => line += 1,
+                b'"' => {
+                    let start = i + 1;
+                    let mut j = start;
+                    while j < bytes.len() && bytes[j] != b'"' {
+                        j += if bytes[j] == b'\\' { 2 } else { 1 };
+                    }
+                    let end = j.min(bytes.len());
+                    if let Some(lit) = text.get(start..end) {
+                        let lines = literals.entry(lit).or_default();
+                        if lines.last() != Some(&line) && lines.len() < 100 {
+                            lines.push(line);
+                        }
+                        line += lit.bytes().filter(|b| *b == b'\n').count();
+                    }
+                    i = end;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        JsonText {
+            text,
+            literals,
+            searches: std::cell::Cell::new(1000),
+        }
+    }
+
+    /// The 1-based lines where `value` is written as a whole JSON string, else as a part
+    /// of one; empty when it is not found (or the search budget is spent).
+    pub(crate) fn lines(&self, value: &str) -> Vec<usize> {
+        let Ok(quoted) = serde_json::to_string(value) else {
+            return Vec::new();
+        };
+        let escaped = &quoted[1..quoted.len() - 1];
+        if escaped.is_empty() {
+            return Vec::new();
+        }
+        if let Some(lines) = self.literals.get(escaped) {
+            return lines.clone();
+        }
+        let left = self.searches.get();
+        if left == 0 {
+            return Vec::new();
+        }
+        self.searches.set(left - 1);
+        lines_of(self.text, escaped)
+    }
+}
+
 /// The 1-based lines of `text` where `value` appears as a JSON string (JSON-escaped), for
 /// telling the user which lines of an export hold a secret.
+#[cfg(test)]
 pub(crate) fn json_lines_of(text: &str, value: &str) -> Vec<usize> {
-    let Ok(needle) = serde_json::to_string(value) else {
-        return Vec::new();
-    };
-    // Without the quotes: a value may be one part of a template string.
-    let needle = &needle[1..needle.len() - 1];
-    if needle.is_empty() {
-        return Vec::new();
-    }
-    let mut lines = Vec::new();
-    let mut from = 0;
+    JsonText::new(text).lines(value)
+}
+
+/// The 1-based lines of `text` where `needle` appears (at most 100).
+fn lines_of(text: &str, needle: &str) -> Vec<usize> {
+    let (mut lines, mut from, mut line) = (Vec::new(), 0, 1);
     while let Some(i) = text[from..].find(needle) {
         let at = from + i;
-        let line = 1 + text[..at].bytes().filter(|b| *b == b'\n').count();
+        // Newlines counted once over the text, not from its start for every hit.
+        line += text[from..at].bytes().filter(|b| *b == b'\n').count();
         if lines.last() != Some(&line) {
             lines.push(line);
         }
+        line += needle.bytes().filter(|b| *b == b'\n').count();
         from = at + needle.len();
         if lines.len() >= 100 {
             break;

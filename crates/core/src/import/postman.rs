@@ -11,8 +11,7 @@
 //! collection's variables.
 
 use super::{
-    check_count, json_lines_of, Format, Group, Ignored, ImportError, Location, Parsed, Variable, MAX_DEPTH,
-    MAX_NAME_LEN,
+    check_count, Format, Group, Ignored, ImportError, JsonText, Location, Parsed, Variable, MAX_DEPTH, MAX_NAME_LEN,
 };
 use secrecy::SecretString;
 use serde_json::Value;
@@ -52,14 +51,23 @@ pub(crate) fn scalar(v: &Value) -> Option<String> {
 }
 
 /// A variable named `name` with `value` at JSON path `at`, its line found in `text`.
-pub(crate) fn variable(file: &str, text: &str, name: &str, value: String, at: String) -> Variable {
-    let line = json_lines_of(text, &value).first().copied();
+/// Where the same value is on more lines too (a secret copied into an environment and a
+/// request, say), `at` names them, so the report points at every copy.
+pub(crate) fn variable(file: &str, text: &JsonText<'_>, name: &str, value: String, at: String) -> Variable {
+    let lines = text.lines(&value);
+    let at = match lines.get(1..) {
+        Some(more) if !more.is_empty() => {
+            let more: Vec<String> = more.iter().map(usize::to_string).collect();
+            format!("{at}; the same value is also on line {}", more.join(", "))
+        }
+        _ => at,
+    };
     Variable {
         name: name.to_string(),
         value: SecretString::from(value),
         at: Location {
             file: file.into(),
-            line,
+            line: lines.first().copied(),
             at,
         },
     }
@@ -84,6 +92,7 @@ pub(crate) fn name_ok(name: &str) -> bool {
 /// # Errors
 /// [`ImportError::Shape`] naming the field at fault.
 pub fn parse_environment(file: &str, text: &str, doc: &Value) -> Result<Parsed, ImportError> {
+    let text = &JsonText::new(text);
     let values = doc
         .get("values")
         .and_then(Value::as_array)
@@ -143,6 +152,7 @@ pub fn parse_environment(file: &str, text: &str, doc: &Value) -> Result<Parsed, 
 /// # Errors
 /// [`ImportError::Shape`] naming the field at fault.
 pub fn parse_collection(file: &str, text: &str, doc: &Value) -> Result<Parsed, ImportError> {
+    let text = &JsonText::new(text);
     let label = doc
         .get("info")
         .and_then(|i| i.get("name"))
@@ -187,7 +197,7 @@ pub fn parse_collection(file: &str, text: &str, doc: &Value) -> Result<Parsed, I
 #[allow(clippy::too_many_arguments)]
 fn walk(
     file: &str,
-    text: &str,
+    text: &JsonText<'_>,
     node: &Value,
     path: &str,
     label: Option<&str>,
@@ -298,7 +308,7 @@ pub(crate) fn resolve(value: &str, known: &BTreeMap<String, String>) -> String {
 #[allow(clippy::too_many_arguments)]
 fn auth_group(
     file: &str,
-    text: &str,
+    text: &JsonText<'_>,
     auth: &Value,
     at: &str,
     label: Option<&str>,
@@ -415,7 +425,7 @@ fn auth_group(
 /// `oauth2` or `bearer`), its references filled in from `known`.
 pub(crate) fn add_test_url(
     file: &str,
-    text: &str,
+    text: &JsonText<'_>,
     kind: &str,
     url: Option<(&str, String)>,
     known: &BTreeMap<String, String>,

@@ -296,6 +296,12 @@ fn insomnia_environments_and_auth() {
     );
     assert_eq!(o.fields.get("auth_method").map(String::as_str), Some("post"));
     assert!(!o.fields.contains_key("test_url"), "a POST request is no test");
+    // A filled-in reference points at the line that holds the value.
+    let token_url = plan.credentials[1]
+        .sources
+        .iter()
+        .find(|l| l.at.contains("accessTokenUrl"));
+    assert_eq!(token_url.and_then(|l| l.line), Some(3));
     let ignored: Vec<&str> = plan.ignored.iter().map(|i| i.name.as_str()).collect();
     assert!(ignored.contains(&"oauth2 authentication") && ignored.contains(&"nested.a") && ignored.contains(&"url"));
     let e = parse(&source(
@@ -317,6 +323,21 @@ fn unknown_and_hostile_inputs() {
     ));
     let many: String = (0..MAX_VARIABLES + 1).map(|i| format!("V{i}=1\n")).collect();
     assert!(matches!(parse(&source("m.env", &many)), Err(ImportError::Shape { .. })));
+    // A file near the caps (10,000 variables, ~1 MiB) is read in one pass, not one scan of
+    // the file per variable.
+    let values: Vec<String> = (0..MAX_VARIABLES)
+        .map(|i| format!("{{\"key\":\"V{i}\",\"value\":\"{}{i:05}\"}}", "v".repeat(80)))
+        .collect();
+    let big = format!("{{\"values\":[\n{}\n]}}", values.join(",\n"));
+    let started = std::time::Instant::now();
+    let p = parse(&source("big.json", &big)).expect("big environment");
+    assert_eq!(p.groups[0].variables.len(), MAX_VARIABLES);
+    assert_eq!(p.groups[0].variables[9_999].at.line, Some(10_001));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
     // A backup is not parsed without its passphrase.
     let e = parse(&source("b.age", "age-encryption.org/v1\n-> scrypt x 16\n")).expect_err("backup");
     assert_eq!(e.code(), "import_unrecognised");
@@ -415,4 +436,7 @@ fn json_lines_find_escaped_values() {
     let text = "{\n \"a\": \"x\\\"y\",\n \"b\": \"x\\\"y\"\n}";
     assert_eq!(json_lines_of(text, "x\"y"), [2, 3]);
     assert!(json_lines_of(text, "").is_empty());
+    let v = postman::variable("f", &JsonText::new(text), "a", "x\"y".into(), "a".into());
+    assert_eq!(v.at.line, Some(2));
+    assert_eq!(v.at.at, "a; the same value is also on line 3");
 }
