@@ -407,6 +407,12 @@ pub fn parse(source: &Source) -> Result<Parsed, ImportError> {
                 .into(),
         });
     }
+    if trimmed.starts_with("type: collection.insomnia.rest/") || trimmed.starts_with("_type: export") {
+        return Err(ImportError::Unrecognised {
+            file: file.into(),
+            detail: "an Insomnia YAML export: export the collection again as Insomnia v4 (JSON)".into(),
+        });
+    }
     if bruno::looks_like(text) || Path::new(file).extension().is_some_and(|e| e == "bru") {
         let dotenv = match &source.dotenv {
             Some((f, b)) => Some((f.as_str(), self::text(f, b)?)),

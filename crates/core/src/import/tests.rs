@@ -316,6 +316,9 @@ fn insomnia_environments_and_auth() {
 fn unknown_and_hostile_inputs() {
     let e = parse(&source("x.json", r#"{"hello": 1}"#)).expect_err("unknown json");
     assert_eq!(e.code(), "import_unrecognised");
+    let e = parse(&source("i.yaml", "type: collection.insomnia.rest/5.0\nname: Tills\n")).expect_err("yaml");
+    assert_eq!(e.code(), "import_unrecognised");
+    assert!(e.to_string().contains("v4 (JSON)"));
     let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
     assert!(matches!(
         parse(&source("d.json", &deep)),
