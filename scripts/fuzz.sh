@@ -15,6 +15,7 @@
 #   url             providers::validate_url, providers::display_url
 #   scrub           scrub::Scrubber clean/code: no secret, no control character in output
 #   import          import::parse + import::plan: .env, Postman, Bruno, Insomnia files
+#   redact          inspect::Redactor: no known or secret-named value in any output
 #
 # Options and environment:
 #   --runs N / FUZZ_RUNS=N   executions per target (default 1000000)
@@ -44,7 +45,7 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ALL_TARGETS=(token_response jwt metadata team_document stdin_lines url scrub import)
+ALL_TARGETS=(token_response jwt metadata team_document stdin_lines url scrub import redact)
 RUNS="${FUZZ_RUNS:-1000000}"
 CMIN=0
 CMIN_ONLY=0

@@ -37,6 +37,7 @@ const COMMANDS: &[&str] = &[
     "connect_team_vault",
     "disconnect_team_vault",
     "revoke_token",
+    "inspect_credential",
     "audit_log",
     "verify_audit_log",
     "export_audit_log",

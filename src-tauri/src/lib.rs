@@ -42,6 +42,7 @@ pub mod demo;
 pub mod desktop;
 pub mod dto;
 pub mod error;
+pub mod inspector;
 pub mod prefs;
 pub mod reminders;
 pub mod revoke;
@@ -185,6 +186,7 @@ pub fn run() {
             team::connect_team_vault,
             team::disconnect_team_vault,
             revoke::revoke_token,
+            inspector::inspect_credential,
             audit::audit_log,
             audit::verify_audit_log,
             audit::export_audit_log,

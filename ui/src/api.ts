@@ -20,6 +20,7 @@ import type { DesktopSettings } from './bindings/DesktopSettings';
 import type { DesktopSettingsUpdate } from './bindings/DesktopSettingsUpdate';
 import type { FocusRequest } from './bindings/FocusRequest';
 import type { DemoSecret } from './bindings/DemoSecret';
+import type { Inspection } from './bindings/Inspection';
 import type { IpcError } from './bindings/IpcError';
 import type { NewCredential } from './bindings/NewCredential';
 import type { Preferences } from './bindings/Preferences';
@@ -137,6 +138,9 @@ export const exportAuditLog = (query: AuditQuery) => call<AuditExport>('export_a
 
 /** Revokes the cached token at the provider where it can, and forgets it (`tillkey revoke`). */
 export const revokeToken = (name: string) => call<RevokeResult>('revoke_token', { name });
+
+/** What the last test and token request of `name` sent and received, secrets masked. */
+export const inspectCredential = (name: string) => call<Inspection>('inspect_credential', { name });
 
 /**
  * Rotation: the new secret values are tested before they replace the old ones. `identity`

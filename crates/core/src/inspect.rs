@@ -51,6 +51,9 @@ pub const MAX_LINE: usize = 2048;
 pub const MAX_FILE: u64 = 1024 * 1024;
 /// Version of the trace files this build writes and reads.
 pub const FILE_VERSION: u32 = 1;
+/// What stands for the body of a successful API answer, which is not kept.
+pub const API_BODY_NOT_KEPT: &str =
+    "(not kept: a successful API answer holds your business data, such as orders or payments)";
 /// Shortest value learned from a secret-named field and then masked wherever it appears
 /// (shorter values are still masked under their own name).
 const MIN_LEARNED: usize = 6;
@@ -676,7 +679,7 @@ impl Redactor {
         if lower == "authorization" || lower == "proxy-authorization" {
             return match value.trim().split_once(char::is_whitespace) {
                 Some((scheme, _)) if scheme.len() <= 20 && scheme.bytes().all(|b| b.is_ascii_alphanumeric()) => {
-                    format!("{scheme} {MASK}")
+                    format!("{} {MASK}", self.value(scheme))
                 }
                 _ => MASK.into(),
             };
@@ -801,6 +804,9 @@ impl Redactor {
             .as_ref()
             .and_then(|b| grant_type(b.expose_secret()))
             .filter(|g| crate::scrub::safe_code(g));
+        // A successful API answer is the merchant's business data (orders, payments), not
+        // how the credential fared: only its size is kept. Error answers are kept, masked.
+        let api_ok = grant.is_none() && r.status.is_some_and(|s| (200..300).contains(&s));
         let purpose = match grant {
             Some(g) => format!("token request (grant_type={g})"),
             None => "API call".into(),
@@ -816,12 +822,17 @@ impl Redactor {
                 .map(|b| self.body(content_type(&r.request_headers).as_deref(), b.expose_secret(), false)),
             status: r.status,
             response_headers: self.headers(&r.response_headers),
-            response_body: r.response_body.as_ref().map(|b| {
-                self.body(
+            response_body: r.response_body.as_ref().map(|b| match api_ok {
+                true => BodyShown {
+                    text: API_BODY_NOT_KEPT.into(),
+                    bytes: u32::try_from(b.expose_secret().len()).unwrap_or(u32::MAX),
+                    truncated: false,
+                },
+                false => self.body(
                     content_type(&r.response_headers).as_deref(),
                     b.expose_secret(),
                     r.response_cut,
-                )
+                ),
             }),
             headers_ms: r.headers_ms,
             total_ms: r.total_ms,

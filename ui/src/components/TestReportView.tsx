@@ -1,20 +1,29 @@
 import type { TestReport } from '../bindings/TestReport';
 import { formatDate, formatTime, rateLimitText, stageLabel } from '../format';
+import { useState } from 'preact/hooks';
 import { InlineCode } from './InlineCode';
+import { InspectorDialog } from './inspector/InspectorDialog';
 
 interface Props {
   report: TestReport;
   /** Prefix of data-testid attributes. */
   testId?: string;
   onClose?: () => void;
+  /**
+   * Offer "Show request details" (the recorded exchanges of this credential's last test).
+   * Defaults to the stored credential's report (the one with `onClose`); a rotation
+   * candidate's test is not recorded.
+   */
+  details?: boolean;
 }
 
 /**
  * A connectivity test at a glance: passed or failed, then one line per stage with its
  * latency, HTTP status, provider error code with the hint, and rate-limit headers.
  */
-export function TestReportView({ report, testId = 'test-report', onClose }: Props) {
+export function TestReportView({ report, testId = 'test-report', onClose, details = onClose !== undefined }: Props) {
   const failed = report.stages.find((s) => !s.ok);
+  const [inspecting, setInspecting] = useState(false);
   return (
     <section
       class={`report ${report.ok ? 'report-ok' : 'report-bad'}`}
@@ -36,6 +45,17 @@ export function TestReportView({ report, testId = 'test-report', onClose }: Prop
           <time dateTime={report.testedAt}>
             {formatDate(report.testedAt)} {formatTime(report.testedAt)}
           </time>
+          {details && (
+            <button
+              type="button"
+              class="btn btn-ghost btn-small"
+              data-testid={`${testId}-details`}
+              aria-label={`Show request details of ${report.credential}`}
+              onClick={() => setInspecting(true)}
+            >
+              Show request details
+            </button>
+          )}
           {onClose && (
             <button
               type="button"
@@ -97,6 +117,7 @@ export function TestReportView({ report, testId = 'test-report', onClose }: Prop
       {!report.ok && !failed && report.stages.length === 0 && (
         <p class="stage-hint">The test stopped before reaching the provider.</p>
       )}
+      {inspecting && <InspectorDialog credential={report.credential} onClose={() => setInspecting(false)} />}
     </section>
   );
 }
