@@ -16,6 +16,7 @@
 #   scrub           scrub::Scrubber clean/code: no secret, no control character in output
 #   import          import::parse + import::plan: .env, Postman, Bruno, Insomnia files
 #   redact          inspect::Redactor: no known or secret-named value in any output
+#   audit_log       audit::parse_lines, AuditLog list/verify/append on any audit.log bytes
 #
 # Options and environment:
 #   --runs N / FUZZ_RUNS=N   executions per target (default 1000000)
@@ -45,7 +46,7 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ALL_TARGETS=(token_response jwt metadata team_document stdin_lines url scrub import redact)
+ALL_TARGETS=(token_response jwt metadata team_document stdin_lines url scrub import redact audit_log)
 RUNS="${FUZZ_RUNS:-1000000}"
 CMIN=0
 CMIN_ONLY=0

@@ -127,3 +127,69 @@ fn reveal_copy_and_test_in_the_window_appear_in_the_log_view() {
     });
     clean_vault(&data);
 }
+
+/// `docs/screenshots/audit-log.png`: the log view after a few actions from the window and
+/// the CLI (the `tillkey` binary of this build, with the agent off). Not part of the
+/// normal run:
+///
+/// ```text
+/// ./scripts/with-keyring.sh cargo test -p tillkey-e2e --test audit -- --ignored
+/// ```
+#[test]
+#[ignore = "writes docs/screenshots; run explicitly"]
+fn audit_log_screenshot() {
+    let _serial = serial();
+    let sims = tillkey_sim::demo_blocking(SimConfig::default()).expect("the provider simulators start");
+    let root = tempfile::tempdir().expect("a temp dir");
+    let data = root.path().join("data");
+    let vault = vault_at(&data, Utc::now());
+    add_demo_credential(&vault, sims.credential("mypos").expect("mypos"), "mypos-terminals");
+    add_demo_credential(
+        &vault,
+        sims.credential("ereceipt").expect("ereceipt"),
+        "ereceipt-till-1",
+    );
+    let cli = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/tillkey");
+    let tillkey = |args: &[&str]| {
+        let out = std::process::Command::new(&cli)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env("TILLKEY_NO_AGENT", "1")
+            .output()
+            .expect("the tillkey CLI of this build runs (cargo build -p tillkey)");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    tillkey(&["token", "ereceipt-till-1"]);
+    tillkey(&["exec", "ereceipt-till-1", "--", "true"]);
+    tillkey(&["test", "mypos-terminals"]);
+    let driver = Driver::start(&data);
+
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        client.set_window_size(1100, 760).await.expect("size");
+        wait_for(&client, &row_selector("mypos-terminals")).await;
+        click_in_row(&client, "mypos-terminals", "copy-button").await;
+        wait_for(
+            &client,
+            &format!("{} {}", row_selector("mypos-terminals"), testid("copy-status")),
+        )
+        .await;
+        click_in_row(&client, "ereceipt-till-1", "test-button").await;
+        let started = Instant::now();
+        while file_entries(&data, "test").len() < 2 {
+            assert!(started.elapsed() < Duration::from_secs(30), "no test entry in the log");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        click(&client, &testid("open-audit-log")).await;
+        wait_for(&client, &testid("audit-table")).await;
+        click(&client, &testid("audit-verify")).await;
+        wait_for(&client, &testid("audit-check")).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let png = client.screenshot().await.expect("a screenshot");
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+        std::fs::write(dir.join("audit-log.png"), png).expect("the screenshot is written");
+        client.close().await.expect("the session closes");
+    });
+    clean_vault(&data);
+}

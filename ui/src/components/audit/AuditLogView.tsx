@@ -9,6 +9,9 @@ import type { IpcError } from '../../bindings/IpcError';
 import { ErrorNotice } from '../ErrorNotice';
 import { Modal } from '../Modal';
 
+/** Table cells: left-aligned, a little room between columns. */
+const CELL = { textAlign: 'left', padding: '2px 12px 2px 0', whiteSpace: 'nowrap' } as const;
+
 const ACTIONS: AuditAction[] = [
   'reveal',
   'copy',
@@ -158,6 +161,7 @@ export function AuditLogView({ onClose }: Props) {
         <input
           id="audit-since"
           class="input"
+          style={{ width: 'auto' }}
           type="date"
           value={since}
           data-testid="audit-filter-since"
@@ -205,12 +209,12 @@ export function AuditLogView({ onClose }: Props) {
           <table class="audit-table" style={{ width: '100%', borderCollapse: 'collapse' }} data-testid="audit-table">
             <thead>
               <tr>
-                <th scope="col">#</th>
-                <th scope="col">Time</th>
-                <th scope="col">Action</th>
-                <th scope="col">Credential</th>
-                <th scope="col">Origin</th>
-                <th scope="col">Outcome</th>
+                <th scope="col" style={CELL}>#</th>
+                <th scope="col" style={CELL}>Time</th>
+                <th scope="col" style={CELL}>Action</th>
+                <th scope="col" style={CELL}>Credential</th>
+                <th scope="col" style={CELL}>Origin</th>
+                <th scope="col" style={CELL}>Outcome</th>
               </tr>
             </thead>
             <tbody>
@@ -223,12 +227,12 @@ export function AuditLogView({ onClose }: Props) {
                   data-origin={e.origin.kind}
                   data-outcome={e.outcome}
                 >
-                  <td>{e.seq}</td>
-                  <td>{when(e.time)}</td>
-                  <td>{e.action}</td>
-                  <td>{e.vault === 'local' ? e.credential.name : `${e.vault}/${e.credential.name}`}</td>
-                  <td>{originText(e.origin)}</td>
-                  <td>{e.detail ? `${e.outcome} (${e.detail})` : e.outcome}</td>
+                  <td style={CELL}>{e.seq}</td>
+                  <td style={CELL}>{when(e.time)}</td>
+                  <td style={CELL}>{e.action}</td>
+                  <td style={CELL}>{e.vault === 'local' ? e.credential.name : `${e.vault}/${e.credential.name}`}</td>
+                  <td style={CELL}>{originText(e.origin)}</td>
+                  <td style={CELL}>{e.detail ? `${e.outcome} (${e.detail})` : e.outcome}</td>
                 </tr>
               ))}
             </tbody>
