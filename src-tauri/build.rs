@@ -37,10 +37,17 @@ const COMMANDS: &[&str] = &[
     "connect_team_vault",
     "disconnect_team_vault",
     "revoke_token",
-    "inspect_credential",
     "audit_log",
     "verify_audit_log",
     "export_audit_log",
+    "inspect_credential",
+    "lock_status",
+    "unlock_vault",
+    "lock_vault",
+    "set_passphrase",
+    "change_passphrase",
+    "remove_passphrase",
+    "set_auto_lock",
 ];
 
 /// Commands of `bench` builds only (`bench.rs`).

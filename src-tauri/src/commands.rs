@@ -23,6 +23,15 @@ async fn active<R: Runtime>(app: &AppHandle<R>) -> IpcResult<Handle> {
     app.state::<AppState>().handle().await
 }
 
+/// The active vault for an action that a locked vault refuses (see [`crate::lock`]): the
+/// list and the settings stay readable while locked; adding, editing, removing, testing,
+/// copying, revealing and rotating ask for the passphrase first.
+pub(crate) async fn unlocked<R: Runtime>(app: &AppHandle<R>) -> IpcResult<Handle> {
+    let h = active(app).await?;
+    crate::lock::ensure_unlocked(app, &h).await?;
+    Ok(h)
+}
+
 fn info<R: Runtime>(app: &AppHandle<R>, h: &Handle) -> AppInfo {
     let state = app.state::<AppState>();
     AppInfo {
@@ -142,7 +151,7 @@ pub async fn list_providers() -> IpcResult<Vec<ProviderSchema>> {
 /// they go to the core and are never echoed back.
 #[tauri::command]
 pub async fn add_credential<R: Runtime>(app: AppHandle<R>, new: NewCredential) -> IpcResult<CredentialSummary> {
-    let h = active(&app).await?;
+    let h = unlocked(&app).await?;
     blocking(move || h.vault.add(new)).await
 }
 
@@ -159,28 +168,28 @@ pub async fn edit_credential<R: Runtime>(
     name: String,
     edit: CredentialEdit,
 ) -> IpcResult<CredentialSummary> {
-    let h = active(&app).await?;
+    let h = unlocked(&app).await?;
     blocking(move || h.vault.edit(&name, edit)).await
 }
 
 /// Removes a credential and every keyring entry it owns.
 #[tauri::command]
 pub async fn remove_credential<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<()> {
-    let h = active(&app).await?;
+    let h = unlocked(&app).await?;
     blocking(move || h.vault.remove(&name)).await
 }
 
 /// Connectivity test of one credential (recorded as its last test).
 #[tauri::command]
 pub async fn test_credential<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<TestReport> {
-    let h = active(&app).await?;
+    let h = unlocked(&app).await?;
     Ok(h.engine.test(&name).await?.for_window())
 }
 
 /// Connectivity test of every credential, a few at a time per host.
 #[tauri::command]
 pub async fn test_all<R: Runtime>(app: AppHandle<R>) -> IpcResult<Vec<TestReport>> {
-    let h = active(&app).await?;
+    let h = unlocked(&app).await?;
     Ok(h.engine.test_all().await?.for_window())
 }
 
@@ -198,7 +207,7 @@ fn source_word(source: TokenSource) -> &'static str {
 /// returned.
 #[tauri::command]
 pub async fn copy_token<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<CopyResult> {
-    let h = active(&app).await?;
+    let h = unlocked(&app).await?;
     let token = h.engine.token_as(&name, tillkey_core::audit::Action::Copy).await?;
     let clears_in_secs = crate::clipboard::copy(&app, token.value).await?;
     Ok(CopyResult {
@@ -214,7 +223,7 @@ pub async fn copy_token<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResul
 /// The one command that sends a secret to the webview.
 #[tauri::command]
 pub async fn reveal_token<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<RevealedToken> {
-    let h = active(&app).await?;
+    let h = unlocked(&app).await?;
     let token = h.engine.token_as(&name, tillkey_core::audit::Action::Reveal).await?;
     Ok(RevealedToken {
         token: token.value.expose_secret().to_string(),
@@ -238,7 +247,7 @@ pub async fn rotate_credential<R: Runtime>(
     secrets: BTreeMap<String, SecretString>,
     identity: Option<BTreeMap<String, String>>,
 ) -> IpcResult<RotationResult> {
-    let h = active(&app).await?;
+    let h = unlocked(&app).await?;
     let result: RotationResult = h
         .engine
         .rotate_with(&name, identity.unwrap_or_default(), secrets)
@@ -265,7 +274,7 @@ pub async fn demo_new_secret<R: Runtime>(app: AppHandle<R>, name: String) -> Ipc
 /// Marks a credential as rotated today without changing its secret (rotated elsewhere).
 #[tauri::command]
 pub async fn mark_rotated<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<CredentialSummary> {
-    let h = active(&app).await?;
+    let h = unlocked(&app).await?;
     blocking(move || h.vault.mark_rotated(&name)).await
 }
 

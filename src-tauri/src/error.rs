@@ -76,6 +76,14 @@ const WINDOW_WORDING: &[Rewording] = &[
         window: "(choose Edit on this credential and fill in its connectivity test URL)",
         at: &[],
     },
+    // The vault passphrase.
+    Rewording {
+        from: "Run the command in a terminal to type the vault passphrase",
+        until: "work while locked.",
+        window: "Choose Unlock… at the top of the window and type the vault passphrase. Names, \
+                 expiry and rotation status stay visible while locked.",
+        at: &[],
+    },
     // Team vaults.
     Rewording {
         from: "`tillkey vault list` shows the status of ",
@@ -378,6 +386,8 @@ mod tests {
             },
             Error::KeyringUnavailable("no bus".into()),
             Error::KeyringLocked,
+            Error::Locked,
+            Error::WrongPassphrase,
             Error::SecretMissing {
                 credential: "pos".into(),
                 field: "token".into(),

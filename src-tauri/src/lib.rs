@@ -11,6 +11,8 @@
 //! - [`reminders`]: rotation reminders for every vault of this machine, as desktop
 //!   notifications (notify-rust, with an action that opens the window on the credentials),
 //!   at most once a day per credential, from the resident process;
+//! - [`lock`]: the vault passphrase in the window (lock screen, unlock, set, change,
+//!   remove, auto-lock) and the local agent served from the resident process;
 //! - [`tray`]: the tray icon and its menu (what is due, Test all, Pause, Quit);
 //! - [`desktop`]: the window built on demand and destroyed on close, close-to-tray,
 //!   autostart, and "open on these credentials" requests;
@@ -43,6 +45,7 @@ pub mod desktop;
 pub mod dto;
 pub mod error;
 pub mod inspector;
+pub mod lock;
 pub mod prefs;
 pub mod reminders;
 pub mod revoke;
@@ -144,12 +147,14 @@ pub fn run() {
         .manage(AppState::new(args))
         .manage(desktop::Desktop::default())
         .manage(tray::Listed::default())
-        .manage(reminders::Wake::default());
+        .manage(reminders::Wake::default())
+        .manage(lock::Lock::default());
     #[cfg(feature = "bench")]
     let builder = builder.manage(bench::FirstPaint::from_env());
     let result = builder
         .setup(move |app| {
             let handle = app.handle().clone();
+            lock::start(&handle);
             tray::ensure(&handle);
             if !hidden {
                 desktop::open_window(&handle, None);
@@ -186,10 +191,17 @@ pub fn run() {
             team::connect_team_vault,
             team::disconnect_team_vault,
             revoke::revoke_token,
-            inspector::inspect_credential,
             audit::audit_log,
             audit::verify_audit_log,
             audit::export_audit_log,
+            inspector::inspect_credential,
+            lock::lock_status,
+            lock::unlock_vault,
+            lock::lock_vault,
+            lock::set_passphrase,
+            lock::change_passphrase,
+            lock::remove_passphrase,
+            lock::set_auto_lock,
             #[cfg(feature = "bench")]
             bench::report_first_paint,
         ])

@@ -2,9 +2,8 @@
 //! does.
 
 use crate::error::IpcResult;
-use crate::state::AppState;
 use serde::Serialize;
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Runtime};
 use tillkey_core::RevokeOutcome;
 use ts_rs::TS;
 
@@ -44,7 +43,7 @@ impl From<RevokeOutcome> for RevokeResult {
 /// The provider's refusal, network and keyring errors (the cached token is then kept).
 #[tauri::command]
 pub async fn revoke_token<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<RevokeResult> {
-    let h = app.state::<AppState>().handle().await?;
+    let h = crate::commands::unlocked(&app).await?;
     Ok(h.engine.revoke(&name).await?.into())
 }
 

@@ -36,6 +36,7 @@ pub async fn connect_team_vault<R: Runtime>(
     options: ConnectOptions,
     secret: SecretString,
 ) -> IpcResult<VaultStatus> {
+    crate::lock::ensure_local_unlocked(&app).await?;
     let dir = app.state::<AppState>().real_data_dir()?;
     if let Some(ca) = options.ca_file.as_ref().filter(|p| !p.is_absolute()) {
         let relative = tillkey_core::Error::InvalidInput {

@@ -222,6 +222,16 @@ fn pause<R: Runtime>(app: &AppHandle<R>) {
 /// "Test all" from the tray: every credential of every vault this machine knows, then one
 /// notification with the outcome (its action opens the window on the failures).
 async fn test_all<R: Runtime>(app: &AppHandle<R>) {
+    // A locked vault tests nothing from the tray: unlocking needs the window.
+    if crate::lock::ensure_local_unlocked(app).await.is_err() {
+        notify(
+            app,
+            "Tillkey is locked",
+            "Open Tillkey and unlock it with the vault passphrase to run the tests.",
+            None,
+        );
+        return;
+    }
     let state = app.state::<AppState>();
     let Ok(dir) = state.real_data_dir() else { return };
     let clock = state.clock().clone();

@@ -357,3 +357,59 @@ fn tray_focus_and_desktop_settings_screenshots() {
     });
     clean_vault(&data);
 }
+
+/// The shared-PC walk-through in the README: the passphrase set in Settings, the locked
+/// window, and the unlock dialog a locked action opens. Captured from the X display.
+#[test]
+#[ignore = "writes docs/screenshots; run explicitly"]
+fn locked_vault_screenshots() {
+    let _serial = serial();
+    let root = tempfile::tempdir().expect("temp dir");
+    let data = root.path().join("data");
+    let sims = tillkey_sim::demo_blocking(SimConfig::default()).expect("simulators");
+    let vault = vault_at(&data, Utc::now() - Days::days(20));
+    add_demo_credential(&vault, sims.credential("paysera-pos").expect("pos"), "pos-main-shop");
+    add_demo_credential(&vault, sims.credential("mypos").expect("mypos"), "mypos-terminals");
+    add_demo_credential(
+        &vault,
+        sims.credential("ereceipt").expect("ereceipt"),
+        "ereceipt-till-1",
+    );
+    let driver = Driver::start_with(&data, &[("TILLKEY_NO_AGENT", "0")]);
+    let passphrase = "front counter 7 horses";
+
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        client.set_window_size(1000, 760).await.expect("size");
+        wait_for(&client, &row_selector("mypos-terminals")).await;
+        click(&client, &testid("open-settings")).await;
+        click(&client, &testid("passphrase-set-open")).await;
+        type_into(&client, &testid("passphrase-new"), passphrase).await;
+        type_into(&client, &testid("passphrase-confirm"), passphrase).await;
+        scroll_to(&client, &testid("passphrase-settings")).await;
+        display_shot(&client, "passphrase-set.png").await;
+        click(&client, &testid("passphrase-set")).await;
+        wait_for_text(&client, &testid("passphrase-state"), "the passphrase on", |t| t.starts_with("On:")).await;
+        click(&client, &testid("settings-cancel")).await;
+        wait_gone(&client, &testid("settings-dialog")).await;
+
+        click(&client, &testid("lock-now")).await;
+        wait_for(&client, &testid("lock-banner")).await;
+        display_shot(&client, "locked.png").await;
+
+        click_in_row(&client, "pos-main-shop", "copy-button").await;
+        wait_for(&client, &testid("unlock-dialog")).await;
+        display_shot(&client, "unlock.png").await;
+        type_into(&client, &testid("unlock-passphrase"), passphrase).await;
+        click(&client, &testid("unlock-submit")).await;
+        wait_gone(&client, &testid("lock-banner")).await;
+        let _ = client.close().await;
+    });
+    // Leave the keyring as it was: the passphrase off, the credentials gone.
+    let _ = tillkey_core::passphrase::remove(
+        &data,
+        &tillkey_core::KeyringStore,
+        &secrecy::SecretString::from(passphrase),
+    );
+    clean_vault(&data);
+}

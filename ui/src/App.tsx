@@ -1,11 +1,13 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { leaveDemo, markRotated, openDemo, removeCredential, switchVault as openVault, toApiError } from './api';
+import { leaveDemo, lockVault, markRotated, openDemo, removeCredential, switchVault as openVault, toApiError } from './api';
 import type { AppInfo } from './bindings/AppInfo';
 import type { CredentialSummary } from './bindings/CredentialSummary';
 import type { IpcError } from './bindings/IpcError';
 import { CredentialForm, type FormMode } from './components/CredentialForm';
 import type { RowHandlers } from './components/CredentialList';
 import { DemoBanner } from './components/DemoBanner';
+import { LockBanner } from './components/lock/LockBanner';
+import { UnlockDialog } from './components/lock/UnlockDialog';
 import { ReminderSummary } from './components/ReminderSummary';
 import { RotationWizard } from './components/RotationWizard';
 import { SettingsDialog } from './components/SettingsDialog';
@@ -15,6 +17,7 @@ import { plural, rotationText } from './format';
 import { useFilters } from './hooks/useFilters';
 import { useFirstPaintReport } from './hooks/useFirstPaintReport';
 import { useFocusRequests } from './hooks/useFocusRequests';
+import { useLock } from './hooks/useLock';
 import { usePreferences } from './hooks/usePreferences';
 import { useReminders } from './hooks/useReminders';
 import { useTestReports } from './hooks/useTestReports';
@@ -48,6 +51,7 @@ export function App() {
   const list = useMemo(() => tests.withLatest(stored ?? []), [stored, tests.withLatest]);
   const filters = useFilters(list, prefs.sort);
   const reminders = useReminders(list);
+  const lock = useLock();
   useFirstPaintReport(credentials, info);
 
   // The highlight of a just-added row fades after a few seconds.
@@ -218,6 +222,17 @@ export function App() {
   const rotatingCredential = rotating ? list.find((c) => c.name === rotating) : undefined;
   const providerList = providers.state === 'ready' ? providers.value : [];
   const demo = info?.demo ?? false;
+  const lockStatus = lock.status;
+  const locked = !demo && (lockStatus?.locked ?? false);
+
+  async function lockNow() {
+    try {
+      lock.setStatus(await lockVault());
+      setAnnouncement('Tillkey is locked, for this window and for scripts.');
+    } catch (err) {
+      failed('Could not lock Tillkey', err);
+    }
+  }
 
   return (
     <div class={demo ? 'app app-demo' : 'app'}>
@@ -229,7 +244,10 @@ export function App() {
         onVaultSwitched={onVaultSwitched}
         onVaultError={onVaultError}
         onVaults={setHasTeamVaults}
+        onLock={!demo && lockStatus?.passphrase && !lockStatus.locked ? () => void lockNow() : undefined}
       />
+
+      {locked && lockStatus && <LockBanner status={lockStatus} onUnlock={() => void lock.ask('Type the vault passphrase to unlock Tillkey.')} />}
 
       {demo && <DemoBanner leaving={switching} onLeave={() => void switchDemo(false)} />}
 
@@ -328,6 +346,21 @@ export function App() {
             void refresh();
           }}
           onClose={() => setSettingsOpen(false)}
+          lock={lockStatus}
+          onLockChanged={(s, message) => {
+            lock.setStatus(s);
+            setAnnouncement(message);
+          }}
+        />
+      )}
+
+      {lock.request && (
+        <UnlockDialog
+          reason={lock.request.reason}
+          onDone={(s) => {
+            if (s) setAnnouncement('Tillkey is unlocked.');
+            lock.done(s);
+          }}
         />
       )}
     </div>

@@ -22,6 +22,7 @@ import type { FocusRequest } from './bindings/FocusRequest';
 import type { DemoSecret } from './bindings/DemoSecret';
 import type { Inspection } from './bindings/Inspection';
 import type { IpcError } from './bindings/IpcError';
+import type { LockStatus } from './bindings/LockStatus';
 import type { NewCredential } from './bindings/NewCredential';
 import type { Preferences } from './bindings/Preferences';
 import type { PreferencesUpdate } from './bindings/PreferencesUpdate';
@@ -71,11 +72,32 @@ export function toApiError(err: unknown): ApiError {
   });
 }
 
+/**
+ * Asks the merchant for the vault passphrase (the unlock dialog); resolves true once the
+ * vault is unlocked, false if they cancelled. Registered by the window (`useLock`).
+ */
+export type UnlockPrompt = (command: string) => Promise<boolean>;
+let unlockPrompt: UnlockPrompt | null = null;
+
+/** Registers the window's unlock dialog; `null` removes it. */
+export function setUnlockPrompt(prompt: UnlockPrompt | null) {
+  unlockPrompt = prompt;
+}
+
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (err) {
-    throw toApiError(err);
+    const e = toApiError(err);
+    // A locked vault: every action asks for the passphrase, then runs once more.
+    if (e.info.code === 'locked' && unlockPrompt && (await unlockPrompt(command))) {
+      try {
+        return await invoke<T>(command, args);
+      } catch (again) {
+        throw toApiError(again);
+      }
+    }
+    throw e;
   }
 }
 
@@ -183,3 +205,20 @@ export const takeFocus = () => call<FocusRequest | null>('take_focus');
  */
 export const reportFirstPaint = (rows: number, credentials: number) =>
   invoke<void>('report_first_paint', { rows, credentials }).catch(() => undefined);
+
+/** Whether this computer's vault has a passphrase, is locked, and serves scripts' agent. */
+export const lockStatus = () => call<LockStatus>('lock_status');
+/** Unlocks the vault for the window and for scripts (the passphrase goes into Rust only). */
+export const unlockVault = (passphrase: string) => call<LockStatus>('unlock_vault', { passphrase });
+/** Locks the vault now, for the window and for scripts. */
+export const lockVault = () => call<LockStatus>('lock_vault');
+/** Sets a passphrase: every long-lived secret is encrypted under it. Stays unlocked. */
+export const setPassphrase = (passphrase: string, confirm: string, lockTokens: boolean) =>
+  call<LockStatus>('set_passphrase', { passphrase, confirm, lockTokens });
+/** Changes the passphrase (the current one is checked first). */
+export const changePassphrase = (current: string, passphrase: string, confirm: string) =>
+  call<LockStatus>('change_passphrase', { current, passphrase, confirm });
+/** Removes the passphrase: secrets are stored in the keyring in the clear again. */
+export const removePassphrase = (current: string) => call<LockStatus>('remove_passphrase', { current });
+/** Minutes without a Tillkey request before the vault locks itself (0: never). */
+export const setAutoLock = (minutes: number) => call<LockStatus>('set_auto_lock', { minutes });

@@ -171,6 +171,17 @@ impl Client {
         }
     }
 
+    /// Asks the agent to forget the key and exit, so that this process serves instead.
+    ///
+    /// # Errors
+    /// The exchange failed (an agent of a version without `quit` answers a bad request).
+    pub fn quit(&mut self) -> Result<(), AgentError> {
+        match self.ask(&Request::Quit)? {
+            Reply::Bye => Ok(()),
+            _ => Err(unexpected()),
+        }
+    }
+
     /// The connectivity test of every credential.
     ///
     /// # Errors

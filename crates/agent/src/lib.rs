@@ -6,7 +6,8 @@
 //! `test` requests over a Unix socket, so a cached `tillkey token` is one socket round trip
 //! instead of a new encrypted Secret Service session per process.
 //!
-//! - [`serve`] runs the agent (the CLI's `tillkey agent`; later the app's resident process).
+//! - [`serve`] runs the agent (the CLI's `tillkey agent`, or inside the app's resident
+//!   process with [`ServeOptions::embedded`], sharing the window's [`KeyHolder`]).
 //! - [`Client`] connects to it (the CLI's `token`, `exec` and `test`).
 //! - [`socket_path`] is where both meet: `$XDG_RUNTIME_DIR/tillkey/`, else
 //!   `/tmp/tillkey-<uid>/`; the directory 0700, the socket 0600, and the peer's uid checked
@@ -24,6 +25,7 @@
 
 mod client;
 mod error;
+mod key;
 mod memo;
 mod paths;
 pub mod peer;
@@ -33,6 +35,7 @@ mod session;
 
 pub use client::{Client, Exchange, TokenAnswer};
 pub use error::AgentError;
+pub use key::KeyHolder;
 pub use paths::{socket_dir, socket_path, RUNTIME_SUBDIR};
 pub use server::{serve, ServeOptions, Served, AUTO_LOCK_ENV, DEFAULT_IDLE, IDLE_ENV};
 

@@ -57,6 +57,9 @@ pub enum Request {
     },
     /// Forget the data key: the vault is locked again.
     Lock,
+    /// Forget the data key and exit, so that another process serves this data dir: the
+    /// app takes over from a stand-alone agent when it starts. Answered with [`Reply::Bye`].
+    Quit,
 }
 
 /// Longest passphrase a request may carry, in bytes.
@@ -93,6 +96,7 @@ impl Request {
             Request::TestAll => ("test_all", None),
             Request::Unlock { .. } => ("unlock", None),
             Request::Lock => ("lock", None),
+            Request::Quit => ("quit", None),
         };
         let passphrase = match self {
             Request::Unlock { passphrase } => Some(passphrase.expose_secret().to_string()),
@@ -140,6 +144,7 @@ impl Request {
             "ping" => unnamed(&wire.name).map(|()| Request::Ping),
             "test_all" => unnamed(&wire.name).map(|()| Request::TestAll),
             "lock" => unnamed(&wire.name).map(|()| Request::Lock),
+            "quit" => unnamed(&wire.name).map(|()| Request::Quit),
             "token" => Ok(Request::Token {
                 name: named(wire.name.take())?,
             }),
@@ -284,6 +289,8 @@ pub enum Reply {
     Unlocked,
     /// The vault is locked: the agent forgot its data key.
     Locked,
+    /// The agent is exiting (after [`Request::Quit`]).
+    Bye,
     /// The request was not understood (it is not answered otherwise).
     BadRequest {
         /// What is wrong with it.

@@ -5,6 +5,7 @@
 //! without a request, and when the session locks or the computer suspends.
 
 use crate::error::AgentError;
+use crate::key::KeyHolder;
 use crate::memo::{FileSig, Memo};
 use crate::paths::{ensure_private_dir, euid, socket_path};
 use crate::proto::{self, RemoteError, Reply, ReplyFrame, Request, WireToken};
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tillkey_core::audit::{Action, Origin};
-use tillkey_core::passphrase::{self, DataKey, KeySource};
+use tillkey_core::passphrase;
 use tillkey_core::{Engine, TokenSource, Vault};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{signal, SignalKind};
@@ -48,6 +49,12 @@ pub struct ServeOptions {
     pub peer_uid: u32,
     /// Debug builds only: the auto-lock time instead of the vault's setting.
     pub auto_lock: Option<Duration>,
+    /// The key holder to serve with: the app passes the one its window unlocks, so both
+    /// share one unlocked state. `None`: a new one (the stand-alone agent).
+    pub key: Option<Arc<KeyHolder>>,
+    /// Inside another process (the app's resident process): no signal handlers (the host
+    /// owns SIGTERM and SIGINT) and no idle exit (the host decides when to go).
+    pub embedded: bool,
 }
 
 impl ServeOptions {
@@ -70,6 +77,8 @@ impl ServeOptions {
             idle,
             peer_uid: euid(),
             auto_lock,
+            key: None,
+            embedded: false,
         }
     }
 }
@@ -83,39 +92,8 @@ pub enum Served {
     Signalled,
     /// Another agent already serves this data dir and session.
     AlreadyRunning,
-}
-
-/// The vault's data key while the agent holds it (`tillkey unlock`): the agent process's
-/// [`KeySource`], so the sealed store asks it when a sealed secret is needed. Forgotten on
-/// `tillkey lock` and when the agent exits; the key's bytes are wiped when the last copy
-/// is dropped (`DataKey` holds them in `Zeroizing`).
-#[derive(Default)]
-struct AgentKey {
-    key: Mutex<Option<DataKey>>,
-}
-
-impl AgentKey {
-    fn set(&self, key: Option<DataKey>) {
-        *self.key.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = key;
-    }
-
-    fn held(&self) -> bool {
-        self.key
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_some()
-    }
-}
-
-impl KeySource for AgentKey {
-    fn data_key(&self, _data_dir: &Path) -> tillkey_core::Result<DataKey> {
-        // One agent serves one data dir: the key it holds is that vault's.
-        self.key
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-            .ok_or(tillkey_core::Error::Locked)
-    }
+    /// A client asked it to go, so that another process (the app) serves instead.
+    HandedOver,
 }
 
 /// What every connection shares.
@@ -123,12 +101,14 @@ struct State {
     /// The vault and its token engine; replaced by a fresh one on lock, so no copy of the
     /// data key stays in the old vault's sealed store.
     engine: std::sync::RwLock<Engine>,
-    key: Arc<AgentKey>,
+    key: Arc<KeyHolder>,
     metadata: PathBuf,
     memo: Mutex<Memo>,
     peer_uid: u32,
     /// Requests in progress, and when the last one ended.
     activity: Mutex<(usize, Instant)>,
+    /// Set by a `quit` request: the serving loop ends.
+    quit: tokio::sync::Notify,
 }
 
 impl State {
@@ -136,6 +116,7 @@ impl State {
         let mut a = self.activity.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         a.0 = a.0.saturating_add_signed(delta);
         a.1 = Instant::now();
+        self.key.touch();
     }
 
     /// When the agent may exit, or `None` while a request is in progress.
@@ -161,6 +142,7 @@ impl State {
     /// # Errors
     /// The vault's own errors when it cannot be opened again (the key is forgotten anyway).
     fn lock(&self) -> tillkey_core::Result<()> {
+        // Also makes every other vault of this process (the app's window) forget the key.
         self.key.set(None);
         // The vault's sealed store keeps the key it was given: a fresh vault has none.
         let dir = self.engine().vault().data_dir().to_path_buf();
@@ -194,7 +176,12 @@ impl State {
         if forced.is_some_and(|d| d.is_zero()) {
             return;
         }
-        if self.idle_deadline(after).is_some_and(|d| d <= Instant::now()) {
+        // The last request, the agent's or (in the app) the window's.
+        let last_used = tokio::time::Instant::from_std(self.key.last_used());
+        if self
+            .idle_deadline(after)
+            .is_some_and(|d| d.max(last_used + after) <= Instant::now())
+        {
             let _ = self.lock();
         }
     }
@@ -237,7 +224,7 @@ pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
         Err(std::fs::TryLockError::Error(e)) => return Err(AgentError::io("cannot lock", &lock_path, e)),
     }
     // Sealed secrets are opened with the key this agent holds, never with a prompt.
-    let key = Arc::new(AgentKey::default());
+    let key = opts.key.clone().unwrap_or_default();
     passphrase::set_key_source(key.clone());
     // Open the vault before binding, so clients never reach an agent that cannot serve.
     let vault = Vault::open_default(Some(opts.data_dir.clone()))?;
@@ -264,19 +251,25 @@ pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
         memo: Mutex::new(Memo::default()),
         peer_uid: opts.peer_uid,
         activity: Mutex::new((0, Instant::now())),
+        quit: tokio::sync::Notify::new(),
     });
     let (session_tx, mut session_events) = tokio::sync::mpsc::unbounded_channel();
     crate::session::watch(&session_tx);
     drop(session_tx);
     let mut tick = tokio::time::interval(AUTO_LOCK_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut term = signal(SignalKind::terminate()).map_err(|e| AgentError::io("cannot handle SIGTERM in", &path, e))?;
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| AgentError::io("cannot handle SIGINT in", &path, e))?;
+    let (mut term, mut int) = if opts.embedded {
+        (None, None)
+    } else {
+        let term = signal(SignalKind::terminate()).map_err(|e| AgentError::io("cannot handle SIGTERM in", &path, e))?;
+        let int = signal(SignalKind::interrupt()).map_err(|e| AgentError::io("cannot handle SIGINT in", &path, e))?;
+        (Some(term), Some(int))
+    };
     let ended = loop {
         // While it holds a key the agent does not exit idle: the auto-lock time decides
         // when the key goes (it may be longer than the idle time, or never), and the idle
         // time counts on from the last request after that.
-        let deadline = if state.key.held() {
+        let deadline = if state.key.held() || opts.embedded {
             None
         } else {
             state.idle_deadline(opts.idle)
@@ -309,8 +302,9 @@ pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
                     let _ = state.lock();
                 }
             }
-            _ = term.recv() => break Served::Signalled,
-            _ = int.recv() => break Served::Signalled,
+            Some(_) = recv_signal(&mut term) => break Served::Signalled,
+            Some(_) = recv_signal(&mut int) => break Served::Signalled,
+            () = state.quit.notified() => break Served::HandedOver,
         }
     };
     // Remove the socket only if it is still ours (never a successor's).
@@ -319,6 +313,14 @@ pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
     }
     drop(lock);
     Ok(ended)
+}
+
+/// The next delivery of `sig`, or never when there is no handler (embedded).
+async fn recv_signal(sig: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+    match sig {
+        Some(s) => s.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Serves one connection: the peer's uid first, then requests until the client closes.
@@ -402,6 +404,12 @@ async fn answer(state: &State, req: Request, pid: u32) -> Reply {
             Ok(()) => Reply::Locked,
             Err(e) => failed(&e),
         },
+        Request::Quit => {
+            // The key goes with the agent; the successor starts locked.
+            state.key.set(None);
+            state.quit.notify_one();
+            Reply::Bye
+        }
     }
 }
 
@@ -502,6 +510,7 @@ mod tests {
             memo: Mutex::new(Memo::default()),
             peer_uid,
             activity: Mutex::new((0, Instant::now())),
+            quit: tokio::sync::Notify::new(),
         }
     }
 

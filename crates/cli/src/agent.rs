@@ -20,7 +20,7 @@ pub async fn run(data_dir: Option<PathBuf>, vault: Option<&str>) -> Result<u8, E
     }
     let dir = tillkey_core::vault::resolve_data_dir(data_dir)?;
     match serve(ServeOptions::new(dir)).await {
-        Ok(Served::Idle | Served::Signalled | Served::AlreadyRunning) => Ok(0),
+        Ok(Served::Idle | Served::Signalled | Served::AlreadyRunning | Served::HandedOver) => Ok(0),
         Err(AgentError::Core(e)) => Err(e),
         Err(e) => {
             eprintln!("error[agent_unavailable]: {e}");

@@ -55,6 +55,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use zeroize::Zeroizing;
 
@@ -239,9 +240,26 @@ pub trait KeySource: Send + Sync {
 
 static KEY_SOURCE: RwLock<Option<Arc<dyn KeySource>>> = RwLock::new(None);
 
+/// Bumped by [`forget_keys`]: a key a sealed store had from the source before is asked for
+/// again.
+static KEY_GENERATION: AtomicU64 = AtomicU64::new(0);
+
 /// Registers this process's [`KeySource`], replacing any earlier one.
 pub fn set_key_source(source: Arc<dyn KeySource>) {
     *KEY_SOURCE.write().unwrap_or_else(|p| p.into_inner()) = Some(source);
+    forget_keys();
+}
+
+/// Makes every open vault of this process forget the data key it had from the
+/// [`KeySource`], so the next sealed value asks the source again: call it when the source
+/// stops handing out a key (the window or the agent locks).
+pub fn forget_keys() {
+    KEY_GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The current key generation (see [`forget_keys`]).
+pub(crate) fn key_generation() -> u64 {
+    KEY_GENERATION.load(Ordering::SeqCst)
 }
 
 /// The key of the vault in `data_dir` from the registered [`KeySource`].

@@ -2,13 +2,19 @@ import { useEffect, useState } from 'preact/hooks';
 import { getDesktopSettings, getSettings, setDesktopSettings, setSettings, toApiError } from '../api';
 import type { DesktopSettings } from '../bindings/DesktopSettings';
 import type { IpcError } from '../bindings/IpcError';
+import type { LockStatus } from '../bindings/LockStatus';
 import type { VaultSettings } from '../bindings/VaultSettings';
 import { ErrorNotice } from './ErrorNotice';
+import { PassphraseSettings } from './lock/PassphraseSettings';
 import { Modal } from './Modal';
 
 interface Props {
   onSaved: (settings: VaultSettings) => void;
   onClose: () => void;
+  /** The vault passphrase's state (`null` while unknown). */
+  lock: LockStatus | null;
+  /** The passphrase or its auto-lock time changed. */
+  onLockChanged: (status: LockStatus, message: string) => void;
 }
 
 function daysProblem(value: string, min: number, max: number): string | null {
@@ -20,9 +26,10 @@ function daysProblem(value: string, min: number, max: number): string | null {
 
 /**
  * Reminder lead time and default rotation period, kept in the vault so the CLI agrees; and
- * this computer's desktop settings (keep running in the tray, start at login).
+ * this computer's desktop settings (keep running in the tray, start at login) and the vault
+ * passphrase (its own buttons: it is changed at once, not with Save).
  */
-export function SettingsDialog({ onSaved, onClose }: Props) {
+export function SettingsDialog({ onSaved, onClose, lock, onLockChanged }: Props) {
   const [lead, setLead] = useState('');
   const [period, setPeriod] = useState('');
   const [loaded, setLoaded] = useState(false);
@@ -145,9 +152,10 @@ export function SettingsDialog({ onSaved, onClose }: Props) {
             Start Tillkey when I log in (in the tray, without a window)
           </label>
         </fieldset>
+        <PassphraseSettings status={lock} onChanged={onLockChanged} />
         {error && <ErrorNotice error={error} testId="settings-error" title="Could not save the settings" />}
         <div class="form-actions">
-          <button type="button" class="btn btn-secondary" onClick={onClose} disabled={saving}>
+          <button type="button" class="btn btn-secondary" onClick={onClose} disabled={saving} data-testid="settings-cancel">
             Cancel
           </button>
           <button type="submit" class="btn btn-primary" disabled={saving || !loaded} data-testid="settings-save">

@@ -13,10 +13,12 @@ interface Props {
   onVaultSwitched: (info: AppInfo) => void;
   onVaultError: (title: string, error: IpcError) => void;
   onVaults: (anyTeam: boolean) => void;
+  /** Shown when the vault has a passphrase and is unlocked: locks it now. */
+  onLock?: () => void;
 }
 
 /** The brand (marked "Demo" in the demo vault), the vault switcher, reminders and theme. */
-export function TopBar({ info, theme, onTheme, onOpenSettings, onVaultSwitched, onVaultError, onVaults }: Props) {
+export function TopBar({ info, theme, onTheme, onOpenSettings, onVaultSwitched, onVaultError, onVaults, onLock }: Props) {
   const demo = info?.demo ?? false;
   return (
     <header class="topbar">
@@ -41,6 +43,11 @@ export function TopBar({ info, theme, onTheme, onOpenSettings, onVaultSwitched, 
       </div>
       <div class="topbar-tools">
         <VaultSwitcher info={info} onSwitched={onVaultSwitched} onError={onVaultError} onVaults={onVaults} />
+        {onLock && (
+          <button type="button" class="btn btn-ghost btn-small" data-testid="lock-now" title="Lock Tillkey now (for the window and for scripts)" onClick={onLock}>
+            Lock
+          </button>
+        )}
         <AuditLogButton />
         <button type="button" class="btn btn-ghost btn-small" data-testid="open-settings" onClick={onOpenSettings}>
           Settings…

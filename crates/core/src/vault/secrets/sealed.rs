@@ -24,7 +24,9 @@ use std::sync::{Arc, Mutex};
 pub struct SealedStore {
     inner: Arc<dyn SecretStore>,
     data_dir: PathBuf,
-    key: Mutex<Option<DataKey>>,
+    /// The key at hand, with the key source's generation it came from (`None`: given with
+    /// [`SealedStore::with_key`], kept for this layer's life).
+    key: Mutex<Option<(DataKey, Option<u64>)>>,
 }
 
 impl fmt::Debug for SealedStore {
@@ -49,7 +51,7 @@ impl SealedStore {
     /// The layer with the data key already at hand (an unlocked agent or window).
     pub fn with_key(data_dir: impl AsRef<Path>, inner: Arc<dyn SecretStore>, key: DataKey) -> Self {
         let s = Self::new(data_dir, inner);
-        *s.key.lock().unwrap_or_else(|p| p.into_inner()) = Some(key);
+        *s.key.lock().unwrap_or_else(|p| p.into_inner()) = Some((key, None));
         s
     }
 
@@ -70,17 +72,23 @@ impl SealedStore {
             .map(|f| f.key_id))
     }
 
-    /// The data key with id `key_id`: the cached one, else from the key source.
+    /// The data key with id `key_id`: the one at hand while the process has not locked
+    /// since it was had ([`passphrase::forget_keys`]), else from the key source.
     fn key(&self, key_id: &str) -> Result<DataKey> {
         let mut cached = self.key.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(k) = cached.as_ref().filter(|k| k.id() == key_id) {
+        let generation = passphrase::key_generation();
+        if let Some((k, _)) = cached
+            .as_ref()
+            .filter(|(k, g)| k.id() == key_id && g.is_none_or(|g| g == generation))
+        {
             return Ok(k.clone());
         }
+        *cached = None;
         let k = passphrase::key_from_source(&self.data_dir)?;
         if k.id() != key_id {
             return Err(Error::Locked);
         }
-        *cached = Some(k.clone());
+        *cached = Some((k.clone(), Some(generation)));
         Ok(k)
     }
 
