@@ -899,7 +899,7 @@ impl AuditLog {
                         expected,
                         match line {
                             None => "the line is too long to be an entry".into(),
-                            Some(l) if l.is_empty() => "an empty line".into(),
+                            Some([]) => "an empty line".into(),
                             Some(_) => "the line is not a log entry (garbage, or cut short)".into(),
                         },
                     ));
