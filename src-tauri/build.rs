@@ -48,6 +48,8 @@ const COMMANDS: &[&str] = &[
     "change_passphrase",
     "remove_passphrase",
     "set_auto_lock",
+    "import_file",
+    "take_dropped_file",
 ];
 
 /// Commands of `bench` builds only (`bench.rs`).

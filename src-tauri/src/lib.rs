@@ -13,6 +13,8 @@
 //!   at most once a day per credential, from the resident process;
 //! - [`lock`]: the vault passphrase in the window (lock screen, unlock, set, change,
 //!   remove, auto-lock) and the local agent served from the resident process;
+//! - [`import`]: import in the window (a dropped file or a typed path; what
+//!   `tillkey import` does, checked first with a dry run);
 //! - [`tray`]: the tray icon and its menu (what is due, Test all, Pause, Quit);
 //! - [`desktop`]: the window built on demand and destroyed on close, close-to-tray,
 //!   autostart, and "open on these credentials" requests;
@@ -44,6 +46,7 @@ pub mod demo;
 pub mod desktop;
 pub mod dto;
 pub mod error;
+pub mod import;
 pub mod inspector;
 pub mod lock;
 pub mod prefs;
@@ -148,7 +151,8 @@ pub fn run() {
         .manage(desktop::Desktop::default())
         .manage(tray::Listed::default())
         .manage(reminders::Wake::default())
-        .manage(lock::Lock::default());
+        .manage(lock::Lock::default())
+        .manage(import::Dropped::default());
     #[cfg(feature = "bench")]
     let builder = builder.manage(bench::FirstPaint::from_env());
     let result = builder
@@ -202,6 +206,8 @@ pub fn run() {
             lock::change_passphrase,
             lock::remove_passphrase,
             lock::set_auto_lock,
+            import::import_file,
+            import::take_dropped_file,
             #[cfg(feature = "bench")]
             bench::report_first_paint,
         ])
@@ -220,6 +226,11 @@ pub fn run() {
                 event: tauri::WindowEvent::Destroyed,
                 ..
             } => desktop::window_destroyed(handle),
+            // A file dropped on the window: offered for import.
+            tauri::RunEvent::WindowEvent {
+                event: tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }),
+                ..
+            } => import::dropped(handle, &paths),
             tauri::RunEvent::Exit => handle.state::<AppState>().shutdown(),
             _ => {}
         }),

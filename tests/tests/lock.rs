@@ -19,9 +19,16 @@ use tillkey_sim::{demo as sim_demo, ProviderSim, SimConfig};
 
 const PASSPHRASE: &str = "till 4 correct horse";
 
-/// Every Tillkey item `secret-tool` can read from the test session's keyring.
-fn keyring() -> Vec<secret_tool::Item> {
+/// Every keyring item of the vault in `data` (the session keyring is shared with the other
+/// tests running at the same time, so only this vault's id prefix counts).
+fn keyring(data: &std::path::Path) -> Vec<secret_tool::Item> {
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("vault.json")).expect("vault.json")).expect("JSON");
+    let prefix = format!("{}/", meta["vault_id"].as_str().expect("vault id"));
     secret_tool::search(std::process::Command::new("secret-tool"))
+        .into_iter()
+        .filter(|i| i.account.starts_with(&prefix))
+        .collect()
 }
 
 /// The agent for `data` (the app's, once it serves), answering a ping.
@@ -107,7 +114,10 @@ fn a_locked_window_asks_for_the_passphrase_and_shares_its_lock_with_scripts() {
         type_into(&client, &testid("passphrase-new"), PASSPHRASE).await;
         type_into(&client, &testid("passphrase-confirm"), "not the same").await;
         let set = wait_for(&client, &testid("passphrase-set")).await;
-        assert!(!set.is_enabled().await.expect("enabled?"), "differing entries cannot be sent");
+        assert!(
+            !set.is_enabled().await.expect("enabled?"),
+            "differing entries cannot be sent"
+        );
         type_into(&client, &testid("passphrase-confirm"), PASSPHRASE).await;
         click(&client, &testid("passphrase-set")).await;
         let state = wait_for_text(&client, &testid("passphrase-state"), "the passphrase on", |t| {
@@ -115,10 +125,16 @@ fn a_locked_window_asks_for_the_passphrase_and_shares_its_lock_with_scripts() {
         })
         .await;
         assert!(state.contains("Unlocked now"), "{state}");
-        assert!(state.contains("served by this app"), "the app serves the agent: {state}");
+        assert!(
+            state.contains("served by this app"),
+            "the app serves the agent: {state}"
+        );
         // Every long-lived secret is ciphertext in the keyring now.
-        let items = keyring();
-        assert!(items.iter().any(|i| i.account.ends_with(".sealed")), "sealed entries: {items:?}");
+        let items = keyring(&data);
+        assert!(
+            items.iter().any(|i| i.account.ends_with(".sealed")),
+            "sealed entries: {items:?}"
+        );
         for secret in &canaries {
             assert!(
                 !items.iter().any(|i| i.secret.contains(secret.as_str())),
@@ -130,8 +146,14 @@ fn a_locked_window_asks_for_the_passphrase_and_shares_its_lock_with_scripts() {
 
         // Unlocked: scripts get a token from the app's agent.
         // (A connection per request, as the CLI makes: the agent drops idle ones after 10 s.)
-        let token = agent(&data).token("static-api").expect("exchange").expect("a token while unlocked");
-        assert_eq!(token.value.expose_secret(), bearer_demo.secrets.values().next().expect("the token"));
+        let token = agent(&data)
+            .token("static-api")
+            .expect("exchange")
+            .expect("a token while unlocked");
+        assert_eq!(
+            token.value.expose_secret(),
+            bearer_demo.secrets.values().next().expect("the token")
+        );
 
         // Lock from the window: the banner, with the names still listed.
         click(&client, &testid("lock-now")).await;
@@ -154,7 +176,10 @@ fn a_locked_window_asks_for_the_passphrase_and_shares_its_lock_with_scripts() {
         cancel_unlock(&client).await;
         assert!(client.find(Locator::Css(&testid("revealed-token"))).await.is_err());
         assert_eq!(clipboard_text().as_deref(), Some("nothing copied yet"));
-        assert!(oauth.last_token(sim_demo::OAUTH2_CLIENT_ID).is_none(), "no token was fetched");
+        assert!(
+            oauth.last_token(sim_demo::OAUTH2_CLIENT_ID).is_none(),
+            "no token was fetched"
+        );
         let page = client.source().await.expect("source");
         for secret in &canaries {
             assert!(!page.contains(secret.as_str()), "a secret reached the locked window");
@@ -166,7 +191,10 @@ fn a_locked_window_asks_for_the_passphrase_and_shares_its_lock_with_scripts() {
         unlock_dialog_says(&client, "Copying a token").await;
         type_into(&client, &testid("unlock-passphrase"), "wrong horse").await;
         click(&client, &testid("unlock-submit")).await;
-        let code = wait_for_text(&client, &testid("unlock-error-code"), "the error code", |t| !t.is_empty()).await;
+        let code = wait_for_text(&client, &testid("unlock-error-code"), "the error code", |t| {
+            !t.is_empty()
+        })
+        .await;
         assert_eq!(code, "wrong_passphrase");
         type_into(&client, &testid("unlock-passphrase"), PASSPHRASE).await;
         click(&client, &testid("unlock-submit")).await;
@@ -183,14 +211,20 @@ fn a_locked_window_asks_for_the_passphrase_and_shares_its_lock_with_scripts() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         // Unlocked in the window means unlocked for scripts.
-        let report = agent(&data).test("shop-api").expect("exchange").expect("a test while unlocked");
+        let report = agent(&data)
+            .test("shop-api")
+            .expect("exchange")
+            .expect("a test while unlocked");
         assert!(report.ok, "{report:?}");
 
         // `tillkey lock` from a script locks the window too.
         agent(&data).lock().expect("exchange").expect("locked");
         wait_for(&client, &testid("lock-banner")).await;
         // Cached tokens stay usable for scripts while locked (the default policy).
-        let cached = agent(&data).token("shop-api").expect("exchange").expect("the cached token");
+        let cached = agent(&data)
+            .token("shop-api")
+            .expect("exchange")
+            .expect("the cached token");
         // (the test above fetched a fresh token: each of its stages is real)
         let latest = oauth.last_token(sim_demo::OAUTH2_CLIENT_ID).expect("issued");
         assert_eq!(cached.value.expose_secret(), latest);
@@ -212,9 +246,15 @@ fn a_locked_window_asks_for_the_passphrase_and_shares_its_lock_with_scripts() {
         click(&client, &testid("passphrase-remove-open")).await;
         type_into(&client, &testid("passphrase-current"), PASSPHRASE).await;
         click(&client, &testid("passphrase-remove")).await;
-        wait_for_text(&client, &testid("passphrase-state"), "the passphrase off", |t| t.starts_with("Off:")).await;
-        let items = keyring();
-        assert!(!items.iter().any(|i| i.account.ends_with(".sealed")), "sealed entries left: {items:?}");
+        wait_for_text(&client, &testid("passphrase-state"), "the passphrase off", |t| {
+            t.starts_with("Off:")
+        })
+        .await;
+        let items = keyring(&data);
+        assert!(
+            !items.iter().any(|i| i.account.ends_with(".sealed")),
+            "sealed entries left: {items:?}"
+        );
         let _ = client.close().await;
     });
     clean_vault(&data);

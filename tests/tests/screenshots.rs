@@ -16,34 +16,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tillkey_sim::SimConfig;
 
-fn shots_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
-    std::fs::create_dir_all(&dir).expect("the screenshots dir");
-    dir
-}
-
 async fn shot(client: &Client, name: &str) {
     // Let transitions and the highlight settle.
     tokio::time::sleep(Duration::from_millis(600)).await;
     let png = client.screenshot().await.expect("a screenshot");
     std::fs::write(shots_dir().join(name), png).expect("the screenshot is written");
-}
-
-/// A screenshot of the window as the X display shows it (`import -window root`, cropped to
-/// the window): WebDriver's own screenshot leaves out native parts and can hang.
-async fn display_shot(client: &Client, name: &str) {
-    let _ = client.screenshot().await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let (x, y, w, h) = client.get_window_rect().await.expect("the window's place");
-    let out = shots_dir().join(name);
-    let status = std::process::Command::new("import")
-        .args(["-window", "root", "-crop"])
-        .arg(format!("{w}x{h}+{x}+{y}"))
-        .arg("+repage")
-        .arg(&out)
-        .status()
-        .expect("ImageMagick's import runs (apt install imagemagick)");
-    assert!(status.success(), "import failed: {status}");
 }
 
 async fn scroll_to(client: &Client, css: &str) {
@@ -389,7 +366,10 @@ fn locked_vault_screenshots() {
         scroll_to(&client, &testid("passphrase-settings")).await;
         display_shot(&client, "passphrase-set.png").await;
         click(&client, &testid("passphrase-set")).await;
-        wait_for_text(&client, &testid("passphrase-state"), "the passphrase on", |t| t.starts_with("On:")).await;
+        wait_for_text(&client, &testid("passphrase-state"), "the passphrase on", |t| {
+            t.starts_with("On:")
+        })
+        .await;
         click(&client, &testid("settings-cancel")).await;
         wait_gone(&client, &testid("settings-dialog")).await;
 

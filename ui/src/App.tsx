@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { leaveDemo, lockVault, markRotated, openDemo, removeCredential, switchVault as openVault, toApiError } from './api';
+import { leaveDemo, lockVault, markRotated, openDemo, removeCredential, switchVault as openVault, takeDroppedFile, toApiError } from './api';
 import type { AppInfo } from './bindings/AppInfo';
 import type { CredentialSummary } from './bindings/CredentialSummary';
 import type { IpcError } from './bindings/IpcError';
 import { CredentialForm, type FormMode } from './components/CredentialForm';
 import type { RowHandlers } from './components/CredentialList';
 import { DemoBanner } from './components/DemoBanner';
+import { ImportDialog } from './components/import/ImportDialog';
 import { LockBanner } from './components/lock/LockBanner';
 import { UnlockDialog } from './components/lock/UnlockDialog';
 import { ReminderSummary } from './components/ReminderSummary';
@@ -44,6 +45,8 @@ export function App() {
   const [readOnly, setReadOnly] = useState(false);
   const [hasTeamVaults, setHasTeamVaults] = useState(false);
   const [focusNotice, setFocusNotice] = useState<string | null>(null);
+  // The import dialog: closed (null), opened by the button (''), or on a dropped file.
+  const [importing, setImporting] = useState<string | null>(null);
   const addButtonRef = useRef<HTMLButtonElement>(null);
   const { info, credentials, providers, refresh } = vault;
 
@@ -191,6 +194,22 @@ export function App() {
     });
   }, [onVaultSwitched]);
 
+  // A file dropped on the window: the import dialog checks it.
+  useEffect(() => {
+    const take = () => {
+      void takeDroppedFile()
+        .then((path) => {
+          if (path) {
+            setImporting(null);
+            requestAnimationFrame(() => setImporting(path));
+          }
+        })
+        .catch(() => undefined);
+    };
+    window.addEventListener('tillkey-drop', take);
+    return () => window.removeEventListener('tillkey-drop', take);
+  }, []);
+
   // A tray item or a reminder's action opened the window on some credentials: show their
   // vault, point at the first one, and say why the window opened.
   useFocusRequests(info !== null && info !== undefined, async (request) => {
@@ -313,6 +332,7 @@ export function App() {
               setForm({ kind: 'add' });
             }}
             onTestAll={() => void onTestAll()}
+            onImport={demo ? undefined : () => setImporting('')}
             onOpenDemo={() => void switchDemo(true)}
             rows={rows}
           />
@@ -351,6 +371,20 @@ export function App() {
             lock.setStatus(s);
             setAnnouncement(message);
           }}
+        />
+      )}
+
+      {importing !== null && (
+        <ImportDialog
+          key={importing}
+          initialPath={importing || null}
+          onImported={(r) => {
+            setAnnouncement(`Imported ${plural(r.imported.length, 'credential')}${r.skipped.length ? `; ${r.skipped.length} skipped` : ''}.`);
+            const first = r.imported[0];
+            if (first) setHighlight(first.name);
+            void refresh();
+          }}
+          onClose={() => setImporting(null)}
         />
       )}
 

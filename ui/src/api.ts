@@ -21,6 +21,7 @@ import type { DesktopSettingsUpdate } from './bindings/DesktopSettingsUpdate';
 import type { FocusRequest } from './bindings/FocusRequest';
 import type { DemoSecret } from './bindings/DemoSecret';
 import type { Inspection } from './bindings/Inspection';
+import type { ImportReport } from './bindings/ImportReport';
 import type { IpcError } from './bindings/IpcError';
 import type { LockStatus } from './bindings/LockStatus';
 import type { NewCredential } from './bindings/NewCredential';
@@ -222,3 +223,12 @@ export const changePassphrase = (current: string, passphrase: string, confirm: s
 export const removePassphrase = (current: string) => call<LockStatus>('remove_passphrase', { current });
 /** Minutes without a Tillkey request before the vault locks itself (0: never). */
 export const setAutoLock = (minutes: number) => call<LockStatus>('set_auto_lock', { minutes });
+
+/**
+ * Checks (`dryRun`) or imports the credentials of the file at `path` (read by Rust; its
+ * secrets never come back). A backup needs the passphrase it was exported with.
+ */
+export const importFile = (path: string, dryRun: boolean, passphrase: string | null) =>
+  call<ImportReport>('import_file', { path, dryRun, passphrase });
+/** The path of the file last dropped on the window (the app dispatches `tillkey-drop`). */
+export const takeDroppedFile = () => call<string | null>('take_dropped_file');

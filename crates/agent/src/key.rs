@@ -34,7 +34,9 @@ impl Default for KeyHolder {
 
 impl std::fmt::Debug for KeyHolder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyHolder").field("held", &self.held()).finish_non_exhaustive()
+        f.debug_struct("KeyHolder")
+            .field("held", &self.held())
+            .finish_non_exhaustive()
     }
 }
 

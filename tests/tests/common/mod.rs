@@ -677,3 +677,28 @@ pub fn connect_team_shop(data_dir: &Path, address: &str, token: &str) {
     )
     .expect("connect to the team vault");
 }
+
+/// `docs/screenshots/`, where the screenshot generators write.
+pub fn shots_dir() -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    std::fs::create_dir_all(&dir).expect("the screenshots dir");
+    dir
+}
+
+/// A screenshot of the window as the X display shows it (`import -window root`, cropped to
+/// the window): WebDriver's own screenshot leaves out native parts and can hang.
+pub async fn display_shot(client: &Client, name: &str) {
+    // Let the page paint (WebDriver's own screenshot, once used for this, can hang over a
+    // modal dialog).
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    let (x, y, w, h) = client.get_window_rect().await.expect("the window's place");
+    let out = shots_dir().join(name);
+    let status = std::process::Command::new("import")
+        .args(["-window", "root", "-crop"])
+        .arg(format!("{w}x{h}+{x}+{y}"))
+        .arg("+repage")
+        .arg(&out)
+        .status()
+        .expect("ImageMagick's import runs (apt install imagemagick)");
+    assert!(status.success(), "import failed: {status}");
+}

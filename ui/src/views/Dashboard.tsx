@@ -35,6 +35,8 @@ interface Props {
   addButtonRef: Ref<HTMLButtonElement>;
   onAdd: () => void;
   onTestAll: () => void;
+  /** Opens the import dialog (not in the demo vault). */
+  onImport?: () => void;
   onOpenDemo: () => void;
   rows: RowHandlers;
 }
@@ -81,6 +83,17 @@ export function Dashboard({ vault, list, filters, tests, reminders, readOnly, hi
           >
             {testAll === 'running' ? 'Testing all…' : 'Test all'}
           </button>
+          {p.onImport && (
+            <button
+              type="button"
+              class="btn btn-secondary"
+              disabled={readOnly}
+              data-testid="open-import"
+              onClick={p.onImport}
+            >
+              Import…
+            </button>
+          )}
           <button
             ref={p.addButtonRef}
             type="button"
