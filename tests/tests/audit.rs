@@ -128,6 +128,78 @@ fn reveal_copy_and_test_in_the_window_appear_in_the_log_view() {
     clean_vault(&data);
 }
 
+/// The rest of the window's actions in the list: a revoke, an import and a removal
+/// by clicking each appear once in the log with origin `window` and outcome `ok`.
+#[test]
+fn revoke_import_and_remove_in_the_window_appear_in_the_log() {
+    let _serial = serial();
+    let sims = tillkey_sim::demo_blocking(SimConfig::default()).expect("the provider simulators start");
+    let root = tempfile::tempdir().expect("a temp dir");
+    let data = root.path().join("data");
+    let vault = vault_at(&data, Utc::now());
+    add_demo_credential(&vault, sims.credential("oauth2").expect("oauth2"), "shop-api");
+    // A merchant's .env with one bearer credential (imported under the kind's name).
+    let bearer = sims.credential("bearer").expect("bearer");
+    let mut env = String::from("BEARER_ENV=production\n");
+    for (field, value) in bearer.fields.iter().chain(bearer.secrets.iter()) {
+        env.push_str(&format!("BEARER_{}=\"{value}\"\n", field.to_uppercase()));
+    }
+    let file = root.path().join("shop.env");
+    std::fs::write(&file, env).expect("the .env file");
+    let driver = Driver::start(&data);
+
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        wait_for(&client, &row_selector("shop-api")).await;
+
+        // Revoke: a copy caches a token, then Revoke.
+        click_in_row(&client, "shop-api", "copy-button").await;
+        let revoke = format!("{} {}", row_selector("shop-api"), testid("revoke-button"));
+        click(&client, &revoke).await;
+        wait_for(
+            &client,
+            &format!("{} {}", row_selector("shop-api"), testid("revoke-status")),
+        )
+        .await;
+
+        // Import: check, then import.
+        click(&client, &testid("open-import")).await;
+        type_into(&client, &testid("import-path"), &file.display().to_string()).await;
+        click(&client, &testid("import-check")).await;
+        click(&client, &testid("import-confirm")).await;
+        wait_for_text(&client, &testid("import-summary"), "the import", |t| {
+            t.starts_with("Imported 1")
+        })
+        .await;
+        click(&client, &testid("import-close")).await;
+        wait_for(&client, &row_selector("bearer")).await;
+
+        // Remove the imported credential.
+        click_in_row(&client, "bearer", "remove-button").await;
+        click_in_row(&client, "bearer", "confirm-remove-button").await;
+        wait_gone(&client, &row_selector("bearer")).await;
+
+        let started = Instant::now();
+        while file_entries(&data, "remove").is_empty() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no remove entry in the log"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for (action, name) in [("revoke", "shop-api"), ("import", "bearer"), ("remove", "bearer")] {
+            let entries = file_entries(&data, action);
+            assert_eq!(entries.len(), 1, "one {action} entry: {entries:?}");
+            let e = &entries[0];
+            assert_eq!(e["origin"]["kind"], "window", "{e}");
+            assert_eq!(e["outcome"], "ok", "{e}");
+            assert_eq!(e["credential"]["name"], name, "{e}");
+        }
+        client.close().await.expect("the session closes");
+    });
+    clean_vault(&data);
+}
+
 /// `docs/screenshots/audit-log.png`: the log view after a few actions from the window and
 /// the CLI (the `tillkey` binary of this build, with the agent off). Not part of the
 /// normal run:

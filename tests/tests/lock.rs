@@ -45,6 +45,26 @@ fn agent(data: &std::path::Path) -> tillkey_agent::Client {
     }
 }
 
+/// Clicks `css` once it can be: Settings re-renders its passphrase section when the lock
+/// state changes (a script's unlock), which can replace a button between find and click.
+async fn click_settled(client: &Client, css: &str) {
+    let started = Instant::now();
+    loop {
+        let clicked = match client.find(Locator::Css(css)).await {
+            Ok(el) => el.click().await.is_ok(),
+            Err(_) => false,
+        };
+        if clicked {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "`{css}` could not be clicked"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn unlock_dialog_says(client: &Client, action: &str) {
     let reason = wait_for_text(client, &testid("unlock-reason"), "the unlock reason", |t| {
         t.contains("needs the vault passphrase")
@@ -110,7 +130,7 @@ fn a_locked_window_asks_for_the_passphrase_and_shares_its_lock_with_scripts() {
 
         // Set a passphrase in Settings.
         click(&client, &testid("open-settings")).await;
-        click(&client, &testid("passphrase-set-open")).await;
+        click_settled(&client, &testid("passphrase-set-open")).await;
         type_into(&client, &testid("passphrase-new"), PASSPHRASE).await;
         type_into(&client, &testid("passphrase-confirm"), "not the same").await;
         let set = wait_for(&client, &testid("passphrase-set")).await;
@@ -243,7 +263,11 @@ fn a_locked_window_asks_for_the_passphrase_and_shares_its_lock_with_scripts() {
 
         // Remove the passphrase in Settings: plain keyring entries again, no lock button.
         click(&client, &testid("open-settings")).await;
-        click(&client, &testid("passphrase-remove-open")).await;
+        wait_for_text(&client, &testid("passphrase-state"), "the state", |t| {
+            t.contains("Unlocked now")
+        })
+        .await;
+        click_settled(&client, &testid("passphrase-remove-open")).await;
         type_into(&client, &testid("passphrase-current"), PASSPHRASE).await;
         click(&client, &testid("passphrase-remove")).await;
         wait_for_text(&client, &testid("passphrase-state"), "the passphrase off", |t| {
