@@ -182,9 +182,9 @@ pub fn window_destroyed<R: Runtime>(app: &AppHandle<R>) {
         let _ = std::thread::Builder::new()
             .name("tillkey-webkit-reaper".into())
             .spawn(move || {
-                // Let WebKit finish with the closed page first; look again a little later
-                // for a process that was still starting.
-                for wait_ms in [500, 1000, 2000] {
+                // Let WebKit finish with the closed page first; look again later for a
+                // process that was still starting (on a loaded machine that takes seconds).
+                for wait_ms in [500, 1000, 2000, 4000, 8000, 16000] {
                     std::thread::sleep(std::time::Duration::from_millis(wait_ms));
                     if app.get_webview_window(MAIN).is_some() {
                         return;

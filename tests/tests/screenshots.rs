@@ -12,7 +12,6 @@ mod sni;
 use chrono::{Duration as Days, Utc};
 use common::*;
 use fantoccini::Client;
-use std::path::PathBuf;
 use std::time::Duration;
 use tillkey_sim::SimConfig;
 

@@ -73,7 +73,9 @@ fn the_list_shows_each_secrets_age_and_the_status_follows_the_oldest() {
             secrets: secrets(&[("token", PAT_JWT)]),
         })
         .expect("add the PAT");
-    let now = (t0 + Days::days(100)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    // An hour past the 100th day: the clock's start is given to the second, and t0 has a
+    // fraction of one (exactly t0 + 100 days, truncated, would read as 99 days).
+    let now = (t0 + Days::days(100) + Days::hours(1)).to_rfc3339_opts(SecondsFormat::Secs, true);
     let driver = Driver::start_with(&data, &[("TILLKEY_TEST_NOW", &now)]);
 
     runtime().block_on(async {

@@ -374,6 +374,18 @@ fn rotation_wizard_swaps_in_a_tested_secret_and_retires_the_old() {
         click(&client, &testid("wizard-finish")).await;
         wait_gone(&client, &testid("rotation-wizard")).await;
         wait_for_text(&client, &rotation, "Up to date", |t| t.contains("Up to date")).await;
+        // The audit log has the rotation once, from the window.
+        let rotations: Vec<serde_json::Value> = std::fs::read_to_string(data.join("audit.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["action"] == "rotate" && e["credential"]["name"] == "pos-shop")
+            .collect();
+        assert_eq!(rotations.len(), 1, "{rotations:?}");
+        assert_eq!(
+            (&rotations[0]["origin"]["kind"], &rotations[0]["outcome"]),
+            (&serde_json::json!("window"), &serde_json::json!("ok"))
+        );
 
         // myPOS: the old secret's cached token is revoked at the provider's endpoint.
         click_in_row(&client, "mypos-shop", "test-button").await;
