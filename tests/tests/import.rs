@@ -61,6 +61,9 @@ fn a_dotenv_file_is_checked_imported_and_its_credentials_pass_their_test() {
 
         // A relative path is refused with the field named.
         click(&client, &testid("open-import")).await;
+        wait_for(&client, &testid("import-dialog")).await;
+        // The dialog opens with showModal after its first render: let it take focus.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         type_into(&client, &testid("import-path"), "shop.env").await;
         click(&client, &testid("import-check")).await;
         let code = wait_for_text(&client, &testid("import-error-code"), "the error code", |t| {
@@ -103,6 +106,9 @@ fn a_dotenv_file_is_checked_imported_and_its_credentials_pass_their_test() {
 
         // Again: every name exists, so both are skipped and nothing is replaced.
         click(&client, &testid("open-import")).await;
+        wait_for(&client, &testid("import-dialog")).await;
+        // The dialog opens with showModal after its first render: let it take focus.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let again = check_file(&client, &path).await;
         assert!(
             again.contains("Would import 0") && again.contains("2 skipped"),
@@ -146,6 +152,9 @@ fn import_screenshot() {
         client.set_window_size(1000, 760).await.expect("size");
         wait_for(&client, &row_selector("bearer")).await;
         click(&client, &testid("open-import")).await;
+        wait_for(&client, &testid("import-dialog")).await;
+        // The dialog opens with showModal after its first render: let it take focus.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         check_file(&client, &file.display().to_string()).await;
         display_shot(&client, "import.png").await;
         let _ = client.close().await;
