@@ -5,12 +5,9 @@
 use crate::error::AgentError;
 use std::os::fd::AsRawFd;
 
-/// The uid of the process at the other end of the Unix socket `sock` (`SO_PEERCRED`: the
-/// credentials it had when it connected, set by the kernel, not by the peer).
-///
-/// # Errors
-/// The OS error of `getsockopt`.
-pub fn peer_uid(sock: &impl AsRawFd) -> std::io::Result<u32> {
+/// The credentials of the process at the other end of the Unix socket `sock`
+/// (`SO_PEERCRED`: the ones it had when it connected, set by the kernel, not by the peer).
+fn peer_cred(sock: &impl AsRawFd) -> std::io::Result<libc::ucred> {
     let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
     let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
     // SAFETY: `cred` is a valid, writable ucred and `len` holds its size, as SO_PEERCRED
@@ -27,31 +24,24 @@ pub fn peer_uid(sock: &impl AsRawFd) -> std::io::Result<u32> {
     if rc != 0 {
         return Err(std::io::Error::last_os_error());
     }
-    Ok(cred.uid)
+    Ok(cred)
 }
 
-/// The process id of the peer of the Unix socket `sock` when it connected (`SO_PEERCRED`,
-/// set by the kernel): the audit log names the CLI process the agent answered.
+/// The uid of the peer of the Unix socket `sock` when it connected.
 ///
 /// # Errors
 /// The OS error of `getsockopt`.
+pub fn peer_uid(sock: &impl AsRawFd) -> std::io::Result<u32> {
+    peer_cred(sock).map(|c| c.uid)
+}
+
+/// The process id of the peer of the Unix socket `sock` when it connected: the audit log
+/// names the CLI process the agent answered.
+///
+/// # Errors
+/// The OS error of `getsockopt`; no pid.
 pub fn peer_pid(sock: &impl AsRawFd) -> std::io::Result<u32> {
-    let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: as in `peer_uid`: a valid, writable ucred of the stated size.
-    let rc = unsafe {
-        libc::getsockopt(
-            sock.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&mut cred as *mut libc::ucred).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    u32::try_from(cred.pid).map_err(|_| std::io::Error::other("no peer pid"))
+    u32::try_from(peer_cred(sock)?.pid).map_err(|_| std::io::Error::other("no peer pid"))
 }
 
 /// Accepts the peer of `sock` only if its uid is `expected` (this process's effective uid

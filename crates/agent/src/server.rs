@@ -98,9 +98,9 @@ pub enum Served {
 
 /// What every connection shares.
 struct State {
-    /// The vault and its token engine; replaced by a fresh one on lock, so no copy of the
-    /// data key stays in the old vault's sealed store.
-    engine: std::sync::RwLock<Engine>,
+    /// The vault and its token engine. On lock its sealed store forgets the key through
+    /// the key holder (`passphrase::forget_keys`), so it is kept.
+    engine: Engine,
     key: Arc<KeyHolder>,
     metadata: PathBuf,
     memo: Mutex<Memo>,
@@ -126,10 +126,7 @@ impl State {
     }
 
     fn engine(&self) -> Engine {
-        self.engine
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        self.engine.clone()
     }
 
     fn memo(&self) -> std::sync::MutexGuard<'_, Memo> {
@@ -137,22 +134,13 @@ impl State {
     }
 
     /// Forgets the data key (its bytes are wiped with the last copy): `tillkey lock`, the
-    /// auto-lock timer and the session's lock all come here.
-    ///
-    /// # Errors
-    /// The vault's own errors when it cannot be opened again (the key is forgotten anyway).
-    fn lock(&self) -> tillkey_core::Result<()> {
-        // Also makes every other vault of this process (the app's window) forget the key.
+    /// auto-lock timer and the session's lock all come here. Every vault of this process
+    /// (this agent's and, in the app, the window's) forgets the key it had with it.
+    fn lock(&self) {
         self.key.set(None);
-        // The vault's sealed store keeps the key it was given: a fresh vault has none.
-        let dir = self.engine().vault().data_dir().to_path_buf();
-        let vault = Vault::open_default(Some(dir))?;
-        *self.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Engine::new(Arc::new(vault)).answer_first();
         // Tokens handed out while unlocked are read again, under the vault's policy for
         // cached tokens while locked.
         self.memo().prune(None);
-        Ok(())
     }
 
     /// Locks when a key is held and no request came for the auto-lock time (`forced`, else
@@ -182,7 +170,7 @@ impl State {
             .idle_deadline(after)
             .is_some_and(|d| d.max(last_used + after) <= Instant::now())
         {
-            let _ = self.lock();
+            self.lock();
         }
     }
 }
@@ -245,7 +233,7 @@ pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
     let ours = std::fs::metadata(&path).map(|m| m.ino()).ok();
 
     let state = Arc::new(State {
-        engine: std::sync::RwLock::new(engine),
+        engine,
         key,
         metadata,
         memo: Mutex::new(Memo::default()),
@@ -299,7 +287,7 @@ pub async fn serve(opts: ServeOptions) -> Result<Served, AgentError> {
             _ = tick.tick() => state.auto_lock(opts.auto_lock),
             Some(_) = session_events.recv() => {
                 if state.key.held() {
-                    let _ = state.lock();
+                    state.lock();
                 }
             }
             Some(_) = recv_signal(&mut term) => break Served::Signalled,
@@ -400,10 +388,10 @@ async fn answer(state: &State, req: Request, pid: u32) -> Reply {
                 Err(e) => failed(&tillkey_core::Error::Internal(format!("the unlock task failed ({e})"))),
             }
         }
-        Request::Lock => match state.lock() {
-            Ok(()) => Reply::Locked,
-            Err(e) => failed(&e),
-        },
+        Request::Lock => {
+            state.lock();
+            Reply::Locked
+        }
         Request::Quit => {
             // The key goes with the agent; the successor starts locked.
             state.key.set(None);
@@ -504,7 +492,7 @@ mod tests {
     fn state(dir: &Path, peer_uid: u32) -> State {
         let vault = Vault::open(dir, Arc::new(MemoryStore::new()), Arc::new(SystemClock)).unwrap();
         State {
-            engine: std::sync::RwLock::new(Engine::new(Arc::new(vault))),
+            engine: Engine::new(Arc::new(vault)),
             key: Arc::default(),
             metadata: Vault::metadata_path(dir),
             memo: Mutex::new(Memo::default()),
