@@ -88,7 +88,7 @@ pub async fn import_file<R: Runtime>(
         .await
         .map_err(|_| IpcError::internal())?
         .map_err(|e| from_import(&e))?;
-    let parsed = if backup::is_backup(&source.bytes) {
+    let (source, parsed) = if backup::is_backup(&source.bytes) {
         let Some(p) = passphrase else {
             return Err(IpcError {
                 code: "backup_passphrase_required".into(),
@@ -97,17 +97,22 @@ pub async fn import_file<R: Runtime>(
                 field: Some("passphrase".into()),
             });
         };
-        let (file, bytes) = (source.file.clone(), source.bytes.clone());
-        tauri::async_runtime::spawn_blocking(move || backup::read(&file, &bytes, &p))
-            .await
-            .map_err(|_| IpcError::internal())?
+        // Moved into the scrypt work and back: the file's bytes are not copied.
+        let (source, parsed) = tauri::async_runtime::spawn_blocking(move || {
+            let parsed = backup::read(&source.file, &source.bytes, &p);
+            (source, parsed)
+        })
+        .await
+        .map_err(|_| IpcError::internal())?;
+        (source, parsed)
     } else {
-        import::parse(&source)
-    }
-    .map_err(|e| from_import(&e))?;
+        let parsed = import::parse(&source);
+        (source, parsed)
+    };
+    let parsed = parsed.map_err(|e| from_import(&e))?;
     let format = parsed.format;
     let plan = import::plan(parsed, &Mapping::new());
-    let file = source.file.clone();
+    let file = source.file;
     let report = blocking(move || import::import(&h.vault, &file, format, plan, Options { dry_run })).await?;
     if !dry_run && !report.imported.is_empty() {
         crate::reminders::wake(&app);

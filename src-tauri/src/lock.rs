@@ -44,6 +44,10 @@ impl Lock {
     pub fn holder(&self) -> &Arc<KeyHolder> {
         &self.holder
     }
+
+    fn set_serving(&self, on: bool) {
+        self.serving.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// The vault passphrase as the window shows it. Never the passphrase or the key.
@@ -120,12 +124,6 @@ async fn serve_agent<R: Runtime>(app: AppHandle<R>, dir: PathBuf) {
                 return;
             }
         }
-    }
-}
-
-impl Lock {
-    fn set_serving(&self, on: bool) {
-        self.serving.store(on, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
