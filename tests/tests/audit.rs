@@ -203,6 +203,86 @@ fn revoke_import_and_remove_in_the_window_appear_in_the_log() {
     clean_vault(&data);
 }
 
+/// A refresh started from the window: the Chimpy simulator's tokens live 3 s, so the
+/// second copy renews the token with the refresh token. The log holds one `refresh` entry
+/// from the window, beside the two copies, and no token.
+#[test]
+fn a_refresh_started_from_the_window_appears_in_the_log() {
+    let _serial = serial();
+    let sims = tillkey_sim::demo_blocking(SimConfig::default().with_token_lifetime(Duration::from_secs(3)))
+        .expect("the provider simulators start");
+    let root = tempfile::tempdir().expect("a temp dir");
+    let data = root.path().join("data");
+    let vault = vault_at(&data, Utc::now());
+    let cred = sims.credential("chimpy").expect("chimpy");
+    add_demo_credential(&vault, cred, "chimpy-till");
+    let driver = Driver::start(&data);
+
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        wait_for(&client, &row_selector("chimpy-till")).await;
+        let status = format!("{} {}", row_selector("chimpy-till"), testid("copy-status"));
+
+        // The first copy signs in with the password grant and keeps the refresh token.
+        set_clipboard("before-the-copy");
+        click_in_row(&client, "chimpy-till", "copy-button").await;
+        wait_for(&client, &status).await;
+        let first = wait_clipboard(|t| !t.is_empty() && t != "before-the-copy").await;
+        assert!(file_entries(&data, "refresh").is_empty(), "a sign-in is not a refresh");
+
+        // Past the token's renewal time: the next copy refreshes.
+        tokio::time::sleep(Duration::from_millis(3300)).await;
+        click_in_row(&client, "chimpy-till", "copy-button").await;
+        let second = wait_clipboard(|t| !t.is_empty() && t != first).await;
+
+        let started = Instant::now();
+        while file_entries(&data, "copy").len() < 2 {
+            assert!(started.elapsed() < Duration::from_secs(30), "no second copy in the log");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let refreshes = file_entries(&data, "refresh");
+        assert_eq!(refreshes.len(), 1, "one refresh entry: {refreshes:?}");
+        let e = &refreshes[0];
+        assert_eq!(e["origin"]["kind"], "window", "{e}");
+        assert_eq!(e["outcome"], "ok", "{e}");
+        assert_eq!(e["credential"]["name"], "chimpy-till", "{e}");
+
+        // The log view shows it too.
+        click(&client, &testid("open-audit-log")).await;
+        wait_for(
+            &client,
+            &format!(
+                "{} [data-action=\"refresh\"][data-credential=\"chimpy-till\"][data-origin=\"window\"][data-outcome=\"ok\"]",
+                testid("audit-table")
+            ),
+        )
+        .await;
+
+        // Canary scan: neither token nor the password is in the log.
+        let log = std::fs::read_to_string(data.join("audit.log")).unwrap();
+        for canary in [first.as_str(), second.as_str()]
+            .into_iter()
+            .chain(cred.secrets.values().map(String::as_str))
+        {
+            assert!(!log.contains(canary), "the log holds a secret or token");
+        }
+        client.close().await.expect("the session closes");
+    });
+    clean_vault(&data);
+}
+
+/// The clipboard's text once `ok` accepts it (30 s at most).
+async fn wait_clipboard(ok: impl Fn(&str) -> bool) -> String {
+    let started = Instant::now();
+    loop {
+        if let Some(t) = clipboard_text().filter(|t| ok(t.trim())) {
+            return t.trim().to_string();
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the clipboard never held the token");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// `docs/screenshots/audit-log.png`: the log view after a few actions from the window and
 /// the CLI (the `tillkey` binary of this build, with the agent off). Not part of the
 /// normal run:
