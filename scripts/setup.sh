@@ -18,6 +18,7 @@ PACKAGES=(
   webkit2gtk-driver xvfb xauth dbus-x11
   gnome-keyring libsecret-tools dunst
   xdotool imagemagick xclip curl python3-pip
+  python3-gi gir1.2-gtk-3.0  # tests/support/drag-source.py: a file drag for the drop test
   lintian  # scripts/package-deb.sh checks the .deb with it
 )
 

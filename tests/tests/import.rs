@@ -2,6 +2,8 @@
 //! merchants keep today) is checked with a dry run, imported on a click, and the imported
 //! credentials pass their connectivity test against the provider simulators; importing it
 //! again skips every name (never overwritten); the window never shows a secret of the file.
+//! A file dropped on the window by a real X drag-and-drop opens the import on it, and a
+//! Tillkey backup is restored only with its passphrase.
 //! Real app, real gnome-keyring, real HTTP to the simulators.
 //!
 //! Run inside `scripts/with-keyring.sh` (Xvfb, D-Bus, gnome-keyring).
@@ -122,6 +124,122 @@ fn a_dotenv_file_is_checked_imported_and_its_credentials_pass_their_test() {
         let page = client.source().await.expect("source");
         for s in &secrets {
             assert!(!page.contains(s.as_str()), "a secret of the file reached the window");
+        }
+        let _ = client.close().await;
+    });
+    clean_vault(&data);
+}
+
+/// xdotool with `args`; its standard output.
+fn xdotool(args: &[&str]) -> String {
+    let out = std::process::Command::new("xdotool")
+        .args(args)
+        .output()
+        .expect("xdotool runs (apt install xdotool)");
+    assert!(out.status.success(), "xdotool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The drag source of `tests/support/drag-source.py`, killed when dropped.
+struct DragSource(std::process::Child);
+
+impl Drop for DragSource {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A file dragged from another application and dropped on the window, as from a file
+/// manager: a real X drag-and-drop (a GTK drag source offering `text/uri-list`, the mouse
+/// moved by xdotool through XTEST) reaches Tauri's native drop event, the import dialog
+/// opens on that file with its check done, and the import goes ahead.
+#[test]
+fn a_file_dropped_on_the_window_opens_the_import_on_it() {
+    use std::io::BufRead as _;
+    let _serial = serial();
+    let sims = tillkey_sim::demo_blocking(SimConfig::default()).expect("the provider simulators start");
+    let root = tempfile::tempdir().expect("a temp dir");
+    let data = root.path().join("data");
+    let bearer = sims.credential("bearer").expect("bearer");
+    let mut text = String::new();
+    env_lines(&mut text, bearer);
+    let file = root.path().join("shop.env");
+    std::fs::write(&file, &text).expect("the .env file");
+    let vault = vault_at(&data, Utc::now());
+    add_demo_credential(&vault, sims.credential("oauth2").expect("oauth2"), "shop-api");
+    let driver = Driver::start(&data);
+
+    runtime().block_on(async {
+        let client = driver.launch_app().await;
+        wait_for(&client, &row_selector("shop-api")).await;
+
+        // Where the window is (Xvfb has no window manager: X's own geometry is the truth).
+        let shell = xdotool(&["search", "--onlyvisible", "--name", "^Tillkey$", "getwindowgeometry", "--shell"]);
+        let get = |key: &str| -> i32 {
+            shell
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}=")))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or_else(|| panic!("no {key} in xdotool's answer: {shell}"))
+        };
+        let (x, y, w, h) = (get("X"), get("Y"), get("WIDTH"), get("HEIGHT"));
+        let (to_x, to_y) = (x + w / 2, y + h / 2);
+
+        // The drag source sits in the screen's corner, over nothing of the window's centre.
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("support/drag-source.py");
+        let mut child = std::process::Command::new("/usr/bin/python3")
+            .arg(&script)
+            .arg(&file)
+            .args(["1150", "670"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the drag source starts (apt install python3-gi gir1.2-gtk-3.0)");
+        let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let _source = DragSource(child);
+        let first = lines.next().and_then(Result::ok);
+        assert_eq!(first.as_deref(), Some("ready"), "the drag source did not map its window");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+        // Press on the source, move in steps (GTK starts a drag past its threshold, and
+        // the target sees XdndPosition on each move), release over the window.
+        xdotool(&["mousemove", "1200", "720"]);
+        xdotool(&["mousedown", "1"]);
+        let steps = 8;
+        for i in 1..=steps {
+            let px = 1200 + (to_x - 1200) * i / steps;
+            let py = 720 + (to_y - 720) * i / steps;
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            xdotool(&["mousemove", &px.to_string(), &py.to_string()]);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        xdotool(&["mousemove", &(to_x + 5).to_string(), &(to_y + 5).to_string()]);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        xdotool(&["mouseup", "1"]);
+        assert_eq!(lines.next().and_then(Result::ok).as_deref(), Some("dropped"), "the drag did not end");
+
+        // The dialog opens on the dropped file, already checked.
+        wait_for(&client, &testid("import-dialog")).await;
+        let summary = wait_for_text(&client, &testid("import-summary"), "the dropped file's check", |t| {
+            !t.is_empty()
+        })
+        .await;
+        assert!(summary.starts_with("Would import 1 from this .env file"), "{summary}");
+        let shown = wait_for(&client, &testid("import-path"))
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .unwrap_or_default();
+        assert_eq!(shown, file.display().to_string());
+        click(&client, &testid("import-confirm")).await;
+        wait_for_text(&client, &testid("import-summary"), "the import", |t| t.starts_with("Imported 1")).await;
+        click(&client, &testid("import-close")).await;
+        wait_for(&client, &row_selector("bearer")).await;
+        assert_eq!(vault.list().expect("list").len(), 2);
+        let page = client.source().await.expect("source");
+        for s in bearer.secrets.values() {
+            assert!(!page.contains(s.as_str()), "a secret of the dropped file reached the window");
         }
         let _ = client.close().await;
     });
