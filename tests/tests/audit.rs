@@ -278,7 +278,10 @@ async fn wait_clipboard(ok: impl Fn(&str) -> bool) -> String {
         if let Some(t) = clipboard_text().filter(|t| ok(t.trim())) {
             return t.trim().to_string();
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "the clipboard never held the token");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the clipboard never held the token"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

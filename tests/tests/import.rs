@@ -136,7 +136,11 @@ fn xdotool(args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("xdotool runs (apt install xdotool)");
-    assert!(out.status.success(), "xdotool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "xdotool {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -175,7 +179,14 @@ fn a_file_dropped_on_the_window_opens_the_import_on_it() {
         wait_for(&client, &row_selector("shop-api")).await;
 
         // Where the window is (Xvfb has no window manager: X's own geometry is the truth).
-        let shell = xdotool(&["search", "--onlyvisible", "--name", "^Tillkey$", "getwindowgeometry", "--shell"]);
+        let shell = xdotool(&[
+            "search",
+            "--onlyvisible",
+            "--name",
+            "^Tillkey$",
+            "getwindowgeometry",
+            "--shell",
+        ]);
         let get = |key: &str| -> i32 {
             shell
                 .lines()
@@ -198,7 +209,11 @@ fn a_file_dropped_on_the_window_opens_the_import_on_it() {
         let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
         let _source = DragSource(child);
         let first = lines.next().and_then(Result::ok);
-        assert_eq!(first.as_deref(), Some("ready"), "the drag source did not map its window");
+        assert_eq!(
+            first.as_deref(),
+            Some("ready"),
+            "the drag source did not map its window"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 
         // Press on the source, move in steps (GTK starts a drag past its threshold, and
@@ -216,7 +231,11 @@ fn a_file_dropped_on_the_window_opens_the_import_on_it() {
         xdotool(&["mousemove", &(to_x + 5).to_string(), &(to_y + 5).to_string()]);
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         xdotool(&["mouseup", "1"]);
-        assert_eq!(lines.next().and_then(Result::ok).as_deref(), Some("dropped"), "the drag did not end");
+        assert_eq!(
+            lines.next().and_then(Result::ok).as_deref(),
+            Some("dropped"),
+            "the drag did not end"
+        );
 
         // The dialog opens on the dropped file, already checked.
         wait_for(&client, &testid("import-dialog")).await;
@@ -233,13 +252,19 @@ fn a_file_dropped_on_the_window_opens_the_import_on_it() {
             .unwrap_or_default();
         assert_eq!(shown, file.display().to_string());
         click(&client, &testid("import-confirm")).await;
-        wait_for_text(&client, &testid("import-summary"), "the import", |t| t.starts_with("Imported 1")).await;
+        wait_for_text(&client, &testid("import-summary"), "the import", |t| {
+            t.starts_with("Imported 1")
+        })
+        .await;
         click(&client, &testid("import-close")).await;
         wait_for(&client, &row_selector("bearer")).await;
         assert_eq!(vault.list().expect("list").len(), 2);
         let page = client.source().await.expect("source");
         for s in bearer.secrets.values() {
-            assert!(!page.contains(s.as_str()), "a secret of the dropped file reached the window");
+            assert!(
+                !page.contains(s.as_str()),
+                "a secret of the dropped file reached the window"
+            );
         }
         let _ = client.close().await;
     });
@@ -284,23 +309,39 @@ fn a_backup_is_restored_in_the_window_with_its_passphrase() {
         // Checked without a passphrase: the dialog asks for one.
         type_into(&client, &testid("import-path"), &file.display().to_string()).await;
         click(&client, &testid("import-check")).await;
-        let code = wait_for_text(&client, &testid("import-error-code"), "the error code", |t| !t.is_empty()).await;
+        let code = wait_for_text(&client, &testid("import-error-code"), "the error code", |t| {
+            !t.is_empty()
+        })
+        .await;
         assert_eq!(code, "backup_passphrase_required");
 
         // A wrong passphrase: refused, nothing imported.
         type_into(&client, &testid("import-passphrase"), "not the passphrase at all").await;
         click(&client, &testid("import-check")).await;
-        wait_for_text(&client, &testid("import-error-code"), "wrong_passphrase", |t| t == "wrong_passphrase").await;
-        assert_eq!(vault.list().expect("list").len(), 1, "a wrong passphrase imports nothing");
+        wait_for_text(&client, &testid("import-error-code"), "wrong_passphrase", |t| {
+            t == "wrong_passphrase"
+        })
+        .await;
+        assert_eq!(
+            vault.list().expect("list").len(),
+            1,
+            "a wrong passphrase imports nothing"
+        );
 
         // The right one: the dry run names both credentials; Import restores them.
         type_into(&client, &testid("import-passphrase"), passphrase).await;
         click(&client, &testid("import-check")).await;
         let summary = wait_for_text(&client, &testid("import-summary"), "the dry run", |t| !t.is_empty()).await;
-        assert!(summary.starts_with("Would import 2 from this Tillkey backup"), "{summary}");
+        assert!(
+            summary.starts_with("Would import 2 from this Tillkey backup"),
+            "{summary}"
+        );
         assert_eq!(vault.list().expect("list").len(), 1, "a dry run stores nothing");
         click(&client, &testid("import-confirm")).await;
-        let done = wait_for_text(&client, &testid("import-summary"), "the restore", |t| t.starts_with("Imported")).await;
+        let done = wait_for_text(&client, &testid("import-summary"), "the restore", |t| {
+            t.starts_with("Imported")
+        })
+        .await;
         assert!(done.starts_with("Imported 2"), "{done}");
         click(&client, &testid("import-close")).await;
         wait_gone(&client, &testid("import-dialog")).await;
