@@ -94,15 +94,7 @@ fn a_dotenv_file_is_checked_imported_and_its_credentials_pass_their_test() {
         wait_gone(&client, &testid("import-dialog")).await;
         for name in ["oauth2", "bearer"] {
             wait_for(&client, &row_selector(name)).await;
-            click_in_row(&client, name, "test-button").await;
-            let css = format!("{} {}", row_selector(name), testid("test-report"));
-            let report = wait_for(&client, &css).await;
-            let shown = report.text().await.expect("report text");
-            assert_eq!(
-                report.attr("data-ok").await.expect("data-ok").as_deref(),
-                Some("true"),
-                "{name} failed its test after the import:\n{shown}"
-            );
+            test_in_row_passes(&client, name).await;
         }
         assert_eq!(vault.list().expect("list").len(), 3);
 
@@ -347,14 +339,7 @@ fn a_backup_is_restored_in_the_window_with_its_passphrase() {
         wait_gone(&client, &testid("import-dialog")).await;
         for name in ["shop-api", "mypos-terminals"] {
             wait_for(&client, &row_selector(name)).await;
-            click_in_row(&client, name, "test-button").await;
-            let report = wait_for(&client, &format!("{} {}", row_selector(name), testid("test-report"))).await;
-            let shown = report.text().await.expect("report text");
-            assert_eq!(
-                report.attr("data-ok").await.expect("data-ok").as_deref(),
-                Some("true"),
-                "{name} failed its test after the restore:\n{shown}"
-            );
+            test_in_row_passes(&client, name).await;
         }
         assert_eq!(vault.list().expect("list").len(), 3);
 

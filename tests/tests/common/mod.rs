@@ -483,6 +483,18 @@ pub async fn wait_for_text(client: &Client, css: &str, what: &str, ok: impl Fn(&
     }
 }
 
+/// Clicks Test in the row of `name` and asserts the report says the test passed (the
+/// report's text in the failure message).
+pub async fn test_in_row_passes(client: &Client, name: &str) {
+    click_in_row(client, name, "test-button").await;
+    let report = wait_for(client, &format!("{} {}", row_selector(name), testid("test-report"))).await;
+    let shown = report.text().await.expect("report text");
+    assert_eq!(
+        report.attr("data-ok").await.expect("data-ok").as_deref(),
+        Some("true"),
+        "{name} failed its test:\n{shown}"
+    );
+}
 /// Waits until no element matches `css`.
 pub async fn wait_gone(client: &Client, css: &str) {
     let deadline = Instant::now() + UI_TIMEOUT;
