@@ -7,7 +7,7 @@
 //! inbound (add, rotate, and the current secrets re-typed to confirm an edit of an address).
 
 use crate::dto::{AppInfo, CopyResult, DemoSecret, RevealedToken};
-use crate::error::{ForWindow, IpcResult};
+use crate::error::{ForWindow, IpcError, IpcResult};
 use crate::prefs::{Preferences, PreferencesUpdate, PrefsFile};
 use crate::state::{blocking, AppState, Handle};
 use secrecy::{ExposeSecret, SecretString};
@@ -208,13 +208,26 @@ fn source_word(source: TokenSource) -> &'static str {
 #[tauri::command]
 pub async fn copy_token<R: Runtime>(app: AppHandle<R>, name: String) -> IpcResult<CopyResult> {
     let h = unlocked(&app).await?;
-    let token = h.engine.token_as(&name, tillkey_core::audit::Action::Copy).await?;
-    let clears_in_secs = crate::clipboard::copy(&app, token.value).await?;
-    Ok(CopyResult {
-        clears_in_secs,
-        expires_at: token.expires_at,
-        source: source_word(token.source).into(),
-    })
+    // Logged once the clipboard holds the token (or failed to): a copy that never reached
+    // the clipboard is not recorded as done.
+    h.engine
+        .token_delivered(
+            &name,
+            tillkey_core::audit::Action::Copy,
+            |token| {
+                let app = &app;
+                async move {
+                    let clears_in_secs = crate::clipboard::copy(app, token.value).await?;
+                    Ok(CopyResult {
+                        clears_in_secs,
+                        expires_at: token.expires_at,
+                        source: source_word(token.source).into(),
+                    })
+                }
+            },
+            |e: &IpcError| e.code.clone(),
+        )
+        .await
 }
 
 /// Returns a valid access token for display, on the merchant's explicit "Reveal" click.

@@ -1254,14 +1254,49 @@ impl crate::token::Engine {
     /// # Errors
     /// As [`Engine::token`](crate::token::Engine::token).
     pub async fn token_as(&self, name: &str, action: Action) -> Result<crate::token::AccessToken> {
-        let t = self.token(name).await;
-        let (id, detail) = match &t {
-            Ok(t) => (Some(t.credential_id.clone()), Some(source_word(t.source))),
-            Err(_) => (None, None),
+        self.token_delivered(
+            name,
+            action,
+            |t| async { Ok(t) },
+            |e: &crate::Error| e.code().to_string(),
+        )
+        .await
+    }
+
+    /// [`Engine::token`](crate::token::Engine::token) for `action`, handed to `deliver`
+    /// (the window's copy puts it on the clipboard), and recorded once `deliver` is done:
+    /// the outcome is the token request's error code, else `deliver`'s (`code_of` its
+    /// error), else `ok`. So a copy whose clipboard write failed is not logged as done.
+    ///
+    /// # Errors
+    /// As [`Engine::token`](crate::token::Engine::token), converted into `E`, or
+    /// `deliver`'s.
+    pub async fn token_delivered<T, E, Fut>(
+        &self,
+        name: &str,
+        action: Action,
+        deliver: impl FnOnce(crate::token::AccessToken) -> Fut,
+        code_of: impl FnOnce(&E) -> String,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<crate::Error>,
+        Fut: std::future::Future<Output = std::result::Result<T, E>>,
+    {
+        let (id, detail, outcome, out) = match self.token(name).await {
+            Ok(t) => {
+                let (id, detail) = (t.credential_id.clone(), source_word(t.source));
+                let out = deliver(t).await;
+                let outcome = match &out {
+                    Ok(_) => "ok".to_string(),
+                    Err(e) => code_of(e),
+                };
+                (Some(id), Some(detail), outcome, out)
+            }
+            Err(e) => (None, None, e.code().to_string(), Err(E::from(e))),
         };
         self.vault
-            .record_action(action, id.as_deref(), name, self.origin(), &outcome_of(&t), detail);
-        t
+            .record_action(action, id.as_deref(), name, self.origin(), &outcome, detail);
+        out
     }
 
     /// Records a test's report (`anchor`: also anchor the head, which `test_all` does

@@ -404,3 +404,83 @@ fn an_entry_has_only_the_fields_it_names() {
     obj.insert("token".into(), "canary".into());
     assert!(Entry::parse(serde_json::to_string(&obj).unwrap().as_bytes()).is_none());
 }
+
+/// An error of the delivery step (the window's clipboard), with its own code.
+#[derive(Debug)]
+enum Delivery {
+    ClipboardDown,
+    Core(crate::Error),
+}
+
+impl From<crate::Error> for Delivery {
+    fn from(e: crate::Error) -> Self {
+        Delivery::Core(e)
+    }
+}
+
+fn code_of(e: &Delivery) -> String {
+    match e {
+        Delivery::ClipboardDown => "clipboard_unavailable".into(),
+        Delivery::Core(e) => e.code().to_string(),
+    }
+}
+
+#[tokio::test]
+async fn a_copy_is_logged_with_the_outcome_of_its_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Arc::new(crate::Vault::open(dir.path(), Arc::new(MemoryStore::new()), clock()).unwrap());
+    vault
+        .add(crate::NewCredential {
+            name: "till".into(),
+            provider: "bearer".into(),
+            environment: None,
+            fields: Default::default(),
+            secrets: [("token".to_string(), "static-token-value".to_string().into())].into(),
+        })
+        .unwrap();
+    let engine = crate::token::Engine::new(vault.clone()).with_origin(Origin::window());
+
+    // The token came, the clipboard failed: the entry says so, not "ok".
+    let failed: std::result::Result<(), Delivery> = engine
+        .token_delivered(
+            "till",
+            Action::Copy,
+            |_t| async { Err(Delivery::ClipboardDown) },
+            code_of,
+        )
+        .await;
+    assert!(matches!(failed, Err(Delivery::ClipboardDown)));
+    // The token came and was delivered.
+    let delivered = engine
+        .token_delivered(
+            "till",
+            Action::Copy,
+            |t| async move { Ok::<_, Delivery>(t.value.expose_secret().len()) },
+            code_of,
+        )
+        .await;
+    assert_eq!(delivered.unwrap(), "static-token-value".len());
+    // No token at all: the request's own code, and delivery never runs.
+    let missing: std::result::Result<(), Delivery> = engine
+        .token_delivered(
+            "nope",
+            Action::Copy,
+            |_t| async { unreachable!("no token to deliver") },
+            code_of,
+        )
+        .await;
+    assert!(matches!(missing, Err(Delivery::Core(_))));
+
+    let copies = vault.audit_log().list(&Filter::default()).unwrap().entries;
+    let seen: Vec<(&str, &str)> = copies
+        .iter()
+        .map(|e| (e.credential.name.as_str(), e.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [("till", "clipboard_unavailable"), ("till", "ok"), ("nope", "not_found")]
+    );
+    assert!(copies
+        .iter()
+        .all(|e| e.action == Action::Copy && e.origin == Origin::window()));
+}
