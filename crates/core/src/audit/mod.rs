@@ -560,60 +560,17 @@ fn anchor_key(dir: &Path) -> SecretKey {
 /// nothing that lists, converts or cleans up those ever meets an anchor.
 pub const ANCHOR_SERVICE: &str = "tillkey-audit";
 
-/// The OS keyring as the anchors' store (service [`ANCHOR_SERVICE`]). Each call opens its
-/// own connection, bounded by 10 s: anchoring is off the hot path.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct KeyringAnchor;
-
-impl KeyringAnchor {
-    fn call<T: Send + 'static>(
-        key: &SecretKey,
-        op: impl FnOnce(keyring::Entry) -> keyring::Result<T> + Send + 'static,
-    ) -> Result<T> {
-        let account = key.account();
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        std::thread::Builder::new()
-            .name("tillkey-audit-anchor".into())
-            .spawn(move || {
-                let _ = tx.send(keyring::Entry::new(ANCHOR_SERVICE, &account).and_then(op));
-            })
-            .map_err(|e| Error::KeyringUnavailable(format!("cannot start a keyring thread: {e}")))?;
-        match rx.recv_timeout(std::time::Duration::from_secs(10)) {
-            Ok(r) => r.map_err(|e| Error::KeyringUnavailable(e.to_string())),
-            Err(_) => Err(Error::KeyringLocked),
-        }
-    }
-}
-
-impl SecretStore for KeyringAnchor {
-    fn set(&self, key: &SecretKey, value: &SecretString) -> Result<()> {
-        let v = value.clone();
-        Self::call(key, move |e| e.set_password(v.expose_secret()))
-    }
-
-    fn get(&self, key: &SecretKey) -> Result<Option<SecretString>> {
-        Self::call(key, |e| match e.get_password() {
-            Ok(v) => Ok(Some(SecretString::from(v))),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(err) => Err(err),
-        })
-    }
-
-    fn delete(&self, key: &SecretKey) -> Result<()> {
-        Self::call(key, |e| match e.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(err) => Err(err),
-        })
-    }
-}
-
 static ANCHOR_STORE: OnceLock<Arc<dyn SecretStore>> = OnceLock::new();
 
-/// Anchors the audit logs of this process in the OS keyring ([`KeyringAnchor`]): the CLI,
-/// the agent and the app call it at start. Without it (unit tests, other programs) a log
-/// is anchored only where [`AuditLog::new`] was given a store. The first call wins.
+/// Anchors the audit logs of this process in the OS keyring (service [`ANCHOR_SERVICE`],
+/// each call bounded by 10 s: anchoring is off the hot path): the CLI, the agent and the
+/// app call it at start. Without it (unit tests, other programs) a log is anchored only
+/// where [`AuditLog::new`] was given a store. The first call wins.
 pub fn anchor_in_keyring() {
-    let _ = ANCHOR_STORE.set(Arc::new(KeyringAnchor));
+    let _ = ANCHOR_STORE.set(Arc::new(crate::vault::secrets::ServiceKeyring::new(
+        ANCHOR_SERVICE,
+        std::time::Duration::from_secs(10),
+    )));
 }
 
 /// The audit log of one data dir.

@@ -141,24 +141,38 @@ impl SecretStore for KeyringStore {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
-impl KeyringStore {
-    /// Runs one keyring call on a worker thread, bounded by the keyring timeout.
+/// The OS keyring through the `keyring` crate's own backend under `service`: one thread
+/// (and, on Linux, one D-Bus connection) per call, bounded by `timeout`. The keyring on
+/// other platforms, and the audit log's anchors everywhere (off the hot path, and in a
+/// service of their own so nothing that lists the vault's items meets them).
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceKeyring {
+    service: &'static str,
+    timeout: std::time::Duration,
+}
+
+impl ServiceKeyring {
+    /// Items of `service`; a call taking longer than `timeout` fails with
+    /// [`Error::KeyringLocked`].
+    pub const fn new(service: &'static str, timeout: std::time::Duration) -> Self {
+        ServiceKeyring { service, timeout }
+    }
+
+    /// Runs one keyring call on a worker thread, bounded by the timeout.
     fn call<T: Send + 'static>(
+        &self,
         key: &SecretKey,
         op: impl FnOnce(keyring::Entry) -> keyring::Result<T> + Send + 'static,
     ) -> Result<T> {
-        let account = key.account();
-        let timeout = keyring_timeout();
+        let (service, account) = (self.service, key.account());
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("tillkey-keyring".into())
             .spawn(move || {
-                let r = keyring::Entry::new(SERVICE, &account).and_then(op);
-                let _ = tx.send(r);
+                let _ = tx.send(keyring::Entry::new(service, &account).and_then(op));
             })
             .map_err(|e| Error::KeyringUnavailable(format!("cannot start a keyring thread: {e}")))?;
-        match rx.recv_timeout(timeout) {
+        match rx.recv_timeout(self.timeout) {
             Ok(r) => r.map_err(map_keyring_error),
             Err(_) => Err(Error::KeyringLocked),
         }
@@ -167,7 +181,6 @@ impl KeyringStore {
 
 /// Maps a keyring error to ours without carrying any secret (keyring errors hold none,
 /// except `BadEncoding`, whose bytes we drop).
-#[cfg(not(target_os = "linux"))]
 fn map_keyring_error(e: keyring::Error) -> Error {
     match e {
         keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => {
@@ -183,15 +196,14 @@ fn map_keyring_error(e: keyring::Error) -> Error {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
-impl SecretStore for KeyringStore {
+impl SecretStore for ServiceKeyring {
     fn set(&self, key: &SecretKey, value: &SecretString) -> Result<()> {
         let value = value.clone();
-        Self::call(key, move |e| e.set_password(value.expose_secret()))
+        self.call(key, move |e| e.set_password(value.expose_secret()))
     }
 
     fn get(&self, key: &SecretKey) -> Result<Option<SecretString>> {
-        Self::call(key, |e| match e.get_password() {
+        self.call(key, |e| match e.get_password() {
             Ok(v) => Ok(Some(SecretString::from(v))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(err) => Err(err),
@@ -199,10 +211,25 @@ impl SecretStore for KeyringStore {
     }
 
     fn delete(&self, key: &SecretKey) -> Result<()> {
-        Self::call(key, |e| match e.delete_credential() {
+        self.call(key, |e| match e.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(err) => Err(err),
         })
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+impl SecretStore for KeyringStore {
+    fn set(&self, key: &SecretKey, value: &SecretString) -> Result<()> {
+        ServiceKeyring::new(SERVICE, keyring_timeout()).set(key, value)
+    }
+
+    fn get(&self, key: &SecretKey) -> Result<Option<SecretString>> {
+        ServiceKeyring::new(SERVICE, keyring_timeout()).get(key)
+    }
+
+    fn delete(&self, key: &SecretKey) -> Result<()> {
+        ServiceKeyring::new(SERVICE, keyring_timeout()).delete(key)
     }
 }
 
