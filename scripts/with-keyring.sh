@@ -5,10 +5,31 @@
 # when installed. Without a DISPLAY (or with TILLKEY_XVFB=1) it first starts Xvfb
 # through xvfb-run. Temp dirs are removed at exit; CMD's exit code is this script's.
 # TERM/INT/HUP sent to this script reach CMD, and everything it started is torn down.
+# Should the keyring daemon die midway, the bus starts it again, unlocked, on the same
+# keyring (its activation file points here), and the script warns at exit.
 set -euo pipefail
 
 SELF="$(readlink -f "${BASH_SOURCE[0]}")"
 STAGE_ARG=__tillkey_keyring_session__
+DAEMON_ARG=__tillkey_keyring_daemon__
+# The test keyring's password (it guards nothing: the keyring is deleted at exit).
+PASSWORD=tillkey-test-keyring
+
+# Daemon stage (started by the inner stage, or by the bus's activation when the daemon
+# died): gnome-keyring-daemon on the keyring in $2, created or unlocked with PASSWORD.
+# --foreground (in the background of its caller) rather than letting it daemonize: the
+# daemonized gnome-keyring 42 aborted with a glib trap midway through long keyring-heavy
+# runs; in the foreground it did so far more rarely, and its stderr stays in gkd.err.
+if [ "${1:-}" = "$DAEMON_ARG" ]; then
+  KR="$2"
+  export XDG_DATA_HOME="$KR/data" XDG_CACHE_HOME="$KR/cache"
+  if [ -e "$KR/gkd.pid" ]; then
+    echo "restarted at $(date -u +%T) after pid $(cat "$KR/gkd.pid")" >>"$KR/restarts"
+  fi
+  printf '%s\n' "$$" >"$KR/gkd.pid"
+  exec gnome-keyring-daemon --foreground --unlock --components=secrets --control-directory="$KR/control" \
+    < <(printf '%s' "$PASSWORD") >"$KR/gkd.env" 2>>"$KR/gkd.err"
+fi
 
 if [ $# -eq 0 ]; then
   echo "usage: $(basename "$0") CMD [ARG]..." >&2
@@ -57,7 +78,28 @@ if [ "$1" != "$STAGE_ARG" ]; then
   # Outer stage: a display if needed, then a fresh session bus, then re-enter this script.
   need dbus-run-session dbus-bin
   need gnome-keyring-daemon gnome-keyring
-  chain=(dbus-run-session -- "$SELF" "$STAGE_ARG" "$@")
+  # The keyring's dir, and a session bus config whose activation files for the Secret
+  # Service names come first: they start this script's daemon stage (unlocked, same
+  # keyring) instead of the system's gnome-keyring-daemon --start, which would come up
+  # locked and leave every later keyring call waiting on a prompt nobody can answer.
+  KR="$(mktemp -d "${TMPDIR:-/tmp}/tillkey-keyring.XXXXXX")"
+  chmod 700 "$KR"
+  mkdir -p "$KR/services" "$KR/data" "$KR/cache" "$KR/control"
+  chmod 700 "$KR/control"
+  for name in org.freedesktop.secrets org.gnome.keyring; do
+    printf '[D-BUS Service]\nName=%s\nExec=%s %s %s\n' "$name" "$SELF" "$DAEMON_ARG" "$KR" \
+      >"$KR/services/$name.service"
+  done
+  cat >"$KR/session.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <servicedir>$KR/services</servicedir>
+  <include>/usr/share/dbus-1/session.conf</include>
+</busconfig>
+CONF
+  export TILLKEY_KEYRING_DIR="$KR"
+  chain=(dbus-run-session --config-file="$KR/session.conf" -- "$SELF" "$STAGE_ARG" "$@")
   if [ -z "${DISPLAY:-}" ] || [ "${TILLKEY_XVFB:-0}" = 1 ]; then
     need xvfb-run xvfb
     need xauth xauth
@@ -68,7 +110,7 @@ if [ "$1" != "$STAGE_ARG" ]; then
   # Neither xvfb-run nor dbus-run-session passes signals on: send them to the inner
   # stage (its pid lands in this file), which stops CMD and lets the chain unwind.
   PIDFILE="$(mktemp "${TMPDIR:-/tmp}/tillkey-keyring-pid.XXXXXX")"
-  trap 'rm -f "$PIDFILE"' EXIT
+  trap 'rm -f "$PIDFILE"; rm -rf "$KR"' EXIT
   export TILLKEY_KEYRING_PIDFILE="$PIDFILE"
   # shellcheck disable=SC2317  # called through traps
   forward_pid() {
@@ -87,25 +129,21 @@ if [ -n "${TILLKEY_KEYRING_PIDFILE:-}" ]; then
   printf '%s\n' "$$" >"$TILLKEY_KEYRING_PIDFILE"
   unset TILLKEY_KEYRING_PIDFILE # a nested with-keyring.sh gets its own
 fi
-KR="$(mktemp -d "${TMPDIR:-/tmp}/tillkey-keyring.XXXXXX")"
+KR="$TILLKEY_KEYRING_DIR"
+unset TILLKEY_KEYRING_DIR # a nested with-keyring.sh gets its own
 DUNST_PID=""
-GKD_PID=""
 # shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
   if [ -n "$DUNST_PID" ]; then kill "$DUNST_PID" 2>/dev/null || true; fi
-  # The keyring daemon lives as long as the bus; stop it before its files go. If it is
-  # already gone, CMD lost its keyring midway: say so, with what the daemon printed.
-  if [ -n "$GKD_PID" ]; then
-    # (a daemon that died may linger as a zombie until init reaps it: check its state)
-    state="$(ps -o stat= -p "$GKD_PID" 2>/dev/null || true)"
-    if [ -n "$state" ] && [ "${state:0:1}" != Z ]; then
-      kill "$GKD_PID" 2>/dev/null || true
-    else
-      echo "with-keyring.sh: warning: gnome-keyring-daemon (pid $GKD_PID) exited before the command ended" >&2
-      sed 's/^/  gnome-keyring-daemon: /' "$KR/gkd.err" >&2 2>/dev/null || true
-    fi
+  # The keyring daemon lives as long as the bus; stop it (the latest one, should the bus
+  # have started it again) before its files go (the outer stage removes them).
+  kill "$(cat "$KR/gkd.pid" 2>/dev/null)" 2>/dev/null || true
+  # A daemon that died midway: say so, with what it printed.
+  if [ -s "$KR/restarts" ]; then
+    echo "with-keyring.sh: warning: gnome-keyring-daemon exited before the command ended; the bus started it again:" >&2
+    sed 's/^/  /' "$KR/restarts" >&2
+    sed 's/^/  gnome-keyring-daemon: /' "$KR/gkd.err" >&2 2>/dev/null || true
   fi
-  rm -rf "$KR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -113,18 +151,10 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 export XDG_DATA_HOME="$KR/data" XDG_CACHE_HOME="$KR/cache"
-mkdir -p "$XDG_DATA_HOME" "$XDG_CACHE_HOME" "$KR/control"
-chmod 700 "$KR" "$KR/control"
 
-# A fresh login keyring, created and unlocked with this password (it guards nothing:
-# the data dir is deleted at exit). Its own control dir keeps it apart from a desktop's daemon.
-# --foreground (in the background here) rather than letting it daemonize: the daemonized
-# gnome-keyring 42 aborted with a glib trap midway through long keyring-heavy runs (seen in
-# the kernel log, every later keyring call failing); run in the foreground it did not, and
-# its stderr stays available for the warning in cleanup.
-printf '%s' tillkey-test-keyring |
-  gnome-keyring-daemon --foreground --unlock --components=secrets --control-directory="$KR/control" \
-    >"$KR/gkd.env" 2>"$KR/gkd.err" &
+# A fresh login keyring, created and unlocked with PASSWORD. Its own control dir keeps it
+# apart from a desktop's daemon.
+"$SELF" "$DAEMON_ARG" "$KR" &
 GKD_PID=$!
 # It prints VAR=value lines (GNOME_KEYRING_CONTROL) once it is up; export them.
 for _ in $(seq 100); do
