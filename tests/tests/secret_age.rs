@@ -103,6 +103,10 @@ fn the_list_shows_each_secrets_age_and_the_status_follows_the_oldest() {
             pos[0].3.starts_with("Personal Access Token: 100 days · expires in "),
             "{pos:?}"
         );
+        // The token column reads the same expiry (the JWT's exp, 2100-01-01).
+        let token = format!("{} {}", row_selector("pos"), testid("cell-token"));
+        let text = text_of(&client, &token).await;
+        assert!(text.contains("static, valid for "), "{text}");
         assert!(
             !client.source().await.expect("source").contains(PAT_JWT),
             "the PAT never enters the webview"

@@ -72,7 +72,8 @@ export function tokenStatus(c: CredentialSummary, now: number): { text: string; 
     };
   }
   if (isStaticToken(c)) {
-    const stated = c.fields.expires_at;
+    // A date given in the form, else the token's own (a PAT in JWT form: its `exp`).
+    const stated = c.fields.expires_at || c.secretAges.find((a) => a.field === 'token')?.expiresAt;
     const exp = stated ? new Date(stated).getTime() : NaN;
     if (stated && !Number.isNaN(exp)) {
       return exp <= now
