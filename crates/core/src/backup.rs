@@ -11,11 +11,14 @@
 //!
 //! Inside (after decryption): `{"format": "tillkey-backup", "version": 1, "createdAt",
 //! "vault", "credentials": [{"name", "provider", "environment", "fields", "secrets",
-//! "createdAt", "rotatedAt", "rotationPeriodDays"}]}`.
+//! "createdAt", "rotatedAt", "secretSetAt", "rotationPeriodDays"}]}`. A restore keeps the
+//! rotation period and the date each secret was set (never later than the restore), so an
+//! overdue credential stays overdue.
 
 use crate::dto::{Environment, NewCredential};
 use crate::error::{Error, Result};
 use crate::import::{Format, ImportError, Location, Parsed, Planned};
+use crate::vault::batch::History;
 use crate::vault::Vault;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -65,6 +68,8 @@ struct EntryOut<'a> {
     secrets: BTreeMap<&'a str, &'a str>,
     created_at: DateTime<Utc>,
     rotated_at: DateTime<Utc>,
+    /// When each secret field was set (every field, so a reader needs no rules).
+    secret_set_at: BTreeMap<&'a str, DateTime<Utc>>,
     rotation_period_days: u32,
 }
 
@@ -89,6 +94,12 @@ struct EntryIn {
     secrets: BTreeMap<String, SecretString>,
     #[serde(default)]
     rotation_period_days: Option<u32>,
+    /// The oldest secret's date (every backup has it).
+    #[serde(default)]
+    rotated_at: Option<DateTime<Utc>>,
+    /// Each secret field's date (backups written since per-field dates exist).
+    #[serde(default)]
+    secret_set_at: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// What [`export`] wrote.
@@ -154,6 +165,11 @@ pub fn export(vault: &Vault, path: &Path, passphrase: &SecretString, replace: bo
             secrets: s.iter().map(|(k, v)| (k.as_str(), v.expose_secret())).collect(),
             created_at: r.created_at,
             rotated_at: r.rotated_at,
+            secret_set_at: r
+                .secret_fields
+                .iter()
+                .map(|f| (f.as_str(), crate::vault::age::set_at(r, f)))
+                .collect(),
             rotation_period_days: r.rotation_period_days,
         })
         .collect();
@@ -279,6 +295,12 @@ pub fn read(file: &str, bytes: &[u8], passphrase: &SecretString) -> Result<Parse
                 line: None,
                 at: format!("credentials[{i}] ({})", crate::import::mapping_safe(&c.name)),
             };
+            // A field without its own date was set at the rotation date.
+            let secret_set_at = c
+                .secrets
+                .keys()
+                .filter_map(|f| c.secret_set_at.get(f).copied().or(c.rotated_at).map(|d| (f.clone(), d)))
+                .collect();
             Planned {
                 new: NewCredential {
                     name: c.name,
@@ -290,7 +312,10 @@ pub fn read(file: &str, bytes: &[u8], passphrase: &SecretString) -> Result<Parse
                 sources: vec![at],
                 // The backup is encrypted: there is nothing in the clear to delete.
                 secret_at: Vec::new(),
-                rotation_period_days: c.rotation_period_days,
+                history: History {
+                    rotation_period_days: c.rotation_period_days,
+                    secret_set_at,
+                },
             }
         })
         .collect();

@@ -585,8 +585,9 @@ pub struct Planned {
     pub sources: Vec<Location>,
     /// Where its secret values are in the source (to delete there after the import).
     pub secret_at: Vec<Location>,
-    /// Its rotation period in the backup it came from (backups only).
-    pub rotation_period_days: Option<u32>,
+    /// Its rotation period and secret dates in the backup it came from (backups only;
+    /// otherwise the default: a new credential's).
+    pub history: crate::vault::batch::History,
 }
 
 impl std::fmt::Debug for Planned {
@@ -841,7 +842,7 @@ fn build(name: String, kind: String, fields: FieldValues) -> Result<Planned, Ski
         new,
         sources,
         secret_at,
-        rotation_period_days: None,
+        history: Default::default(),
     })
 }
 
@@ -867,8 +868,8 @@ pub struct Options {
 /// checked exactly as `add` checks (the vault's own validation, run against a scratch vault
 /// in memory, so one invalid credential skips only itself), a name the vault already has
 /// is skipped (never overwritten), and the valid ones are added with one
-/// [`Vault::add_many`] (one write order, all or none). A backup's rotation periods are
-/// kept. With [`Options::dry_run`] nothing is written.
+/// [`Vault::add_many`] (one write order, all or none). A backup's rotation periods and
+/// secret dates are kept. With [`Options::dry_run`] nothing is written.
 ///
 /// This is the one entry point of an import into a vault (CLI and window): the audit log
 /// hooks here.
@@ -924,7 +925,7 @@ pub fn import(vault: &Vault, file: &str, format: Format, plan: Plan, options: Op
         if options.dry_run || ready.is_empty() {
             break Vec::new();
         }
-        match vault.add_many(ready.iter().map(|p| clone_new(&p.new)).collect()) {
+        match vault.add_many_restoring(ready.iter().map(|p| (clone_new(&p.new), p.history.clone())).collect()) {
             Ok(added) => break added,
             Err(Error::AlreadyExists(name)) if ready.iter().any(|p| p.new.name == name) => {
                 let i = ready.iter().position(|p| p.new.name == name).unwrap_or(0);
@@ -946,12 +947,6 @@ pub fn import(vault: &Vault, file: &str, format: Format, plan: Plan, options: Op
     };
     let names = added.iter().map(|a| (Some(a.id.clone()), a.name.clone()));
     vault.record_many(crate::audit::Action::Import, names, "ok");
-    for p in &ready {
-        if let (false, Some(days)) = (options.dry_run, p.rotation_period_days) {
-            // The backup's own period; best effort (the credential is in already).
-            let _ = vault.set_rotation_period(&p.new.name, days);
-        }
-    }
     for p in ready {
         let environment = added
             .iter()

@@ -443,3 +443,61 @@ fn json_lines_find_escaped_values() {
     assert_eq!(v.at.line, Some(2));
     assert_eq!(v.at.at, "a; the same value is also on line 3");
 }
+
+/// A vault in `dir` whose clock reads `at` (RFC 3339).
+fn vault_at(dir: &Path, at: &str) -> Vault {
+    let at = chrono::DateTime::parse_from_rfc3339(at)
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .expect("date");
+    Vault::open(dir, Arc::new(MemoryStore::new()), Arc::new(FixedClock::new(at))).expect("vault")
+}
+
+#[test]
+fn a_restore_keeps_when_each_secret_was_set_so_overdue_stays_overdue() {
+    let dir = tempfile::tempdir().expect("dir");
+    let old = vault_at(&dir.path().join("old"), "2030-01-01T00:00:00Z");
+    old.add(crate::NewCredential {
+        name: "till".into(),
+        provider: "oauth2".into(),
+        environment: None,
+        fields: [
+            ("token_url".to_string(), "http://127.0.0.1:9/token".to_string()),
+            ("client_id".to_string(), "till-client".to_string()),
+        ]
+        .into(),
+        secrets: [("client_secret".to_string(), SecretString::from("canary-restore-secret"))].into(),
+    })
+    .expect("add");
+    let file = dir.path().join("b.age");
+    let pass = SecretString::from("a long passphrase");
+    crate::backup::export(&old, &file, &pass, false).expect("export");
+    let bytes = std::fs::read(&file).expect("read");
+    let restore = |into: &Vault| {
+        let parsed = crate::backup::read("b.age", &bytes, &pass).expect("read");
+        import(
+            into,
+            "b.age",
+            Format::Backup,
+            plan(parsed, &Mapping::new()),
+            Options::default(),
+        )
+        .expect("restore")
+    };
+
+    // Restored 100 days later: the secret is 100 days old and the 90-day rotation overdue,
+    // as it was before the restore; not "rotated today".
+    let later = vault_at(&dir.path().join("later"), "2030-04-11T00:00:00Z");
+    restore(&later);
+    let till = later.show("till").expect("show");
+    assert_eq!(till.rotated_at.to_rfc3339(), "2030-01-01T00:00:00+00:00");
+    assert_eq!(till.rotation.status, crate::dto::RotationStatus::Overdue);
+    assert_eq!(till.secret_ages[0].age_days, 100);
+
+    // Restored on a machine whose clock is behind the backup's dates: never in the future.
+    let behind = vault_at(&dir.path().join("behind"), "2029-12-01T00:00:00Z");
+    restore(&behind);
+    assert_eq!(
+        behind.show("till").expect("show").rotated_at.to_rfc3339(),
+        "2029-12-01T00:00:00+00:00"
+    );
+}

@@ -115,6 +115,23 @@ pub fn renew_all(r: &mut CredentialRecord, now: DateTime<Utc>) {
     r.secret_set_at.clear();
 }
 
+/// Restored from a backup: each long-lived field named in `dates` was set then, clamped to
+/// the years since 1970 and to no later than `now` (a backup cannot make a secret look
+/// newer than it is, nor date it in the future); fields not named keep their dates.
+/// `rotated_at` then follows the oldest field.
+pub fn restore(r: &mut CredentialRecord, dates: &BTreeMap<String, DateTime<Utc>>, now: DateTime<Utc>) {
+    let floor = DateTime::<Utc>::UNIX_EPOCH;
+    let mut all: BTreeMap<String, DateTime<Utc>> = r.secret_fields.iter().map(|f| (f.clone(), set_at(r, f))).collect();
+    for (f, at) in dates {
+        if let Some(d) = all.get_mut(f) {
+            *d = (*at).clamp(floor, now);
+        }
+    }
+    r.rotated_at = all.values().min().copied().unwrap_or(r.rotated_at);
+    r.secret_set_at = all;
+    normalize(r);
+}
+
 /// The own expiries of `secrets` that are JWTs with an `exp` inside the years a document
 /// holds (1970 to 9999). Read without verifying, for display only.
 pub fn expiries(secrets: &BTreeMap<String, SecretString>) -> BTreeMap<String, DateTime<Utc>> {
@@ -240,6 +257,35 @@ mod tests {
     fn jwt(payload: &str) -> SecretString {
         let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
         SecretString::from(format!("{}.{}.sig", b(r#"{"alg":"RS256"}"#), b(payload)))
+    }
+
+    #[test]
+    fn a_restore_takes_the_backups_dates_clamped_to_now() {
+        let mut r = ereceipt();
+        let now = t0() + Duration::days(200);
+        r.rotated_at = now;
+        let dates = BTreeMap::from([
+            ("client_secret".to_string(), t0() + Duration::days(120)),
+            // A date in the future reads as now; an unknown field is ignored.
+            ("presharedkey".to_string(), now + Duration::days(30)),
+            ("not_a_field".to_string(), t0()),
+        ]);
+        restore(&mut r, &dates, now);
+        assert_eq!(set_at(&r, "client_secret"), t0() + Duration::days(120));
+        assert_eq!(set_at(&r, "presharedkey"), now);
+        assert_eq!(
+            r.rotated_at,
+            t0() + Duration::days(120),
+            "the status follows the oldest"
+        );
+        assert!(!r.secret_set_at.contains_key("not_a_field"));
+        // A date before 1970 is held at 1970.
+        restore(
+            &mut r,
+            &BTreeMap::from([("client_secret".to_string(), DateTime::<Utc>::MIN_UTC)]),
+            now,
+        );
+        assert_eq!(r.rotated_at, DateTime::<Utc>::UNIX_EPOCH);
     }
 
     #[test]

@@ -236,18 +236,39 @@ impl Vault {
     /// As [`Vault::add`], for the first credential that fails; [`Error::AlreadyExists`] also
     /// for a name given twice.
     pub fn add_many(&self, new: Vec<NewCredential>) -> Result<Vec<CredentialSummary>> {
+        self.add_many_restoring(new.into_iter().map(|n| (n, History::default())).collect())
+    }
+
+    /// [`Vault::add_many`] for credentials restored from a backup, each with the `History`
+    /// it had there, applied in the same commit: its rotation period (when in range) and
+    /// the dates its secrets were set (see [`super::age::restore`]: never later than now),
+    /// so a restore does not make an overdue credential look freshly rotated.
+    ///
+    /// # Errors
+    /// As [`Vault::add_many`].
+    pub(crate) fn add_many_restoring(&self, new: Vec<(NewCredential, History)>) -> Result<Vec<CredentialSummary>> {
         struct Ready {
             record: CredentialRecord,
             secrets: BTreeMap<String, SecretString>,
         }
+        let now = self.clock.now();
         let mut names = HashSet::new();
         let mut ready = Vec::with_capacity(new.len());
-        for n in new {
+        for (n, history) in new {
             if !names.insert(n.name.clone()) {
                 return Err(Error::AlreadyExists(n.name));
             }
-            // Validated exactly as `add` does; the rotation period is set below.
-            let (record, secrets) = self.prepare_new(n)?;
+            // Validated exactly as `add` does; then the backup's history, if any.
+            let (mut record, secrets) = self.prepare_new(n)?;
+            if let Some(days) = history
+                .rotation_period_days
+                .filter(|d| (1..=super::MAX_PERIOD_DAYS).contains(d))
+            {
+                record.rotation_period_days = days;
+            }
+            if !history.secret_set_at.is_empty() {
+                super::age::restore(&mut record, &history.secret_set_at, now);
+            }
             ready.push(Ready { record, secrets });
         }
         if ready.is_empty() {
@@ -267,6 +288,16 @@ impl Vault {
             .map(|r| self.summary(&m.settings, r))
             .collect())
     }
+}
+
+/// What a credential restored from a backup brings besides its values
+/// ([`Vault::add_many_restoring`]); the default is a new credential's.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// Its rotation period there (ignored when out of range).
+    pub rotation_period_days: Option<u32>,
+    /// When each of its secret fields was set there.
+    pub secret_set_at: BTreeMap<String, chrono::DateTime<chrono::Utc>>,
 }
 
 #[cfg(test)]

@@ -52,10 +52,16 @@ impl Vault {
         let committed = lock.commit(m, &[], |doc| {
             check_new_names(doc, items)?;
             drop_pending(doc, &intents);
+            // A new record's period 0 means the vault's default, read under the lock; a
+            // restored one keeps its own.
             let period = doc.settings.default_rotation_days;
             let first = doc.credentials.len();
             doc.credentials.extend(items.iter().map(|(r, _)| CredentialRecord {
-                rotation_period_days: period,
+                rotation_period_days: if r.rotation_period_days == 0 {
+                    period
+                } else {
+                    r.rotation_period_days
+                },
                 ..(*r).clone()
             }));
             Ok(first)
