@@ -37,6 +37,24 @@ async fn check_file(client: &Client, path: &str) -> String {
     .await
 }
 
+/// Clicks Import in the checked dialog, expects a summary starting with `summary`, closes
+/// the dialog, and checks each of `names` is listed and passes its test against the
+/// simulators.
+async fn import_and_test(client: &Client, summary: &str, names: &[&str]) {
+    click(client, &testid("import-confirm")).await;
+    let done = wait_for_text(client, &testid("import-summary"), "the import's summary", |t| {
+        t.starts_with("Imported")
+    })
+    .await;
+    assert!(done.starts_with(summary), "{done}");
+    click(client, &testid("import-close")).await;
+    wait_gone(client, &testid("import-dialog")).await;
+    for name in names {
+        wait_for(client, &row_selector(name)).await;
+        test_in_row_passes(client, name).await;
+    }
+}
+
 #[test]
 fn a_dotenv_file_is_checked_imported_and_its_credentials_pass_their_test() {
     let _serial = serial();
@@ -84,18 +102,7 @@ fn a_dotenv_file_is_checked_imported_and_its_credentials_pass_their_test() {
         assert_eq!(vault.list().expect("list").len(), 1, "a dry run stores nothing");
 
         // Import: the rows appear and each passes its test against the simulators.
-        click(&client, &testid("import-confirm")).await;
-        let done = wait_for_text(&client, &testid("import-summary"), "the import's summary", |t| {
-            t.starts_with("Imported")
-        })
-        .await;
-        assert!(done.starts_with("Imported 2"), "{done}");
-        click(&client, &testid("import-close")).await;
-        wait_gone(&client, &testid("import-dialog")).await;
-        for name in ["oauth2", "bearer"] {
-            wait_for(&client, &row_selector(name)).await;
-            test_in_row_passes(&client, name).await;
-        }
+        import_and_test(&client, "Imported 2", &["oauth2", "bearer"]).await;
         assert_eq!(vault.list().expect("list").len(), 3);
 
         // Again: every name exists, so both are skipped and nothing is replaced.
@@ -243,13 +250,7 @@ fn a_file_dropped_on_the_window_opens_the_import_on_it() {
             .expect("value")
             .unwrap_or_default();
         assert_eq!(shown, file.display().to_string());
-        click(&client, &testid("import-confirm")).await;
-        wait_for_text(&client, &testid("import-summary"), "the import", |t| {
-            t.starts_with("Imported 1")
-        })
-        .await;
-        click(&client, &testid("import-close")).await;
-        wait_for(&client, &row_selector("bearer")).await;
+        import_and_test(&client, "Imported 1", &["bearer"]).await;
         assert_eq!(vault.list().expect("list").len(), 2);
         let page = client.source().await.expect("source");
         for s in bearer.secrets.values() {
@@ -265,16 +266,16 @@ fn a_file_dropped_on_the_window_opens_the_import_on_it() {
 
 /// A Tillkey backup restored in the window: the dialog asks for its passphrase, a wrong one
 /// is refused with nothing imported, the right one shows what would be restored, and the
-/// restored credentials pass their test against the simulators. The passphrase and the
-/// secrets never reach the page.
+/// restored credentials pass their test against the simulators and keep their age (an
+/// overdue rotation stays overdue). The passphrase and the secrets never reach the page.
 #[test]
 fn a_backup_is_restored_in_the_window_with_its_passphrase() {
     let _serial = serial();
     let sims = tillkey_sim::demo_blocking(SimConfig::default()).expect("the provider simulators start");
     let root = tempfile::tempdir().expect("a temp dir");
-    // The till the backup came from.
+    // The till the backup came from, whose credentials were added 100 days ago.
     let old = root.path().join("old-till");
-    let old_vault = vault_at(&old, Utc::now());
+    let old_vault = vault_at(&old, Utc::now() - chrono::Duration::days(100));
     let oauth = sims.credential("oauth2").expect("oauth2");
     let mypos = sims.credential("mypos").expect("mypos");
     add_demo_credential(&old_vault, oauth, "shop-api");
@@ -329,18 +330,14 @@ fn a_backup_is_restored_in_the_window_with_its_passphrase() {
             "{summary}"
         );
         assert_eq!(vault.list().expect("list").len(), 1, "a dry run stores nothing");
-        click(&client, &testid("import-confirm")).await;
-        let done = wait_for_text(&client, &testid("import-summary"), "the restore", |t| {
-            t.starts_with("Imported")
-        })
+        import_and_test(&client, "Imported 2", &["shop-api", "mypos-terminals"]).await;
+        // Their history came with them: 100 days old, so the 90-day rotation is overdue.
+        let rotation = text_of(
+            &client,
+            &format!("{} {}", row_selector("shop-api"), testid("cell-rotation")),
+        )
         .await;
-        assert!(done.starts_with("Imported 2"), "{done}");
-        click(&client, &testid("import-close")).await;
-        wait_gone(&client, &testid("import-dialog")).await;
-        for name in ["shop-api", "mypos-terminals"] {
-            wait_for(&client, &row_selector(name)).await;
-            test_in_row_passes(&client, name).await;
-        }
+        assert!(rotation.contains("Overdue by 10 days"), "{rotation}");
         assert_eq!(vault.list().expect("list").len(), 3);
 
         let page = client.source().await.expect("source");

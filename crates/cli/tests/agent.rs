@@ -160,8 +160,20 @@ impl World {
 
 impl Drop for World {
     fn drop(&mut self) {
-        for pid in self.pids.borrow().iter() {
+        // SIGTERM first, so an agent ends its keyring calls and exits as it would at logout
+        // (gnome-keyring 42 can abort when a client is killed mid-session, and every later
+        // test of the run would lose its keyring); SIGKILL what is still there after 5 s.
+        let pids = self.pids.borrow();
+        for pid in pids.iter() {
             // SAFETY: signalling an agent this test started (its pid from its own answer).
+            unsafe { libc::kill(*pid as i32, libc::SIGTERM) };
+        }
+        let started = Instant::now();
+        while pids.iter().any(|p| alive(*p)) && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for pid in pids.iter().filter(|p| alive(**p)) {
+            // SAFETY: as above.
             unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
         }
     }
