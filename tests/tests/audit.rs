@@ -128,10 +128,11 @@ fn reveal_copy_and_test_in_the_window_appear_in_the_log_view() {
     clean_vault(&data);
 }
 
-/// The rest of the window's actions in the list: a revoke, an import and a removal
-/// by clicking each appear once in the log with origin `window` and outcome `ok`.
+/// The rest of the window's actions: a revoke, an import, an add by the form, an edit of
+/// the rotation period, a mark-rotated and a removal by clicking each appear once in the
+/// log with origin `window` and outcome `ok`.
 #[test]
-fn revoke_import_and_remove_in_the_window_appear_in_the_log() {
+fn revoke_import_add_edit_mark_and_remove_in_the_window_appear_in_the_log() {
     let _serial = serial();
     let sims = tillkey_sim::demo_blocking(SimConfig::default()).expect("the provider simulators start");
     let root = tempfile::tempdir().expect("a temp dir");
@@ -177,6 +178,22 @@ fn revoke_import_and_remove_in_the_window_appear_in_the_log() {
         click(&client, &testid("import-close")).await;
         wait_for(&client, &row_selector("bearer")).await;
 
+        // Add one by its form, change its rotation period, mark it rotated.
+        let fields: Vec<(&str, &str)> = bearer
+            .fields
+            .iter()
+            .chain(bearer.secrets.iter())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        submit_add_form(&client, "bearer-form", "bearer", &fields).await;
+        wait_for(&client, &row_selector("bearer-form")).await;
+        click_in_row(&client, "bearer-form", "edit-button").await;
+        wait_for(&client, "[data-testid=\"add-form\"][data-mode=\"edit\"]").await;
+        type_into(&client, &testid("period-input"), "30").await;
+        click(&client, &testid("add-submit")).await;
+        wait_gone(&client, "[data-testid=\"add-form\"][data-mode=\"edit\"]").await;
+        click_in_row(&client, "bearer-form", "mark-rotated-button").await;
+
         // Remove the imported credential.
         click_in_row(&client, "bearer", "remove-button").await;
         click_in_row(&client, "bearer", "confirm-remove-button").await;
@@ -190,8 +207,25 @@ fn revoke_import_and_remove_in_the_window_appear_in_the_log() {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        for (action, name) in [("revoke", "shop-api"), ("import", "bearer"), ("remove", "bearer")] {
-            let entries = file_entries(&data, action);
+        while file_entries(&data, "mark-rotated").is_empty() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no mark-rotated entry in the log"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for (action, name) in [
+            ("revoke", "shop-api"),
+            ("import", "bearer"),
+            ("add", "bearer-form"),
+            ("edit", "bearer-form"),
+            ("mark-rotated", "bearer-form"),
+            ("remove", "bearer"),
+        ] {
+            let entries: Vec<_> = file_entries(&data, action)
+                .into_iter()
+                .filter(|e| e["credential"]["name"] == name)
+                .collect();
             assert_eq!(entries.len(), 1, "one {action} entry: {entries:?}");
             let e = &entries[0];
             assert_eq!(e["origin"]["kind"], "window", "{e}");

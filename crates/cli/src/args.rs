@@ -239,7 +239,7 @@ pub enum Command {
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
         /// Only this action (reveal, copy, token, exec, test, refresh, rotate, revoke,
-        /// import, remove).
+        /// import, remove, add, edit, mark-rotated).
         #[arg(long, value_name = "ACTION")]
         action: Option<String>,
         /// JSON lines, one entry each, as stored.

@@ -118,6 +118,10 @@ fn every_cli_action_is_logged_once_with_its_origin_and_the_chain_names_an_edit()
     assert!(s.sim.set_user_password(s.cred.field("username").unwrap(), new));
     let ro = ran(cmd(tk, &["rotate", "c"]), &format!("password={new}\n"));
     ok(&ro, "rotate");
+    let pe = ran(cmd(tk, &["period", "c", "30"]), "");
+    ok(&pe, "period");
+    let mr = ran(cmd(tk, &["mark-rotated", "c"]), "");
+    ok(&mr, "mark-rotated");
     let rm = ran(cmd(tk, &["remove", "c"]), "");
     ok(&rm, "remove");
     // An import from a .env file, once per credential it adds.
@@ -138,8 +142,16 @@ fn every_cli_action_is_logged_once_with_its_origin_and_the_chain_names_an_edit()
 
     let all = entries(tk);
     let c = |a: &str, cmd: &str, pid: u32| (a.to_string(), cmd.to_string(), u64::from(pid), None, "ok".to_string());
+    // The set-up added c with `tillkey add` (its pid is not kept).
+    let mut of_c = about(&all, "c");
+    let added = of_c.remove(0);
     assert_eq!(
-        about(&all, "c"),
+        (added.0.as_str(), added.1.as_str(), added.4.as_str()),
+        ("add", "add", "ok")
+    );
+    assert!(added.2 > 0, "{added:?}");
+    assert_eq!(
+        of_c,
         vec![
             c("token", "token", t.pid),
             c("refresh", "exec", x.pid),
@@ -147,6 +159,8 @@ fn every_cli_action_is_logged_once_with_its_origin_and_the_chain_names_an_edit()
             c("test", "test", te.pid),
             c("revoke", "revoke", rv.pid),
             c("rotate", "rotate", ro.pid),
+            c("edit", "period", pe.pid),
+            c("mark-rotated", "mark-rotated", mr.pid),
             c("remove", "remove", rm.pid),
         ],
         "{all:#?}"
@@ -284,8 +298,11 @@ fn the_agent_records_the_clients_command_and_pid() {
             "ok".to_string(),
         )
     };
+    // After the set-up's `tillkey add`, everything came through the agent.
+    let of_c = about(&all, "c");
+    assert_eq!(of_c[0].0, "add", "{of_c:?}");
     assert_eq!(
-        about(&all, "c"),
+        of_c[1..],
         vec![
             a("token", "token", t.pid),
             // The second one is answered from the agent's memory: recorded all the same.

@@ -3,4 +3,4 @@
 /**
  * What was done.
  */
-export type AuditAction = "reveal" | "copy" | "token" | "exec" | "test" | "refresh" | "rotate" | "revoke" | "import" | "remove";
+export type AuditAction = "reveal" | "copy" | "token" | "exec" | "test" | "refresh" | "rotate" | "revoke" | "import" | "remove" | "add" | "edit" | "mark-rotated";

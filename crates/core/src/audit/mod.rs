@@ -1,5 +1,6 @@
 //! The audit log: an append-only record of what was done with each credential (reveal,
-//! copy, token, exec, test, refresh, rotate, revoke, import, remove), when, from where
+//! copy, token, exec, test, refresh, rotate, revoke, import, remove, add, edit,
+//! mark-rotated), when, from where
 //! (the window, or a CLI command and its process id, directly or through the local agent)
 //! and how it ended. Never a secret: an entry holds names, ids, codes and times only.
 //!
@@ -84,11 +85,19 @@ pub enum Action {
     Import,
     /// A credential removed.
     Remove,
+    /// A credential added (by its form or `tillkey add`; an import is `import`).
+    Add,
+    /// A credential's name, environment, non-secret fields or rotation period changed.
+    Edit,
+    /// A credential marked as rotated outside Tillkey.
+    #[serde(rename = "mark-rotated")]
+    #[ts(rename = "mark-rotated")]
+    MarkRotated,
 }
 
 impl Action {
     /// Every action, in the order above.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 13] = [
         Action::Reveal,
         Action::Copy,
         Action::Token,
@@ -99,6 +108,9 @@ impl Action {
         Action::Revoke,
         Action::Import,
         Action::Remove,
+        Action::Add,
+        Action::Edit,
+        Action::MarkRotated,
     ];
 
     /// The word used in the log and on the command line.
@@ -114,6 +126,9 @@ impl Action {
             Action::Revoke => "revoke",
             Action::Import => "import",
             Action::Remove => "remove",
+            Action::Add => "add",
+            Action::Edit => "edit",
+            Action::MarkRotated => "mark-rotated",
         }
     }
 

@@ -471,7 +471,14 @@ async fn a_copy_is_logged_with_the_outcome_of_its_delivery() {
         .await;
     assert!(matches!(missing, Err(Delivery::Core(_))));
 
-    let copies = vault.audit_log().list(&Filter::default()).unwrap().entries;
+    let copies = vault
+        .audit_log()
+        .list(&Filter {
+            action: Some(Action::Copy),
+            ..Filter::default()
+        })
+        .unwrap()
+        .entries;
     let seen: Vec<(&str, &str)> = copies
         .iter()
         .map(|e| (e.credential.name.as_str(), e.outcome.as_str()))
@@ -483,4 +490,66 @@ async fn a_copy_is_logged_with_the_outcome_of_its_delivery() {
     assert!(copies
         .iter()
         .all(|e| e.action == Action::Copy && e.origin == Origin::window()));
+}
+
+#[test]
+fn add_edit_and_mark_rotated_are_logged_and_an_imports_check_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = crate::Vault::open(dir.path(), Arc::new(MemoryStore::new()), clock()).unwrap();
+    let bearer = |name: &str| crate::NewCredential {
+        name: name.into(),
+        provider: "bearer".into(),
+        environment: None,
+        fields: Default::default(),
+        secrets: [("token".to_string(), "static-token-value".to_string().into())].into(),
+    };
+    let added = vault.add(bearer("till")).unwrap();
+    assert!(vault.add(bearer("till")).is_err(), "a taken name");
+    vault.set_rotation_period("till", 30).unwrap();
+    vault.mark_rotated("till").unwrap();
+    assert!(vault.mark_rotated("nope").is_err());
+    // An import validates each credential in a scratch vault: only `import` is recorded.
+    let parsed = crate::import::parse(&crate::import::Source {
+        file: "shop.env".into(),
+        bytes: b"BEARER_TOKEN=imported-token-value\nBEARER_TEST_URL=http://127.0.0.1:9/p\n".to_vec(),
+        dotenv: None,
+    })
+    .unwrap();
+    let plan = crate::import::plan(parsed, &crate::import::Mapping::new());
+    crate::import::import(
+        &vault,
+        "shop.env",
+        crate::import::Format::Dotenv,
+        plan,
+        crate::import::Options::default(),
+    )
+    .unwrap();
+
+    let seen: Vec<(Action, String, Option<String>, String)> = vault
+        .audit_log()
+        .list(&Filter::default())
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|e| (e.action, e.credential.name, e.credential.id, e.outcome))
+        .collect();
+    let id = Some(added.id);
+    assert_eq!(
+        seen,
+        [
+            (Action::Add, "till".into(), id.clone(), "ok".into()),
+            (Action::Add, "till".into(), None, "already_exists".into()),
+            (Action::Edit, "till".into(), id.clone(), "ok".into()),
+            (Action::MarkRotated, "till".into(), id, "ok".into()),
+            (Action::MarkRotated, "nope".into(), None, "not_found".into()),
+            (
+                Action::Import,
+                "bearer".into(),
+                seen.last().and_then(|e| e.2.clone()),
+                "ok".into()
+            ),
+        ]
+    );
+    assert_eq!("mark-rotated".parse::<Action>().unwrap(), Action::MarkRotated);
+    assert_eq!(serde_json::to_string(&Action::MarkRotated).unwrap(), "\"mark-rotated\"");
 }

@@ -913,7 +913,7 @@ pub fn import(vault: &Vault, file: &str, format: Format, plan: Plan, options: Op
             ));
             continue;
         }
-        match scratch.add(clone_new(&p.new)) {
+        match scratch.add_unrecorded(clone_new(&p.new)) {
             Ok(_) => ready.push(p),
             Err(e) => report.skipped.push(skip(e.code(), e.to_string())),
         }

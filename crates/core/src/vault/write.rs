@@ -21,6 +21,12 @@ impl Vault {
     /// [`Error::Conflict`] (a team vault that kept changing under every retry), keyring
     /// and file errors.
     pub fn add(&self, new: NewCredential) -> Result<CredentialSummary> {
+        let name = new.name.clone();
+        self.recorded(crate::audit::Action::Add, &name, |v| v.add_unrecorded(new))
+    }
+
+    /// [`Vault::add`] without its audit log entry (an import's check in a scratch vault).
+    pub(crate) fn add_unrecorded(&self, new: NewCredential) -> Result<CredentialSummary> {
         let (record, secrets) = self.prepare_new(new)?;
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
@@ -79,19 +85,31 @@ impl Vault {
     /// # Errors
     /// [`Error::NotFound`]; keyring errors (checked before anything changes); file errors.
     pub fn remove(&self, name: &str) -> Result<()> {
+        // The id is looked up first: afterwards the record is gone.
         let id = self.meta.load().ok().and_then(|m| m.find(name).map(|r| r.id.clone()));
         let removed = self.remove_unrecorded(name);
-        let outcome = crate::audit::outcome_of(&removed);
-        let origin = crate::audit::process_origin();
-        self.record_action(
-            crate::audit::Action::Remove,
-            id.as_deref(),
-            name,
-            origin,
-            &outcome,
-            None,
-        );
+        self.record_outcome(crate::audit::Action::Remove, id.as_deref(), name, &removed);
         removed
+    }
+
+    /// Runs `op` (a change to the credential `name`) and records `action` with its outcome
+    /// and the changed credential's id, from this process.
+    fn recorded(
+        &self,
+        action: crate::audit::Action,
+        name: &str,
+        op: impl FnOnce(&Self) -> Result<CredentialSummary>,
+    ) -> Result<CredentialSummary> {
+        let out = op(self);
+        let id = out.as_ref().ok().map(|s| s.id.clone());
+        self.record_outcome(action, id.as_deref(), name, &out);
+        out
+    }
+
+    /// Records `action` on `name` (`id` where known) from this process, ending in `out`.
+    fn record_outcome<T>(&self, action: crate::audit::Action, id: Option<&str>, name: &str, out: &Result<T>) {
+        let origin = crate::audit::process_origin();
+        self.record_action(action, id, name, origin, &crate::audit::outcome_of(out), None);
     }
 
     /// [`Vault::remove`] without its audit log entry.
@@ -150,6 +168,13 @@ impl Vault {
     /// # Errors
     /// [`Error::NotFound`]; file errors.
     pub fn mark_rotated(&self, name: &str) -> Result<CredentialSummary> {
+        self.recorded(crate::audit::Action::MarkRotated, name, |v| {
+            v.mark_rotated_unrecorded(name)
+        })
+    }
+
+    /// [`Vault::mark_rotated`] without its audit log entry.
+    fn mark_rotated_unrecorded(&self, name: &str) -> Result<CredentialSummary> {
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
         let now = self.clock.now();
@@ -249,6 +274,11 @@ impl Vault {
     /// [`Error::SecretMissing`], keyring and file errors. On any error the credential is
     /// unchanged.
     pub fn edit(&self, name: &str, edit: CredentialEdit) -> Result<CredentialSummary> {
+        self.recorded(crate::audit::Action::Edit, name, |v| v.edit_unrecorded(name, edit))
+    }
+
+    /// [`Vault::edit`] without its audit log entry.
+    fn edit_unrecorded(&self, name: &str, edit: CredentialEdit) -> Result<CredentialSummary> {
         let lock = self.meta.lock()?;
         let mut m = lock.load()?;
         let idx = m

@@ -23,6 +23,9 @@ const ACTIONS: AuditAction[] = [
   'revoke',
   'import',
   'remove',
+  'add',
+  'edit',
+  'mark-rotated',
 ];
 
 /** Where an entry came from, as `tillkey log` words it. */
