@@ -23,6 +23,8 @@ PASSWORD=tillkey-test-keyring
 if [ "${1:-}" = "$DAEMON_ARG" ]; then
   KR="$2"
   export XDG_DATA_HOME="$KR/data" XDG_CACHE_HOME="$KR/cache"
+  # Never another daemon's control socket (a nested run inherits the outer one's).
+  unset GNOME_KEYRING_CONTROL
   if [ -e "$KR/gkd.pid" ]; then
     echo "restarted at $(date -u +%T) after pid $(cat "$KR/gkd.pid")" >>"$KR/restarts"
   fi
@@ -82,8 +84,17 @@ if [ "$1" != "$STAGE_ARG" ]; then
   # Service names come first: they start this script's daemon stage (unlocked, same
   # keyring) instead of the system's gnome-keyring-daemon --start, which would come up
   # locked and leave every later keyring call waiting on a prompt nobody can answer.
+  PIDFILE=""
   KR="$(mktemp -d "${TMPDIR:-/tmp}/tillkey-keyring.XXXXXX")"
+  trap 'rm -f "$PIDFILE"; rm -rf "$KR"' EXIT
   chmod 700 "$KR"
+  # The paths go into a D-Bus activation line (split like a shell's) and into XML.
+  case "$SELF$KR" in
+    *[[:space:]\'\"\\\&\<\>]*)
+      echo "with-keyring.sh: the script's path or TMPDIR holds a space, quote, '&', '<' or '>': $SELF, $KR" >&2
+      exit 2
+      ;;
+  esac
   mkdir -p "$KR/services" "$KR/data" "$KR/cache" "$KR/control"
   chmod 700 "$KR/control"
   for name in org.freedesktop.secrets org.gnome.keyring; do
@@ -110,7 +121,6 @@ CONF
   # Neither xvfb-run nor dbus-run-session passes signals on: send them to the inner
   # stage (its pid lands in this file), which stops CMD and lets the chain unwind.
   PIDFILE="$(mktemp "${TMPDIR:-/tmp}/tillkey-keyring-pid.XXXXXX")"
-  trap 'rm -f "$PIDFILE"; rm -rf "$KR"' EXIT
   export TILLKEY_KEYRING_PIDFILE="$PIDFILE"
   # shellcheck disable=SC2317  # called through traps
   forward_pid() {
@@ -136,12 +146,22 @@ DUNST_PID=""
 cleanup() {
   if [ -n "$DUNST_PID" ]; then kill "$DUNST_PID" 2>/dev/null || true; fi
   # The keyring daemon lives as long as the bus; stop it (the latest one, should the bus
-  # have started it again) before its files go (the outer stage removes them).
-  kill "$(cat "$KR/gkd.pid" 2>/dev/null)" 2>/dev/null || true
+  # have started it again) before its files go (the outer stage removes them); only if that
+  # pid is still our daemon (a pid can be reused once its process is gone).
+  local gkd died=""
+  gkd="$(cat "$KR/gkd.pid" 2>/dev/null || true)"
+  if [ -n "$gkd" ] && tr '\0' ' ' 2>/dev/null <"/proc/$gkd/cmdline" | grep -q -- "--control-directory=$KR/control"; then
+    kill "$gkd" 2>/dev/null || true
+  else
+    died="gnome-keyring-daemon (pid ${gkd:-?}) exited before the command ended"
+  fi
   # A daemon that died midway: say so, with what it printed.
   if [ -s "$KR/restarts" ]; then
-    echo "with-keyring.sh: warning: gnome-keyring-daemon exited before the command ended; the bus started it again:" >&2
-    sed 's/^/  /' "$KR/restarts" >&2
+    died="${died:+$died; }gnome-keyring-daemon exited before the command ended and the bus started it again:"
+  fi
+  if [ -n "$died" ]; then
+    echo "with-keyring.sh: warning: $died" >&2
+    sed 's/^/  /' "$KR/restarts" >&2 2>/dev/null || true
     sed 's/^/  gnome-keyring-daemon: /' "$KR/gkd.err" >&2 2>/dev/null || true
   fi
 }
@@ -156,6 +176,7 @@ export XDG_DATA_HOME="$KR/data" XDG_CACHE_HOME="$KR/cache"
 # apart from a desktop's daemon.
 "$SELF" "$DAEMON_ARG" "$KR" &
 GKD_PID=$!
+disown "$GKD_PID" # its death is reported at exit, with what it printed
 # It prints VAR=value lines (GNOME_KEYRING_CONTROL) once it is up; export them.
 for _ in $(seq 100); do
   grep -q '^GNOME_KEYRING_CONTROL=' "$KR/gkd.env" 2>/dev/null && break

@@ -12,8 +12,8 @@
 //! Inside (after decryption): `{"format": "tillkey-backup", "version": 1, "createdAt",
 //! "vault", "credentials": [{"name", "provider", "environment", "fields", "secrets",
 //! "createdAt", "rotatedAt", "secretSetAt", "rotationPeriodDays"}]}`. A restore keeps the
-//! rotation period and the date each secret was set (never later than the restore), so an
-//! overdue credential stays overdue.
+//! rotation period, the creation date and the date each secret was set (never later than
+//! the restore), so an overdue credential stays overdue.
 
 use crate::dto::{Environment, NewCredential};
 use crate::error::{Error, Result};
@@ -97,6 +97,9 @@ struct EntryIn {
     /// The oldest secret's date (every backup has it).
     #[serde(default)]
     rotated_at: Option<DateTime<Utc>>,
+    /// When it was first added.
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
     /// Each secret field's date (backups written since per-field dates exist).
     #[serde(default)]
     secret_set_at: BTreeMap<String, DateTime<Utc>>,
@@ -315,6 +318,7 @@ pub fn read(file: &str, bytes: &[u8], passphrase: &SecretString) -> Result<Parse
                 history: History {
                     rotation_period_days: c.rotation_period_days,
                     secret_set_at,
+                    created_at: c.created_at,
                 },
             }
         })

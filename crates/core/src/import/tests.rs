@@ -490,6 +490,7 @@ fn a_restore_keeps_when_each_secret_was_set_so_overdue_stays_overdue() {
     restore(&later);
     let till = later.show("till").expect("show");
     assert_eq!(till.rotated_at.to_rfc3339(), "2030-01-01T00:00:00+00:00");
+    assert_eq!(till.created_at.to_rfc3339(), "2030-01-01T00:00:00+00:00");
     assert_eq!(till.rotation.status, crate::dto::RotationStatus::Overdue);
     assert_eq!(till.secret_ages[0].age_days, 100);
 

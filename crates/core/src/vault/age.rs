@@ -124,7 +124,8 @@ pub fn restore(r: &mut CredentialRecord, dates: &BTreeMap<String, DateTime<Utc>>
     let mut all: BTreeMap<String, DateTime<Utc>> = r.secret_fields.iter().map(|f| (f.clone(), set_at(r, f))).collect();
     for (f, at) in dates {
         if let Some(d) = all.get_mut(f) {
-            *d = (*at).clamp(floor, now);
+            // `max` then `min` (not `clamp`, which panics should a clock read before 1970).
+            *d = (*at).max(floor).min(now);
         }
     }
     r.rotated_at = all.values().min().copied().unwrap_or(r.rotated_at);

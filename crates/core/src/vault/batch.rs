@@ -269,6 +269,10 @@ impl Vault {
             if !history.secret_set_at.is_empty() {
                 super::age::restore(&mut record, &history.secret_set_at, now);
             }
+            if let Some(created) = history.created_at {
+                // Never after its oldest secret, nor before 1970.
+                record.created_at = created.max(chrono::DateTime::UNIX_EPOCH).min(record.rotated_at);
+            }
             ready.push(Ready { record, secrets });
         }
         if ready.is_empty() {
@@ -298,6 +302,8 @@ pub struct History {
     pub rotation_period_days: Option<u32>,
     /// When each of its secret fields was set there.
     pub secret_set_at: BTreeMap<String, chrono::DateTime<chrono::Utc>>,
+    /// When it was first added there.
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[cfg(test)]

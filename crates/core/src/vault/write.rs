@@ -40,7 +40,8 @@ impl Vault {
 
     /// The write order for new credentials (one, or many for an import): their secrets
     /// written under listed intents (see [`Vault::write_secrets`]), then one commit that
-    /// adds every record, with the rotation period from the vault's settings. Both commits
+    /// adds every record, with the rotation period from the vault's settings unless the
+    /// record brings its own (a restored one; 0 means the default). Both commits
     /// re-apply after another machine's unrelated write (see [`WriteLock::commit`]), so a
     /// name taken meanwhile is [`Error::AlreadyExists`] even after the secrets went in:
     /// they are then deleted again and their intents withdrawn (what cannot be deleted now
@@ -375,8 +376,9 @@ impl Vault {
     }
 
     /// Checks a new credential against its provider's schema and builds its record (a fresh
-    /// id, revision 1, created and rotated now; the rotation period is set by the caller from
-    /// the vault's settings) and its trimmed, non-empty secrets. Nothing is written.
+    /// id, revision 1, created and rotated now; rotation period 0, which
+    /// [`Vault::insert_new`] turns into the vault's default) and its trimmed, non-empty
+    /// secrets. Nothing is written.
     pub(super) fn prepare_new(&self, new: NewCredential) -> Result<(CredentialRecord, BTreeMap<String, SecretString>)> {
         validate_name(&new.name)?;
         let provider = providers::find(&new.provider)?;
