@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A file manager's drag source for the drop test (tests/tests/import.rs): a small GTK 3
 window at X,Y that offers FILE as text/uri-list when dragged, as Files or Thunar do.
-Prints "ready" once mapped and "dropped" when the drag ends; exits a second later.
+Prints "ready" once mapped and "dropped" when the drag ends; exits a second later (or
+after a minute without a drag).
 
 Usage: drag-source.py FILE X Y   (needs python3-gi and gir1.2-gtk-3.0)
 """
@@ -33,6 +34,9 @@ def ended(*_args):
 
 button.connect("drag-end", ended)
 window.connect("destroy", Gtk.main_quit)
+# Never left behind: a drag that never starts (or ends) gives up after a minute, and the
+# test, waiting for a line, then sees the end of the output.
+GLib.timeout_add_seconds(60, Gtk.main_quit)
 window.connect("map-event", lambda *_a: print("ready", flush=True))
 window.show_all()
 Gtk.main()

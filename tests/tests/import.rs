@@ -195,13 +195,22 @@ fn a_file_dropped_on_the_window_opens_the_import_on_it() {
         };
         let (x, y, w, h) = (get("X"), get("Y"), get("WIDTH"), get("HEIGHT"));
         let (to_x, to_y) = (x + w / 2, y + h / 2);
+        // The display's size (Xvfb's 1280x800 under with-keyring.sh).
+        let size = xdotool(&["getdisplaygeometry"]);
+        let (screen_w, screen_h) = size
+            .split_once(' ')
+            .and_then(|(a, b)| Some((a.trim().parse::<i32>().ok()?, b.trim().parse::<i32>().ok()?)))
+            .unwrap_or_else(|| panic!("xdotool getdisplaygeometry: {size}"));
 
-        // The drag source sits in the screen's corner, over nothing of the window's centre.
+        // The drag source (120x120) sits in the screen's bottom-right corner, over nothing
+        // of the window's centre; the press is on its middle.
+        let (src_x, src_y) = (screen_w - 130, screen_h - 130);
+        let (from_x, from_y) = (src_x + 60, src_y + 60);
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("support/drag-source.py");
         let mut child = std::process::Command::new("/usr/bin/python3")
             .arg(&script)
             .arg(&file)
-            .args(["1150", "670"])
+            .args([src_x.to_string(), src_y.to_string()])
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("the drag source starts (apt install python3-gi gir1.2-gtk-3.0)");
@@ -217,12 +226,12 @@ fn a_file_dropped_on_the_window_opens_the_import_on_it() {
 
         // Press on the source, move in steps (GTK starts a drag past its threshold, and
         // the target sees XdndPosition on each move), release over the window.
-        xdotool(&["mousemove", "1200", "720"]);
+        xdotool(&["mousemove", &from_x.to_string(), &from_y.to_string()]);
         xdotool(&["mousedown", "1"]);
         let steps = 8;
         for i in 1..=steps {
-            let px = 1200 + (to_x - 1200) * i / steps;
-            let py = 720 + (to_y - 720) * i / steps;
+            let px = from_x + (to_x - from_x) * i / steps;
+            let py = from_y + (to_y - from_y) * i / steps;
             tokio::time::sleep(std::time::Duration::from_millis(150)).await;
             xdotool(&["mousemove", &px.to_string(), &py.to_string()]);
         }
@@ -249,7 +258,9 @@ fn a_file_dropped_on_the_window_opens_the_import_on_it() {
             .await
             .expect("value")
             .unwrap_or_default();
-        assert_eq!(shown, file.display().to_string());
+        // (the drag source sends the file's resolved path)
+        let resolved = file.canonicalize().expect("the file's path");
+        assert_eq!(shown, resolved.display().to_string());
         import_and_test(&client, "Imported 1", &["bearer"]).await;
         assert_eq!(vault.list().expect("list").len(), 2);
         let page = client.source().await.expect("source");
@@ -308,18 +319,18 @@ fn a_backup_is_restored_in_the_window_with_its_passphrase() {
         .await;
         assert_eq!(code, "backup_passphrase_required");
 
-        // A wrong passphrase: refused, nothing imported.
+        // A wrong passphrase: refused outright, with no report, so nothing is offered for
+        // import.
         type_into(&client, &testid("import-passphrase"), "not the passphrase at all").await;
         click(&client, &testid("import-check")).await;
         wait_for_text(&client, &testid("import-error-code"), "wrong_passphrase", |t| {
             t == "wrong_passphrase"
         })
         .await;
-        assert_eq!(
-            vault.list().expect("list").len(),
-            1,
-            "a wrong passphrase imports nothing"
-        );
+        for absent in ["import-report", "import-confirm"] {
+            let found = client.find(fantoccini::Locator::Css(&testid(absent))).await;
+            assert!(found.is_err(), "{absent} is shown after a wrong passphrase");
+        }
 
         // The right one: the dry run names both credentials; Import restores them.
         type_into(&client, &testid("import-passphrase"), passphrase).await;

@@ -282,9 +282,18 @@ fn the_agent_records_the_clients_command_and_pid() {
     let x = ran(with_agent(&["exec", "c", "--", "true"]), "");
     let te = ran(with_agent(&["test", "c"]), "");
     // SIGTERM, as at logout: a SIGKILL mid keyring call can make gnome-keyring 42 abort.
+    // SIGKILL only if it is still there after 5 s.
     // SAFETY: signalling the agent this test started.
     unsafe { libc::kill(agent.id() as i32, libc::SIGTERM) };
-    let _ = agent.wait();
+    let stopping = Instant::now();
+    while agent.try_wait().ok().flatten().is_none() {
+        if stopping.elapsed() > Duration::from_secs(5) {
+            let _ = agent.kill();
+            let _ = agent.wait();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     for r in [&t, &t2, &x, &te] {
         ok(r, "through the agent");
     }
