@@ -25,7 +25,7 @@ fn keyring(data: &std::path::Path) -> Vec<secret_tool::Item> {
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(data.join("vault.json")).expect("vault.json")).expect("JSON");
     let prefix = format!("{}/", meta["vault_id"].as_str().expect("vault id"));
-    secret_tool::search(std::process::Command::new("secret-tool"))
+    secret_tool::search(|| std::process::Command::new("secret-tool"))
         .into_iter()
         .filter(|i| i.account.starts_with(&prefix))
         .collect()

@@ -94,7 +94,7 @@ fn assert_error(out: &Out, code: i32, error: &str) {
 /// tests, so only this vault's id prefix counts).
 fn vault_items(tk: &Tk) -> Vec<secret_tool::Item> {
     let prefix = format!("{}/", tk.meta()["vault_id"].as_str().expect("vault id"));
-    secret_tool::search(Command::new("secret-tool"))
+    secret_tool::search(|| Command::new("secret-tool"))
         .into_iter()
         .filter(|i| i.account.starts_with(&prefix))
         .collect()
@@ -265,7 +265,7 @@ fn team_vault_logins_are_sealed_with_the_local_vault() {
         cfg["vaults"][0]["id"].as_str().expect("connection id")
     );
     let logins = || -> Vec<secret_tool::Item> {
-        secret_tool::search(Command::new("secret-tool"))
+        secret_tool::search(|| Command::new("secret-tool"))
             .into_iter()
             .filter(|i| i.account.starts_with(&login_prefix))
             .collect()

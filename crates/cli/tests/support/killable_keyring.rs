@@ -258,7 +258,7 @@ pub fn secret_service_is_up() -> bool {
 
 /// Every `service=tillkey` item of the session's keyring (all collections), sorted.
 pub fn items() -> Vec<Item> {
-    secret_tool::search(Command::new("secret-tool"))
+    secret_tool::search(|| Command::new("secret-tool"))
 }
 
 /// The data dir's metadata file.

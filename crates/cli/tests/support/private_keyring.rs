@@ -132,7 +132,7 @@ impl PrivateKeyring {
     /// Every `service=tillkey` entry in this keyring, sorted by account.
     pub fn items(&self) -> Vec<Item> {
         assert!(self.secret_service_is_up(), "the private gnome-keyring-daemon is gone");
-        secret_tool::search(self.command("secret-tool"))
+        secret_tool::search(|| self.command("secret-tool"))
     }
 }
 

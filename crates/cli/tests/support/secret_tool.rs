@@ -18,21 +18,35 @@ impl std::fmt::Debug for Item {
     }
 }
 
-/// Every `service=tillkey` item, sorted by account; `secret_tool` is a `secret-tool`
+/// Every `service=tillkey` item, sorted by account; `secret_tool` makes a `secret-tool`
 /// command already pointed at the session (environment, bus address).
-pub fn search(mut secret_tool: Command) -> Vec<Item> {
-    let o = secret_tool
-        .args(["search", "--all", "service", "tillkey"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("secret-tool is installed by scripts/setup.sh (libsecret-tools)");
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    // No match is exit 1 with nothing on stdout; anything else is a failure.
-    assert!(
-        o.status.success() || stdout.trim().is_empty(),
-        "secret-tool search failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+///
+/// A search that fails with a message is tried again (5 times in all): another test's
+/// keyring write can delete an item between secret-tool's search and its read of the
+/// secrets, and secret-tool then fails the whole search, printing nothing on stdout,
+/// which must not read as "no items".
+pub fn search(secret_tool: impl Fn() -> Command) -> Vec<Item> {
+    let mut failure = String::new();
+    for _ in 0..5 {
+        let o = secret_tool()
+            .args(["search", "--all", "service", "tillkey"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("secret-tool is installed by scripts/setup.sh (libsecret-tools)");
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        // No match is exit 1 with nothing on stdout or stderr.
+        if o.status.success() || (stdout.trim().is_empty() && stderr.trim().is_empty()) {
+            return parse(&stdout);
+        }
+        failure = format!("{}: {stderr}", o.status);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("secret-tool search failed 5 times: {failure}");
+}
+
+/// The items in `secret-tool search --all`'s standard output.
+fn parse(stdout: &str) -> Vec<Item> {
     // One block per item, opened by its object path in brackets.
     let mut items = Vec::new();
     let (mut user, mut secret): (Option<String>, Option<String>) = (None, None);
