@@ -334,24 +334,40 @@ fn audit_log_screenshot() {
     let sims = tillkey_sim::demo_blocking(SimConfig::default()).expect("the provider simulators start");
     let root = tempfile::tempdir().expect("a temp dir");
     let data = root.path().join("data");
-    let vault = vault_at(&data, Utc::now());
-    add_demo_credential(&vault, sims.credential("mypos").expect("mypos"), "mypos-terminals");
-    add_demo_credential(
-        &vault,
-        sims.credential("ereceipt").expect("ereceipt"),
-        "ereceipt-till-1",
-    );
     let cli = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/tillkey");
-    let tillkey = |args: &[&str]| {
-        let out = std::process::Command::new(&cli)
+    let tillkey_with = |args: &[&str], stdin: &str| {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new(&cli)
             .arg("--data-dir")
             .arg(&data)
             .args(args)
             .env("TILLKEY_NO_AGENT", "1")
-            .output()
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .expect("the tillkey CLI of this build runs (cargo build -p tillkey)");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        let out = child.wait_with_output().expect("tillkey ends");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
+    let tillkey = |args: &[&str]| tillkey_with(args, "");
+    // Added with `tillkey add`, as a merchant's script would (secrets on stdin).
+    for (kind, name) in [("mypos", "mypos-terminals"), ("ereceipt", "ereceipt-till-1")] {
+        let c = sims.credential(kind).expect("a demo credential");
+        let mut args = vec!["add".to_string(), name.into(), "--provider".into(), kind.into()];
+        args.extend(["--env".to_string(), c.env.clone()]);
+        for (k, v) in &c.fields {
+            args.extend(["--set".to_string(), format!("{k}={v}")]);
+        }
+        let stdin: String = c.secrets.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        tillkey_with(&args.iter().map(String::as_str).collect::<Vec<_>>(), &stdin);
+    }
     tillkey(&["token", "ereceipt-till-1"]);
     tillkey(&["exec", "ereceipt-till-1", "--", "true"]);
     tillkey(&["test", "mypos-terminals"]);
