@@ -164,10 +164,7 @@ fn revoke_import_add_edit_mark_and_remove_in_the_window_appear_in_the_log() {
         .await;
 
         // Import: check, then import.
-        click(&client, &testid("open-import")).await;
-        wait_for(&client, &testid("import-dialog")).await;
-        // The dialog opens with showModal after its first render: let it take focus.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        open_import_dialog(&client).await;
         type_into(&client, &testid("import-path"), &file.display().to_string()).await;
         click(&client, &testid("import-check")).await;
         click(&client, &testid("import-confirm")).await;

@@ -80,10 +80,7 @@ fn a_dotenv_file_is_checked_imported_and_its_credentials_pass_their_test() {
         wait_for(&client, &row_selector("pos-main-shop")).await;
 
         // A relative path is refused with the field named.
-        click(&client, &testid("open-import")).await;
-        wait_for(&client, &testid("import-dialog")).await;
-        // The dialog opens with showModal after its first render: let it take focus.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        open_import_dialog(&client).await;
         type_into(&client, &testid("import-path"), "shop.env").await;
         click(&client, &testid("import-check")).await;
         let code = wait_for_text(&client, &testid("import-error-code"), "the error code", |t| {
@@ -106,10 +103,7 @@ fn a_dotenv_file_is_checked_imported_and_its_credentials_pass_their_test() {
         assert_eq!(vault.list().expect("list").len(), 3);
 
         // Again: every name exists, so both are skipped and nothing is replaced.
-        click(&client, &testid("open-import")).await;
-        wait_for(&client, &testid("import-dialog")).await;
-        // The dialog opens with showModal after its first render: let it take focus.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        open_import_dialog(&client).await;
         let again = check_file(&client, &path).await;
         assert!(
             again.contains("Would import 0") && again.contains("2 skipped"),
@@ -305,10 +299,7 @@ fn a_backup_is_restored_in_the_window_with_its_passphrase() {
     runtime().block_on(async {
         let client = driver.launch_app().await;
         wait_for(&client, &row_selector("bearer")).await;
-        click(&client, &testid("open-import")).await;
-        wait_for(&client, &testid("import-dialog")).await;
-        // The dialog opens with showModal after its first render: let it take focus.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        open_import_dialog(&client).await;
 
         // Checked without a passphrase: the dialog asks for one.
         type_into(&client, &testid("import-path"), &file.display().to_string()).await;
@@ -384,10 +375,7 @@ fn import_screenshot() {
         let client = driver.launch_app().await;
         client.set_window_size(1000, 760).await.expect("size");
         wait_for(&client, &row_selector("bearer")).await;
-        click(&client, &testid("open-import")).await;
-        wait_for(&client, &testid("import-dialog")).await;
-        // The dialog opens with showModal after its first render: let it take focus.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        open_import_dialog(&client).await;
         check_file(&client, &file.display().to_string()).await;
         display_shot(&client, "import.png").await;
         let _ = client.close().await;

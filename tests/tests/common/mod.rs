@@ -483,6 +483,14 @@ pub async fn wait_for_text(client: &Client, css: &str, what: &str, ok: impl Fn(&
     }
 }
 
+/// Opens Import… and waits until its dialog can take input.
+pub async fn open_import_dialog(client: &Client) {
+    click(client, &testid("open-import")).await;
+    wait_for(client, &testid("import-dialog")).await;
+    // The dialog opens with showModal after its first render: let it take focus.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
 /// Clicks Test in the row of `name` and asserts the report says the test passed (the
 /// report's text in the failure message).
 pub async fn test_in_row_passes(client: &Client, name: &str) {
