@@ -577,14 +577,20 @@ pub const ANCHOR_SERVICE: &str = "tillkey-audit";
 
 static ANCHOR_STORE: OnceLock<Arc<dyn SecretStore>> = OnceLock::new();
 
-/// Anchors the audit logs of this process in the OS keyring (service [`ANCHOR_SERVICE`],
-/// each call bounded by 10 s: anchoring is off the hot path): the CLI, the agent and the
-/// app call it at start. Without it (unit tests, other programs) a log is anchored only
-/// where [`AuditLog::new`] was given a store. The first call wins.
+/// Anchors the audit logs of this process in the OS keyring (service [`ANCHOR_SERVICE`]):
+/// the CLI, the agent and the app call it at start. Without it (unit tests, other
+/// programs) a log is anchored only where [`AuditLog::new`] was given a store. The first
+/// call wins.
+///
+/// Each call is bounded by the keyring timeout, as every other keyring call is, not by
+/// less: a process that gave up on a call and exited while gnome-keyring still had the
+/// call queued (it serves one client at a time, and a busy login keyring is slow) made
+/// gnome-keyring 42 abort when it reached it (`gkd_secret_service_get_pkcs11_session:
+/// assertion 'client' failed`), taking every other client's keyring with it.
 pub fn anchor_in_keyring() {
     let _ = ANCHOR_STORE.set(Arc::new(crate::vault::secrets::ServiceKeyring::new(
         ANCHOR_SERVICE,
-        std::time::Duration::from_secs(10),
+        crate::vault::secrets::keyring_timeout(),
     )));
 }
 

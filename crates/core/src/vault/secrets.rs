@@ -111,7 +111,7 @@ const DEFAULT_KEYRING_TIMEOUT_SECS: u64 = 120;
 
 /// The keyring timeout: [`KEYRING_TIMEOUT_ENV`] (whole seconds, 1 to 3600; anything else
 /// is ignored) or its default.
-fn keyring_timeout() -> std::time::Duration {
+pub(crate) fn keyring_timeout() -> std::time::Duration {
     let secs = std::env::var(KEYRING_TIMEOUT_ENV)
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())
