@@ -130,7 +130,28 @@ fn a_locked_window_asks_for_the_passphrase_and_shares_its_lock_with_scripts() {
 
         // Set a passphrase in Settings.
         click(&client, &testid("open-settings")).await;
-        click_settled(&client, &testid("passphrase-set-open")).await;
+        // The dialog reads its state when it opens; a click before that read can be undone
+        // by the render that follows it, so click again until the form is there.
+        let started = Instant::now();
+        loop {
+            click_settled(&client, &testid("passphrase-set-open")).await;
+            let shown = async {
+                for _ in 0..30 {
+                    if client.find(Locator::Css(&testid("passphrase-new"))).await.is_ok() {
+                        return true;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                false
+            };
+            if shown.await {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the passphrase form never opened"
+            );
+        }
         type_into(&client, &testid("passphrase-new"), PASSPHRASE).await;
         type_into(&client, &testid("passphrase-confirm"), "not the same").await;
         let set = wait_for(&client, &testid("passphrase-set")).await;
