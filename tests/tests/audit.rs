@@ -141,10 +141,8 @@ fn revoke_import_add_edit_mark_and_remove_in_the_window_appear_in_the_log() {
     add_demo_credential(&vault, sims.credential("oauth2").expect("oauth2"), "shop-api");
     // A merchant's .env with one bearer credential (imported under the kind's name).
     let bearer = sims.credential("bearer").expect("bearer");
-    let mut env = String::from("BEARER_ENV=production\n");
-    for (field, value) in bearer.fields.iter().chain(bearer.secrets.iter()) {
-        env.push_str(&format!("BEARER_{}=\"{value}\"\n", field.to_uppercase()));
-    }
+    let mut env = String::new();
+    env_lines(&mut env, bearer);
     let file = root.path().join("shop.env");
     std::fs::write(&file, env).expect("the .env file");
     let driver = Driver::start(&data);

@@ -13,20 +13,7 @@ mod common;
 use chrono::Utc;
 use common::*;
 use fantoccini::Client;
-use std::fmt::Write as _;
 use tillkey_sim::SimConfig;
-
-/// `KIND_FIELD=value` lines for a simulator's demo credential, as a merchant's `.env` holds
-/// them (the names the import knows for each provider).
-fn env_lines(out: &mut String, c: &tillkey_sim::DemoCredential) {
-    let prefix = c.kind.to_uppercase().replace('-', "_");
-    writeln!(out, "# {} ({})", c.kind, c.env).expect("write");
-    writeln!(out, "{prefix}_ENV={}", c.env).expect("write");
-    for (field, value) in c.fields.iter().chain(c.secrets.iter()) {
-        writeln!(out, "{prefix}_{}=\"{value}\"", field.to_uppercase().replace('-', "_")).expect("write");
-    }
-    out.push('\n');
-}
 
 async fn check_file(client: &Client, path: &str) -> String {
     type_into(client, &testid("import-path"), path).await;

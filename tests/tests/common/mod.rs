@@ -483,6 +483,19 @@ pub async fn wait_for_text(client: &Client, css: &str, what: &str, ok: impl Fn(&
     }
 }
 
+/// `KIND_FIELD=value` lines for a simulator's demo credential, as a merchant's `.env` holds
+/// them (the names the import knows for each provider).
+pub fn env_lines(out: &mut String, c: &tillkey_sim::DemoCredential) {
+    use std::fmt::Write as _;
+    let prefix = c.kind.to_uppercase().replace('-', "_");
+    writeln!(out, "# {} ({})", c.kind, c.env).expect("write");
+    writeln!(out, "{prefix}_ENV={}", c.env).expect("write");
+    for (field, value) in c.fields.iter().chain(c.secrets.iter()) {
+        writeln!(out, "{prefix}_{}=\"{value}\"", field.to_uppercase().replace('-', "_")).expect("write");
+    }
+    out.push('\n');
+}
+
 /// Opens Import… and waits until its dialog can take input.
 pub async fn open_import_dialog(client: &Client) {
     click(client, &testid("open-import")).await;
