@@ -502,3 +502,57 @@ fn a_restore_keeps_when_each_secret_was_set_so_overdue_stays_overdue() {
         "2029-12-01T00:00:00+00:00"
     );
 }
+
+/// `doc` sealed as a backup under `pass` with the age crate itself (not Tillkey's export).
+fn sealed(doc: &str, pass: &str) -> Vec<u8> {
+    let mut r = age::scrypt::Recipient::new(age::secrecy::SecretString::from(pass.to_owned()));
+    r.set_work_factor(10);
+    age::encrypt(&r, doc.as_bytes()).expect("encrypt")
+}
+
+#[test]
+fn a_hostile_backups_dates_and_period_are_refused_or_bounded_never_a_panic() {
+    let dir = tempfile::tempdir().expect("dir");
+    let pass = SecretString::from("a long passphrase");
+    let entry = |extra: &str| {
+        format!(
+            r#"{{"format":"tillkey-backup","version":1,"credentials":[{{"name":"b","provider":"bearer",
+            "environment":"production","fields":{{"test_url":"http://127.0.0.1:9/p"}},
+            "secrets":{{"token":"canary-hostile-backup"}}{extra}}}]}}"#
+        )
+    };
+    // Not dates, or dates no clock can hold: the whole backup is refused, naming no value.
+    for extra in [
+        r#","rotatedAt":"yesterday""#,
+        r#","secretSetAt":{"token":"+275760-09-13T00:00:00Z"}"#,
+        r#","createdAt":-1"#,
+        r#","rotationPeriodDays":-5"#,
+        r#","rotationPeriodDays":1e99"#,
+    ] {
+        let e = crate::backup::read("h.age", &sealed(&entry(extra), "a long passphrase"), &pass).expect_err(extra);
+        assert_eq!(e.code(), "backup_invalid", "{extra}");
+        assert!(!e.to_string().contains("canary-hostile-backup"), "{extra}");
+    }
+    // Dates that parse but lie (before 1970, in the future, for a field it lacks), and a
+    // period out of range: restored within bounds.
+    let v = vault_at(&dir.path().join("v"), "2030-01-01T00:00:00Z");
+    let doc = entry(
+        r#","rotatedAt":"2999-01-01T00:00:00Z","createdAt":"1601-01-01T00:00:00Z",
+        "secretSetAt":{"token":"1900-01-01T00:00:00Z","nope":"2000-01-01T00:00:00Z"},
+        "rotationPeriodDays":4294967295"#,
+    );
+    let parsed = crate::backup::read("h.age", &sealed(&doc, "a long passphrase"), &pass).expect("read");
+    import(
+        &v,
+        "h.age",
+        Format::Backup,
+        plan(parsed, &Mapping::new()),
+        Options::default(),
+    )
+    .expect("restore");
+    let b = v.show("b").expect("show");
+    assert_eq!(b.rotated_at, chrono::DateTime::UNIX_EPOCH);
+    assert_eq!(b.created_at, chrono::DateTime::UNIX_EPOCH);
+    assert_eq!(b.rotation_period_days, 90, "an out-of-range period is ignored");
+    assert_eq!(b.rotation.status, crate::dto::RotationStatus::Overdue);
+}
