@@ -24,6 +24,20 @@ target_dir() {
   printf '%s\n' "$dir"
 }
 
+# A fresh clone (CI) gains nothing from incremental compilation, whose caches are about as
+# large as the rest of the debug target dir; off there, a full test run writes half as much.
+if [ "${CI:-}" = true ] && [ -z "${CARGO_INCREMENTAL:-}" ]; then
+  export CARGO_INCREMENTAL=0
+fi
+
+# Free space where the target dir lives, in GiB (the dir itself may not exist yet).
+free_gib() {
+  local dir
+  dir="$(target_dir)"
+  while [ ! -d "$dir" ]; do dir="$(dirname "$dir")"; done
+  df -Pk "$dir" | awk 'NR == 2 { printf "%d\n", $4 / 1048576 }'
+}
+
 # `--locked` once Cargo.lock is committed; before that cargo may still write it.
 cargo_locked() {
   if git -C "$ROOT" ls-files --error-unmatch Cargo.lock >/dev/null 2>&1; then

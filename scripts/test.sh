@@ -40,6 +40,14 @@ trap finish EXIT
 
 bash "$ROOT/scripts/setup.sh"
 
+# A build that runs out of disk fails with rustc's "No space left on device" deep in the log;
+# say it up front. A cold run (debug build of the workspace, tests, release CLI) needs about
+# NEED_GIB here.
+NEED_GIB=6
+if [ "$(free_gib)" -lt "$NEED_GIB" ]; then
+  warn "only $(free_gib) GiB free for $TARGET; a cold test run needs about $NEED_GIB GiB"
+fi
+
 STAGE="cargo fmt --check"
 if cargo fmt --version >/dev/null 2>&1; then
   step "Checking formatting (rustfmt, rustfmt.toml)"
