@@ -1,6 +1,7 @@
 //! Import in the window: a file dropped on the window (or its path typed in the Import
 //! dialog) is checked with a dry run, shown, and imported on the merchant's click, through
-//! the same core calls as `tillkey import` (`tillkey_core::import`, `tillkey_core::backup`).
+//! the same core calls as `tillkey import` (`tillkey_core::import::read`, which decrypts a
+//! backup with its passphrase, then `plan` and `import`).
 //!
 //! The file is read by Rust: its secrets never reach the webview. Only the report crosses
 //! (names, providers, where the values came from, what was skipped and why); a backup's
@@ -13,7 +14,6 @@ use secrecy::SecretString;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use tauri::{AppHandle, Manager, Runtime};
-use tillkey_core::backup;
 use tillkey_core::import::{self, ImportError, Mapping, Options, Report};
 
 /// Tells the window a file was dropped on it (a fixed script: the path is fetched with
@@ -53,7 +53,13 @@ fn from_import(e: &ImportError) -> IpcError {
         code: info.code,
         message: info.message.chars().filter(|c| !c.is_control()).collect(),
         hint: info.hint,
-        field: Some("file".into()),
+        field: Some(
+            match e {
+                ImportError::PassphraseRequired { .. } | ImportError::WrongPassphrase { .. } => "passphrase",
+                _ => "file",
+            }
+            .into(),
+        ),
     }
 }
 
@@ -88,27 +94,14 @@ pub async fn import_file<R: Runtime>(
         .await
         .map_err(|_| IpcError::internal())?
         .map_err(|e| from_import(&e))?;
-    let (source, parsed) = if backup::is_backup(&source.bytes) {
-        let Some(p) = passphrase else {
-            return Err(IpcError {
-                code: "backup_passphrase_required".into(),
-                message: "This file is an encrypted Tillkey backup.".into(),
-                hint: Some("Type the passphrase it was exported with.".into()),
-                field: Some("passphrase".into()),
-            });
-        };
-        // Moved into the scrypt work and back: the file's bytes are not copied.
-        let (source, parsed) = tauri::async_runtime::spawn_blocking(move || {
-            let parsed = backup::read(&source.file, &source.bytes, &p);
-            (source, parsed)
-        })
-        .await
-        .map_err(|_| IpcError::internal())?;
+    // Off the async runtime: a backup's passphrase costs its scrypt work. The source moves
+    // in and back, so the file's bytes are not copied.
+    let (source, parsed) = tauri::async_runtime::spawn_blocking(move || {
+        let parsed = import::read(&source, passphrase.as_ref());
         (source, parsed)
-    } else {
-        let parsed = import::parse(&source);
-        (source, parsed)
-    };
+    })
+    .await
+    .map_err(|_| IpcError::internal())?;
     let parsed = parsed.map_err(|e| from_import(&e))?;
     let format = parsed.format;
     let plan = import::plan(parsed, &Mapping::new());

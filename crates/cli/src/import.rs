@@ -78,13 +78,8 @@ pub fn import(
         Ok(s) => s,
         Err(e) => return Ok(failed(&e)),
     };
-    let parsed = if backup::is_backup(&source.bytes) {
-        let p = read_passphrase(false)?;
-        backup::read(&source.file, &source.bytes, &p)
-    } else {
-        import::parse(&source)
-    };
-    let parsed = match parsed {
+    let passphrase = source.is_backup().then(|| read_passphrase(false)).transpose()?;
+    let parsed = match import::read(&source, passphrase.as_ref()) {
         Ok(p) => p,
         Err(e) => return Ok(failed(&e)),
     };

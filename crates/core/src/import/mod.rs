@@ -105,6 +105,12 @@ pub enum ImportError {
         /// What is wrong.
         reason: String,
     },
+    /// The file is a backup and no passphrase was given.
+    #[error("{file} is an encrypted Tillkey backup")]
+    PassphraseRequired {
+        /// The backup file.
+        file: String,
+    },
     /// The backup's passphrase is wrong.
     #[error("{file} could not be decrypted: wrong passphrase")]
     WrongPassphrase {
@@ -130,6 +136,7 @@ impl ImportError {
             ImportError::Syntax { .. } | ImportError::Shape { .. } => "import_invalid",
             ImportError::Unrecognised { .. } => "import_unrecognised",
             ImportError::Mapping { .. } => "invalid_mapping",
+            ImportError::PassphraseRequired { .. } => "backup_passphrase_required",
             ImportError::WrongPassphrase { .. } => "wrong_passphrase",
             ImportError::BadBackup { .. } => "backup_invalid",
         }
@@ -162,6 +169,9 @@ impl ImportError {
                  SHOP_KEY=paysera-pos.token or SHOP_KEY=shop:paysera-pos.token (`tillkey providers` lists \
                  kinds and fields; FIELD may also be `env`)."
                 .into(),
+            ImportError::PassphraseRequired { .. } => {
+                "Type the passphrase given to `tillkey export` when the backup was made.".into()
+            }
             ImportError::WrongPassphrase { .. } => {
                 "Type the passphrase given to `tillkey export` when the backup was made; nothing was imported.".into()
             }
@@ -302,6 +312,13 @@ pub struct Source {
     pub dotenv: Option<(String, Vec<u8>)>,
 }
 
+impl Source {
+    /// Whether the file is a Tillkey backup, which [`read`] needs a passphrase for.
+    pub fn is_backup(&self) -> bool {
+        crate::backup::is_backup(&self.bytes)
+    }
+}
+
 impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Source")
@@ -374,19 +391,29 @@ pub(crate) fn text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ImportErr
     })
 }
 
-/// Recognises the format of `source` and parses it. A backup is recognised here but read
-/// by [`crate::backup::read`] (it needs the passphrase): this returns
-/// [`ImportError::Unrecognised`] for it.
+/// Recognises the format of `source` and parses it, decrypting a Tillkey backup with
+/// `passphrase` (see [`Source::is_backup`]; the other formats ignore it). A backup costs
+/// the scrypt work of its passphrase (up to a second or so): call this off a UI thread.
+///
+/// # Errors
+/// [`ImportError::PassphraseRequired`] for a backup without a passphrase,
+/// [`ImportError::WrongPassphrase`], and otherwise as [`parse`].
+pub fn read(source: &Source, passphrase: Option<&SecretString>) -> Result<Parsed, ImportError> {
+    match passphrase {
+        Some(p) if source.is_backup() => crate::backup::read(&source.file, &source.bytes, p),
+        _ => parse(source),
+    }
+}
+
+/// Recognises the format of `source` and parses it. A backup needs its passphrase: this
+/// returns [`ImportError::PassphraseRequired`] for it (see [`read`]).
 ///
 /// # Errors
 /// [`ImportError`] naming the line or field at fault.
 pub fn parse(source: &Source) -> Result<Parsed, ImportError> {
     let file = source.file.as_str();
-    if crate::backup::is_backup(&source.bytes) {
-        return Err(ImportError::Unrecognised {
-            file: file.into(),
-            detail: "a Tillkey backup is read with its passphrase".into(),
-        });
+    if source.is_backup() {
+        return Err(ImportError::PassphraseRequired { file: file.into() });
     }
     let text = text(file, &source.bytes)?;
     let trimmed = text.trim_start();

@@ -343,7 +343,7 @@ fn unknown_and_hostile_inputs() {
     );
     // A backup is not parsed without its passphrase.
     let e = parse(&source("b.age", "age-encryption.org/v1\n-> scrypt x 16\n")).expect_err("backup");
-    assert_eq!(e.code(), "import_unrecognised");
+    assert_eq!(e.code(), "backup_passphrase_required");
 }
 
 #[test]
@@ -406,7 +406,19 @@ fn backup_round_trip_and_wrong_passphrase() {
         "never replaced unasked"
     );
 
-    let e = crate::backup::read("b.age", &bytes, &SecretString::from("wrong passphrase")).expect_err("wrong");
+    let source = Source {
+        file: "b.age".into(),
+        bytes: bytes.clone(),
+        dotenv: None,
+    };
+    assert!(source.is_backup());
+    for e in [
+        read(&source, None).expect_err("no passphrase"),
+        parse(&source).expect_err("parse"),
+    ] {
+        assert_eq!((e.code(), e.exit_code()), ("backup_passphrase_required", 2));
+    }
+    let e = read(&source, Some(&SecretString::from("wrong passphrase"))).expect_err("wrong");
     assert_eq!((e.code(), e.exit_code()), ("wrong_passphrase", 1));
     let mut cut = bytes.clone();
     cut.truncate(bytes.len() - 5);
@@ -416,7 +428,7 @@ fn backup_round_trip_and_wrong_passphrase() {
     );
 
     let (w, _) = vault(&dir.path().join("b"));
-    let parsed = crate::backup::read("b.age", &bytes, &pass).expect("read");
+    let parsed = read(&source, Some(&pass)).expect("read");
     let r = import(
         &w,
         "b.age",
