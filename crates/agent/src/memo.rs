@@ -2,44 +2,18 @@
 //! metadata parse and no keyring call.
 //!
 //! An entry is used only while the metadata file is exactly as it was when the entry's
-//! token was read (same inode, size, modification and change times; every write of the
-//! file replaces it by a rename, so any change, by this agent or by another process such
-//! as a rotation, revoke or removal, makes a new file) and before the token's renewal
-//! time. Anything else falls through to the token engine, which reads the file again.
+//! token was read (the same [`Stamp`]: every write of the file, by this agent or by
+//! another process such as a rotation, revoke or removal, makes a new one) and before the
+//! token's renewal time. Anything else falls through to the token engine, which reads the
+//! file again.
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use std::collections::HashMap;
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
-
-/// The identity of one version of the metadata file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FileSig {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime_ns: i128,
-    ctime_ns: i128,
-}
-
-impl FileSig {
-    /// The signature of `path` now; `None` when it cannot be read (then nothing is used
-    /// from memory).
-    pub(crate) fn of(path: &Path) -> Option<Self> {
-        let m = std::fs::metadata(path).ok()?;
-        Some(FileSig {
-            dev: m.dev(),
-            ino: m.ino(),
-            size: m.size(),
-            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
-            ctime_ns: i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
-        })
-    }
-}
+use tillkey_core::vault::metadata::Stamp;
 
 struct Entry {
-    sig: FileSig,
+    sig: Stamp,
     token: SecretString,
     expires_at: Option<DateTime<Utc>>,
     /// Used until then (a static token without an expiry: `None`, until the file changes).
@@ -58,7 +32,7 @@ impl Memo {
     pub(crate) fn get(
         &self,
         name: &str,
-        sig: FileSig,
+        sig: Stamp,
         now: DateTime<Utc>,
     ) -> Option<(SecretString, Option<DateTime<Utc>>)> {
         let e = self.entries.get(name)?;
@@ -70,7 +44,7 @@ impl Memo {
     pub(crate) fn put(
         &mut self,
         name: &str,
-        sig: FileSig,
+        sig: Stamp,
         token: SecretString,
         expires_at: Option<DateTime<Utc>>,
         renew_at: Option<DateTime<Utc>>,
@@ -88,7 +62,7 @@ impl Memo {
 
     /// Forgets every token whose file version is not `current` (they can never be used
     /// again), so a long-lived agent holds no stale copies.
-    pub(crate) fn prune(&mut self, current: Option<FileSig>) {
+    pub(crate) fn prune(&mut self, current: Option<Stamp>) {
         self.entries.retain(|_, e| Some(e.sig) == current);
     }
 }
@@ -103,7 +77,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("vault.json");
         std::fs::write(&f, "{}").unwrap();
-        let sig = FileSig::of(&f).unwrap();
+        let sig = Stamp::of(&f).unwrap();
         let now = Utc::now();
         let mut m = Memo::default();
         m.put(
@@ -120,7 +94,7 @@ mod tests {
         let tmp = dir.path().join("vault.json.tmp");
         std::fs::write(&tmp, "{}").unwrap();
         std::fs::rename(&tmp, &f).unwrap();
-        let new = FileSig::of(&f).unwrap();
+        let new = Stamp::of(&f).unwrap();
         assert_ne!(sig, new);
         assert!(m.get("a", new, now).is_none());
         m.prune(Some(new));

@@ -6,7 +6,7 @@
 
 use crate::error::AgentError;
 use crate::key::KeyHolder;
-use crate::memo::{FileSig, Memo};
+use crate::memo::Memo;
 use crate::paths::{ensure_private_dir, euid, socket_path};
 use crate::proto::{self, RemoteError, Reply, ReplyFrame, Request, WireToken};
 use secrecy::SecretString;
@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tillkey_core::audit::{Action, Origin};
 use tillkey_core::passphrase;
+use tillkey_core::vault::metadata::Stamp;
 use tillkey_core::{Engine, TokenSource, Vault};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{signal, SignalKind};
@@ -447,7 +448,7 @@ fn known_id(name: &str) -> Option<String> {
 async fn token(state: &State, name: &str, origin: Origin) -> Result<Token, tillkey_core::Error> {
     let engine = state.engine().with_origin(origin);
     let now = || engine.vault().clock().now();
-    let sig = FileSig::of(&state.metadata);
+    let sig = Stamp::of(&state.metadata);
     if let Some(sig) = sig {
         if let Some(hit) = state.memo().get(name, sig, now()) {
             return Ok(hit);

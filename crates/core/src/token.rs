@@ -208,7 +208,7 @@ impl Engine {
         let vault = self.vault.clone();
         let id = record.id.clone();
         let guard = blocking(move || vault.token_lock(&id)).await?;
-        let snap = self.snapshot().await?;
+        let snap = self.snapshot_again(snap).await?;
         let (record, _) = find_in(&snap, name)?;
         if let Some(t) = self.cached_token(&snap, &record).await? {
             return Ok(t);
@@ -221,6 +221,21 @@ impl Engine {
     async fn snapshot(&self) -> Result<Arc<Batch>> {
         let vault = self.vault.clone();
         Ok(Arc::new(blocking(move || vault.begin_batch()).await?))
+    }
+
+    /// `snap` again while the document is still the version it was read from (nobody
+    /// cached a token, rotated or removed anything meanwhile), else a new read: a vault of
+    /// hundreds of credentials costs milliseconds to parse.
+    async fn snapshot_again(&self, snap: Arc<Batch>) -> Result<Arc<Batch>> {
+        let vault = self.vault.clone();
+        blocking(move || {
+            if vault.batch_is_current(&snap) {
+                Ok(snap)
+            } else {
+                vault.begin_batch().map(Arc::new)
+            }
+        })
+        .await
     }
 
     /// Discards the cached access token of `name` (the refresh token stays).

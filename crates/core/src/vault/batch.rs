@@ -7,7 +7,7 @@
 //! leaves at worst a keyring entry the metadata does not mention, never metadata that points
 //! at a missing secret.
 
-use super::metadata::{CredentialRecord, Metadata};
+use super::metadata::{CredentialRecord, Metadata, Stamp};
 use super::tokens::{CachedToken, InfoHome, TokenField};
 use super::{key, Vault};
 use crate::dto::{CredentialSummary, NewCredential, TestReport, TokenInfo};
@@ -38,6 +38,8 @@ struct Pending {
 /// the keyring, where the next token request overwrites them).
 pub struct Batch {
     snapshot: Metadata,
+    /// The version of the document the snapshot was read from, where the store has one.
+    stamp: Option<Stamp>,
     pending: Mutex<Pending>,
 }
 
@@ -82,7 +84,7 @@ impl Vault {
     /// # Errors
     /// As [`Vault::list`].
     pub fn begin_batch(&self) -> Result<Batch> {
-        let mut snapshot = self.meta.load()?;
+        let (mut snapshot, stamp) = self.meta.load_stamped()?;
         // Token metadata as the token cache has it (a team vault keeps it out of its
         // document).
         for r in &mut snapshot.credentials {
@@ -90,8 +92,17 @@ impl Vault {
         }
         Ok(Batch {
             snapshot,
+            stamp,
             pending: Mutex::new(Pending::default()),
         })
+    }
+
+    /// Whether the document is still the version `batch` was read from, so a new batch
+    /// would read the same (a cheap check, no read; `false` where the store cannot tell).
+    /// A token request that waited for another process's fetch looks again only when
+    /// this is false.
+    pub fn batch_is_current(&self, batch: &Batch) -> bool {
+        batch.stamp.is_some() && self.meta.stamp() == batch.stamp
     }
 
     /// A record's values with its secrets from the keyring, like [`Vault::creds`] but

@@ -27,10 +27,18 @@ const MAX_REPORT_TEXT: usize = 2000;
 /// A description of the first problem: the JSON position and kind, or what [`validate`]
 /// found. Never the file's content.
 pub fn parse_document(bytes: &[u8]) -> Result<Metadata, String> {
-    let mut m = serde_json::from_slice::<Metadata>(bytes)
-        .map_err(|e| format!("line {}, column {}: {:?} error", e.line(), e.column(), e.classify()))?;
+    let mut m = parse_json(bytes)?;
     validate(&mut m)?;
     Ok(m)
+}
+
+/// Reads a document's JSON without checking it (see [`validate`]).
+///
+/// # Errors
+/// Where the JSON is malformed or has the wrong shape (position and kind, never content).
+pub fn parse_json(bytes: &[u8]) -> Result<Metadata, String> {
+    serde_json::from_slice::<Metadata>(bytes)
+        .map_err(|e| format!("line {}, column {}: {:?} error", e.line(), e.column(), e.classify()))
 }
 
 /// Checks (and, for stored reports, normalises) a loaded document.

@@ -142,6 +142,36 @@ impl Metadata {
     }
 }
 
+/// One version of a document, told apart without reading it: for the local file, its
+/// device, inode, size, and modification and change times. Every write replaces the file
+/// by a rename, so every write (by any process) makes a new stamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+}
+
+impl Stamp {
+    /// The stamp of the file at `path` now; `None` when it cannot be read.
+    pub fn of(path: &Path) -> Option<Self> {
+        fs::metadata(path).ok().as_ref().map(Self::from_metadata)
+    }
+
+    fn from_metadata(m: &fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+            ctime_ns: i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
+        }
+    }
+}
+
 /// The metadata file of one data dir.
 #[derive(Debug, Clone)]
 pub struct MetadataFile {
@@ -158,6 +188,22 @@ pub trait MetadataStore: Send + Sync {
     /// # Errors
     /// Backend errors: file errors for the local file; engine errors for a team vault.
     fn load(&self) -> Result<Metadata>;
+
+    /// As [`MetadataStore::load`], with the [`Stamp`] of the version read where the
+    /// backend has one (the local file; `None`: no cheap way to tell a change).
+    ///
+    /// # Errors
+    /// As [`MetadataStore::load`].
+    fn load_stamped(&self) -> Result<(Metadata, Option<Stamp>)> {
+        Ok((self.load()?, None))
+    }
+
+    /// The [`Stamp`] of the current document, to compare with one from
+    /// [`MetadataStore::load_stamped`]; `None` when the backend has none or it cannot be
+    /// read (then the document is read again).
+    fn stamp(&self) -> Option<Stamp> {
+        None
+    }
 
     /// Takes the vault's write guard: an exclusive lock (local file), or a local lock plus
     /// check-and-set on the version read through the guard (team vault).
@@ -353,26 +399,45 @@ impl MetadataFile {
     /// [`Error::CorruptMetadata`] (the file is left as it is and copied aside),
     /// [`Error::UnsupportedSchema`], [`Error::Io`].
     pub fn load(&self) -> Result<Metadata> {
-        let bytes = match fs::read(&self.path) {
+        self.load_stamped().map(|(m, _)| m)
+    }
+
+    /// As [`MetadataFile::load`], with the [`Stamp`] of the version read (taken from the
+    /// open file, so it is the stamp of the bytes read even when a writer renames a new
+    /// file into place meanwhile); `None` for a missing file.
+    ///
+    /// # Errors
+    /// As [`MetadataFile::load`].
+    pub fn load_stamped(&self) -> Result<(Metadata, Option<Stamp>)> {
+        let (bytes, stamp) = match read_stamped(&self.path) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Metadata::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Metadata::new(), None)),
             Err(e) => return Err(Error::io("cannot read", &self.path, e)),
         };
+        self.parse(&bytes).map(|m| (m, Some(stamp)))
+    }
+
+    fn parse(&self, bytes: &[u8]) -> Result<Metadata> {
         #[derive(Deserialize)]
         struct Version {
             schema: u32,
         }
-        match serde_json::from_slice::<Version>(&bytes) {
-            Ok(v) if v.schema > SCHEMA_VERSION => {
-                return Err(Error::UnsupportedSchema {
-                    path: self.path.clone(),
-                    found: v.schema,
-                    supported: SCHEMA_VERSION,
-                })
-            }
-            _ => {}
+        let parsed = super::check::parse_json(bytes);
+        // A newer schema is refused as such, whether or not its document still reads as
+        // this one (only a document that does not is read a second time for its version).
+        let schema = match &parsed {
+            Ok(m) => Some(m.schema),
+            Err(_) => serde_json::from_slice::<Version>(bytes).ok().map(|v| v.schema),
+        };
+        if let Some(found) = schema.filter(|s| *s > SCHEMA_VERSION) {
+            return Err(Error::UnsupportedSchema {
+                path: self.path.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
         }
-        super::check::parse_document(&bytes).map_err(|detail| match self.back_up_corrupt(&bytes) {
+        let checked = parsed.and_then(|mut m| super::check::validate(&mut m).map(|()| m));
+        checked.map_err(|detail| match self.back_up_corrupt(bytes) {
             Ok(backup) => Error::CorruptMetadata {
                 path: self.path.clone(),
                 backup,
@@ -443,9 +508,27 @@ pub fn lock_file(path: &Path) -> Result<File> {
     Ok(f)
 }
 
+/// The file's bytes and the stamp of the same open file.
+fn read_stamped(path: &Path) -> std::io::Result<(Vec<u8>, Stamp)> {
+    use std::io::Read;
+    let mut f = File::open(path)?;
+    let meta = f.metadata()?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+    f.read_to_end(&mut bytes)?;
+    Ok((bytes, Stamp::from_metadata(&meta)))
+}
+
 impl MetadataStore for MetadataFile {
     fn load(&self) -> Result<Metadata> {
         MetadataFile::load(self)
+    }
+
+    fn load_stamped(&self) -> Result<(Metadata, Option<Stamp>)> {
+        MetadataFile::load_stamped(self)
+    }
+
+    fn stamp(&self) -> Option<Stamp> {
+        Stamp::of(&self.path)
     }
 
     fn lock(&self) -> Result<WriteLock<'_>> {

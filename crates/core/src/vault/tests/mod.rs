@@ -224,6 +224,10 @@ fn newer_schema_is_refused() {
     let path = f.vault.data_dir().join(metadata::FILE_NAME);
     std::fs::write(&path, br#"{"schema": 99, "vault_id": "x"}"#).unwrap();
     assert_eq!(f.vault.list().unwrap_err().code(), "unsupported_schema");
+    // A newer document this build cannot even read is refused as newer, not as corrupt.
+    std::fs::write(&path, br#"{"schema": 2, "credentials": {"new": "shape"}}"#).unwrap();
+    assert_eq!(f.vault.list().unwrap_err().code(), "unsupported_schema");
+    assert!(!f.vault.data_dir().join("vault.json.corrupt").exists());
 }
 
 #[cfg(unix)]
@@ -331,4 +335,30 @@ fn a_shared_sticky_dir_is_never_tightened() {
         std::fs::metadata(&shared).unwrap().permissions().mode() & 0o7777,
         0o1777
     );
+}
+
+#[test]
+fn a_batch_is_current_until_any_write_of_the_document() {
+    let f = fixture();
+    let empty = f.vault.begin_batch().expect("batch of a new vault");
+    assert!(
+        !f.vault.batch_is_current(&empty),
+        "no file yet: nothing to compare, read again"
+    );
+    f.vault.add(bearer("a", "tok-a")).expect("add");
+    let b = f.vault.begin_batch().expect("batch");
+    assert!(f.vault.batch_is_current(&b));
+    assert!(f.vault.batch_is_current(&b), "a read changes nothing");
+    // Any write, however small, replaces the file: the batch is stale.
+    f.vault.set_rotation_period("a", 30).expect("period");
+    assert!(!f.vault.batch_is_current(&b));
+    let c = f.vault.begin_batch().expect("batch");
+    assert!(f.vault.batch_is_current(&c));
+    // An edit by hand in place (same inode) counts too.
+    let path = f.vault.data_dir().join(metadata::FILE_NAME);
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&path, text.replace("\"a\"", "\"b\"")).expect("edit");
+    assert!(!f.vault.batch_is_current(&c));
+    assert!(f.vault.begin_batch().expect("batch").record("b").is_some());
 }
