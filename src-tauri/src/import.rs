@@ -90,22 +90,16 @@ pub async fn import_file<R: Runtime>(
         });
     }
     let h = crate::commands::unlocked(&app).await?;
-    let source = tauri::async_runtime::spawn_blocking(move || import::load(&path))
-        .await
-        .map_err(|_| IpcError::internal())?
-        .map_err(|e| from_import(&e))?;
-    // Off the async runtime: a backup's passphrase costs its scrypt work. The source moves
-    // in and back, so the file's bytes are not copied.
-    let (source, parsed) = tauri::async_runtime::spawn_blocking(move || {
-        let parsed = import::read(&source, passphrase.as_ref());
-        (source, parsed)
+    // Off the async runtime: reading the file, and a backup's scrypt work.
+    let (file, parsed) = tauri::async_runtime::spawn_blocking(move || {
+        let source = import::load(&path)?;
+        import::read(&source, passphrase.as_ref()).map(|parsed| (source.file, parsed))
     })
     .await
-    .map_err(|_| IpcError::internal())?;
-    let parsed = parsed.map_err(|e| from_import(&e))?;
+    .map_err(|_| IpcError::internal())?
+    .map_err(|e| from_import(&e))?;
     let format = parsed.format;
     let plan = import::plan(parsed, &Mapping::new());
-    let file = source.file;
     let report = blocking(move || import::import(&h.vault, &file, format, plan, Options { dry_run })).await?;
     if !dry_run && !report.imported.is_empty() {
         crate::reminders::wake(&app);
