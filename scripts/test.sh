@@ -44,8 +44,9 @@ bash "$ROOT/scripts/setup.sh"
 # say it up front. A cold run (debug build of the workspace, tests, release CLI) needs about
 # NEED_GIB here.
 NEED_GIB=6
-if [ "$(free_gib)" -lt "$NEED_GIB" ]; then
-  warn "only $(free_gib) GiB free for $TARGET; a cold test run needs about $NEED_GIB GiB"
+FREE_GIB="$(free_gib)"
+if [ "$FREE_GIB" -lt "$NEED_GIB" ]; then
+  warn "only $FREE_GIB GiB free for $TARGET; a cold test run needs about $NEED_GIB GiB"
 fi
 
 STAGE="cargo fmt --check"
